@@ -1,0 +1,101 @@
+import * as yup from 'yup';
+import { DEFAULT_RETRY_SCHEDULE } from '../dispatch/backoff';
+
+/** Plugin configuration (`config/plugins.ts` → `'document-webhooks': { config }`). */
+export interface PluginConfig {
+  /** Seconds to wait after attempt 1, 2, … (±20 % jitter). */
+  retrySchedule: number[];
+  /** Deliveries in flight at once, per Strapi instance. */
+  concurrency: number;
+  /** Deliveries in flight at once for one webhook, per instance. */
+  perWebhookConcurrency: number;
+  defaultTimeoutMs: number;
+  maxResponseBodyBytes: number;
+  allowPrivateAddresses: boolean;
+  allowedHosts: string[];
+  logRetentionDays: number;
+  /** Fallback poll interval; local writes wake the worker at once. */
+  pollIntervalMs: number;
+  /** Disable a webhook whose deliveries have failed continuously for this long (0 = never). */
+  autoDisableAfterHours: number;
+  /** Key material for AES-256-GCM encryption of secrets; defaults to `admin.secrets.encryptionKey`. */
+  encryptionKey?: string;
+  /** How long a rotated-out secret keeps signing. */
+  secretRotationGraceHours: number;
+  /** Limits of the template sandbox. */
+  renderTimeoutMs: number;
+  maxRenderOutputBytes: number;
+  /** How long a claimed record stays leased to one instance before others may take it over. */
+  leaseMs: number;
+  /** Run the delivery worker in this instance (turn off on API-only instances). */
+  worker: boolean;
+}
+
+export const defaultConfig: PluginConfig = {
+  retrySchedule: DEFAULT_RETRY_SCHEDULE,
+  concurrency: 20,
+  perWebhookConcurrency: 4,
+  defaultTimeoutMs: 5000,
+  maxResponseBodyBytes: 20480,
+  allowPrivateAddresses: false,
+  allowedHosts: [],
+  logRetentionDays: 30,
+  pollIntervalMs: 5000,
+  autoDisableAfterHours: 72,
+  encryptionKey: undefined,
+  secretRotationGraceHours: 24,
+  renderTimeoutMs: 1000,
+  maxRenderOutputBytes: 1024 * 1024,
+  leaseMs: 60_000,
+  worker: true,
+};
+
+const int = (min: number, max: number) => yup.number().strict().integer().min(min).max(max);
+
+const schema = yup
+  .object({
+    retrySchedule: yup.array(yup.number().strict().min(0).max(7 * 86400).required()).strict(),
+    concurrency: int(1, 1000),
+    perWebhookConcurrency: int(1, 1000),
+    defaultTimeoutMs: int(100, 30000),
+    maxResponseBodyBytes: int(0, 10 * 1024 * 1024),
+    allowPrivateAddresses: yup.boolean().strict(),
+    allowedHosts: yup.array(yup.string().strict().required().matches(/^\S+$/, 'must not contain spaces')).strict(),
+    logRetentionDays: int(0, 3650),
+    pollIntervalMs: int(10, 3_600_000),
+    autoDisableAfterHours: yup.number().strict().min(0),
+    encryptionKey: yup.string().strict().min(16, 'must be at least 16 characters').optional(),
+    secretRotationGraceHours: yup.number().strict().min(0).max(24 * 30),
+    renderTimeoutMs: int(10, 60_000),
+    maxRenderOutputBytes: int(1024, 64 * 1024 * 1024),
+    leaseMs: int(1000, 3_600_000),
+    worker: yup.boolean().strict(),
+  })
+  .noUnknown(true, (p) => `unknown key "${p.unknown}"`)
+  .strict();
+
+/**
+ * Strapi calls this at start-up with the merged config; throwing stops the boot, so every
+ * message starts with the offending key.
+ */
+export function validateConfig(config: unknown): void {
+  try {
+    schema.validateSync(config, { abortEarly: false });
+  } catch (err) {
+    if (err instanceof yup.ValidationError) {
+      const problems = err.inner.length ? err.inner : [err];
+      const lines = problems.map((e) => {
+        // yup reports the unknown-key problem at the root: name the key itself.
+        if (e.type === 'noUnknown') return e.message;
+        return `${e.path}: ${e.message}`;
+      });
+      throw new Error(`Invalid config for plugin "document-webhooks": ${lines.join('; ')}`);
+    }
+    throw err;
+  }
+}
+
+export default {
+  default: defaultConfig,
+  validator: validateConfig,
+};

@@ -1,0 +1,9 @@
+import webhookSchema from './webhook/schema.json';
+import logSchema from './log/schema.json';
+import outboxEventSchema from './outbox-event/schema.json';
+
+export default {
+  webhook: { schema: webhookSchema },
+  log: { schema: logSchema },
+  'outbox-event': { schema: outboxEventSchema },
+};

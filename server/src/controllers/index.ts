@@ -1,0 +1,4 @@
+import webhooks from './webhooks';
+import logs from './logs';
+
+export default { webhooks, logs };

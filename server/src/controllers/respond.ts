@@ -1,0 +1,29 @@
+import { NotFoundError, WebhookValidationError } from '../errors';
+
+/**
+ * Run a controller body and answer domain errors in Strapi's error shape. The shape is written
+ * here rather than thrown as @strapi/utils errors so the plugin does not depend on sharing
+ * Strapi's copy of that package.
+ */
+export async function respond(ctx: any, fn: () => Promise<unknown>, status = 200) {
+  try {
+    const data = await fn();
+    ctx.status = status;
+    ctx.body = { data };
+  } catch (err) {
+    if (err instanceof WebhookValidationError) {
+      ctx.status = 400;
+      ctx.body = {
+        data: null,
+        error: { status: 400, name: 'ValidationError', message: err.message, details: { errors: err.errors } },
+      };
+      return;
+    }
+    if (err instanceof NotFoundError) {
+      ctx.status = 404;
+      ctx.body = { data: null, error: { status: 404, name: 'NotFoundError', message: err.message, details: {} } };
+      return;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,19 @@
+import type { Core } from '@strapi/strapi';
+import { PLUGIN_ID } from '../plugin';
+import { respond } from './respond';
+
+export default ({ strapi }: { strapi: Core.Strapi }) => {
+  const webhooks = () => strapi.plugin(PLUGIN_ID).service('webhooks');
+  const delivery = () => strapi.plugin(PLUGIN_ID).service('delivery');
+  return {
+    find: (ctx: any) => respond(ctx, () => webhooks().list()),
+    findOne: (ctx: any) => respond(ctx, () => webhooks().get(ctx.params.id)),
+    create: (ctx: any) => respond(ctx, () => webhooks().create(ctx.request.body), 201),
+    update: (ctx: any) => respond(ctx, () => webhooks().update(ctx.params.id, ctx.request.body)),
+    delete: (ctx: any) => respond(ctx, () => webhooks().remove(ctx.params.id)),
+    rotateSecret: (ctx: any) => respond(ctx, () => webhooks().rotateSecret(ctx.params.id)),
+    preview: (ctx: any) => respond(ctx, () => delivery().preview(ctx.params.id, ctx.request.body ?? {})),
+    test: (ctx: any) => respond(ctx, () => delivery().test(ctx.params.id, ctx.request.body ?? {}, ctx.state.user)),
+    contentTypes: (ctx: any) => respond(ctx, async () => webhooks().contentTypes()),
+  };
+};

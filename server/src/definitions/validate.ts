@@ -1,0 +1,182 @@
+import * as yup from 'yup';
+import { BODY_TYPES, EVENTS, METHODS } from './events';
+import type { FieldError, WebhookInput } from './types';
+import { validateCondition } from '../dispatch/condition';
+import { checkTemplate, MAX_TEMPLATE_LENGTH } from '../render/template-check';
+
+/** RFC 7230 `token`: the characters allowed in a header field name. */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Header values: visible ASCII/Latin-1 and tabs/spaces, never CR, LF or NUL (header injection). */
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/** Headers the signer owns: a user header may not pretend to be one of them. */
+export const RESERVED_HEADERS = ['webhook-id', 'webhook-timestamp', 'webhook-signature', 'x-frappe-webhook-signature'];
+
+export const WEBHOOK_FIELDS = [
+  'name', 'enabled', 'contentType', 'events', 'condition', 'url', 'dynamicUrl', 'method',
+  'bodyType', 'jsonTemplate', 'formFields', 'headers', 'secret', 'timeoutMs', 'maxAttempts',
+] as const;
+
+/** Fields the API returns but ignores on input, so a client may send back what it read. */
+const READ_ONLY_FIELDS = ['id', 'documentId', 'hasSecret', 'createdAt', 'updatedAt', 'disabledReason', 'stats'];
+
+const isHttpUrl = (value: string) => {
+  try {
+    const u = new URL(value);
+    return u.protocol === 'http:' || u.protocol === 'https:';
+  } catch {
+    return false;
+  }
+};
+
+const schema = yup
+  .object({
+    name: yup.string().strict().trim('must not start or end with spaces').min(1).max(255).required(),
+    enabled: yup.boolean().strict().required(),
+    contentType: yup.string().strict().max(255).required(),
+    events: yup
+      .array(yup.string().strict().oneOf([...EVENTS], 'must be one of: ${values}').required())
+      .strict()
+      .min(1, 'must contain at least one event')
+      .required()
+      .test('unique', 'must not repeat an event', (v) => !v || new Set(v).size === v.length),
+    condition: yup.string().strict().nullable().defined(),
+    url: yup.string().strict().max(4096).required(),
+    dynamicUrl: yup.boolean().strict().required(),
+    method: yup.string().strict().oneOf([...METHODS], 'must be one of: ${values}').required(),
+    bodyType: yup.string().strict().oneOf([...BODY_TYPES], 'must be one of: ${values}').required(),
+    jsonTemplate: yup.string().strict().max(MAX_TEMPLATE_LENGTH).nullable().defined(),
+    formFields: yup
+      .array(
+        yup
+          .object({
+            field: yup.string().strict().max(255).required(),
+            key: yup.string().strict().min(1).max(255).required(),
+          })
+          .noUnknown(true, 'has unknown key "${unknown}"')
+          .strict()
+          .required()
+      )
+      .strict()
+      .max(200)
+      .required()
+      .test('unique-keys', 'must not repeat a key', (v) => !v || new Set(v.map((f) => f?.key)).size === v.length),
+    headers: yup
+      .array(
+        yup
+          .object({
+            name: yup
+              .string()
+              .strict()
+              .max(256)
+              .required()
+              .matches(HEADER_NAME, 'must be a valid HTTP header name (RFC 7230 token)')
+              .test('reserved', 'is set by the signer and cannot be overridden', (v) => !v || !RESERVED_HEADERS.includes(v.toLowerCase())),
+            // null = "keep the stored value" for secret headers on update.
+            value: yup.string().strict().max(8192).nullable().defined().matches(HEADER_VALUE, {
+              message: 'must not contain control characters such as CR or LF',
+              excludeEmptyString: true,
+            }),
+            secret: yup.boolean().strict().optional(),
+          })
+          .noUnknown(true, 'has unknown key "${unknown}"')
+          .strict()
+          .required()
+      )
+      .strict()
+      .max(50)
+      .required(),
+    secret: yup.string().strict().min(8).max(512).nullable().optional(),
+    timeoutMs: yup.number().strict().integer().min(100).max(30000).required(),
+    maxAttempts: yup.number().strict().integer().min(1).max(20).required(),
+  })
+  .strict();
+
+/** yup's "headers[0].name" → ["headers", 0, "name"]. */
+const toPath = (path: string | undefined): (string | number)[] =>
+  (path ?? '')
+    .replace(/\[(\d+)\]/g, '.$1')
+    .split('.')
+    .filter(Boolean)
+    .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+
+export interface ValidationContext {
+  /** Attribute names of a content type, or null when the uid is not an existing api:: content type. */
+  attributesOf(uid: string): string[] | null;
+  /** Render a JSON template against a sample document; resolve to an error message or null. */
+  tryJsonTemplate(template: string, uid: string): Promise<string | null>;
+}
+
+/** Unknown top-level keys are refused by name rather than silently dropped. */
+export function unknownFieldErrors(input: Record<string, unknown>): FieldError[] {
+  const known = new Set<string>([...WEBHOOK_FIELDS, ...READ_ONLY_FIELDS]);
+  return Object.keys(input)
+    .filter((k) => !known.has(k))
+    .map((k) => ({ path: [k], message: `${k} is not a known field` }));
+}
+
+/**
+ * Validate a complete webhook definition (defaults already applied). Returns every problem,
+ * each naming its field, so the UI can show them all at once.
+ */
+export async function validateWebhook(input: WebhookInput, ctx: ValidationContext): Promise<FieldError[]> {
+  let errors: FieldError[] = [];
+  try {
+    schema.validateSync(input, { abortEarly: false });
+  } catch (err) {
+    if (!(err instanceof yup.ValidationError)) throw err;
+    errors = (err.inner.length ? err.inner : [err]).map((e) => ({ path: toPath(e.path), message: e.message }));
+  }
+  const bad = new Set(errors.map((e) => String(e.path[0])));
+  const add = (path: (string | number)[], message: string) => errors.push({ path, message });
+
+  // Semantic checks, each only where the shape was already right.
+  let attributes: string[] | null = null;
+  if (!bad.has('contentType')) {
+    attributes = input.contentType.startsWith('api::') ? ctx.attributesOf(input.contentType) : null;
+    if (!attributes) add(['contentType'], `contentType "${input.contentType}" is not an existing api:: content type`);
+  }
+  if (!bad.has('condition') && input.condition != null && input.condition.trim() !== '') {
+    const problem = validateCondition(input.condition);
+    if (problem) add(['condition'], `condition is invalid: ${problem}`);
+  }
+  if (!bad.has('url') && !bad.has('dynamicUrl')) {
+    if (input.dynamicUrl) {
+      const problem = checkTemplate(input.url);
+      if (problem) add(['url'], `url template is invalid: ${problem}`);
+    } else if (!isHttpUrl(input.url)) {
+      add(['url'], 'url must be an absolute http:// or https:// URL');
+    }
+  }
+  if (!bad.has('bodyType') && input.bodyType === 'json' && !bad.has('jsonTemplate')) {
+    if (!input.jsonTemplate || input.jsonTemplate.trim() === '') {
+      add(['jsonTemplate'], 'jsonTemplate is required when bodyType is "json"');
+    } else {
+      const problem = checkTemplate(input.jsonTemplate);
+      if (problem) add(['jsonTemplate'], `jsonTemplate is invalid: ${problem}`);
+      else if (attributes) {
+        const renderProblem = await ctx.tryJsonTemplate(input.jsonTemplate, input.contentType);
+        if (renderProblem) add(['jsonTemplate'], `jsonTemplate ${renderProblem}`);
+      }
+    }
+  }
+  if (!bad.has('bodyType') && input.bodyType === 'form' && !bad.has('formFields')) {
+    if (input.formFields.length === 0) add(['formFields'], 'formFields must list at least one field when bodyType is "form"');
+  }
+  if (attributes && !bad.has('formFields')) {
+    const known = new Set([...attributes, 'id', 'documentId']);
+    input.formFields.forEach((f, i) => {
+      if (!known.has(f.field)) add(['formFields', i, 'field'], `field "${f.field}" does not exist on ${input.contentType}`);
+    });
+  }
+  if (!bad.has('headers')) {
+    input.headers.forEach((h, i) => {
+      if (h.value === null && !h.secret) add(['headers', i, 'value'], 'value is required for a non-secret header');
+    });
+  }
+  if (!bad.has('secret') && typeof input.secret === 'string' && input.secret.startsWith('whsec_')) {
+    const raw = Buffer.from(input.secret.slice(6), 'base64');
+    if (raw.length < 24 || raw.length > 64) add(['secret'], 'secret with the whsec_ prefix must carry 24 to 64 base64-encoded bytes');
+  }
+  return errors;
+}

@@ -1,0 +1,16 @@
+import type { FieldError } from './definitions/types';
+
+/** 400 in Strapi's ValidationError shape, one entry per field. */
+export class WebhookValidationError extends Error {
+  constructor(public errors: FieldError[]) {
+    super(errors.length === 1 ? errors[0].message : `${errors.length} errors occurred`);
+    this.name = 'ValidationError';
+  }
+}
+
+export class NotFoundError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotFoundError';
+  }
+}

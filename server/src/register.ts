@@ -1,0 +1,15 @@
+import type { Core } from '@strapi/strapi';
+import { createCaptureMiddleware } from './capture/middleware';
+import { PLUGIN_ID } from './plugin';
+
+/** Capture is registered early so it wraps every Document Service call from the start. */
+export default ({ strapi }: { strapi: Core.Strapi }) => {
+  const engine = () => strapi.plugin(PLUGIN_ID).service('engine');
+  strapi.documents.use(
+    createCaptureMiddleware(strapi, {
+      webhooksFor: (uid, event) => engine().webhooksFor(uid, event),
+      enqueue: (records) => engine().outbox().enqueue(records),
+      wake: () => engine().wake(),
+    }) as any
+  );
+};

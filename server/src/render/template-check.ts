@@ -1,0 +1,139 @@
+/**
+ * Static check of an untrusted Nunjucks template: syntax (with the line number) and a walk
+ * of the parsed AST refusing constructs that lead out of the data sandbox — forbidden names
+ * such as `constructor` as a variable, attribute (`a.constructor`, `a["constr" ~ "uctor"]`),
+ * filter or test name, and template loading tags (`import`, `include`, `extends`, `from`).
+ *
+ * This is defence in depth: dynamic keys (`doc[k]`) cannot be seen statically, so the render
+ * worker enforces the same rules at runtime (see render-worker-source.ts).
+ */
+import * as nunjucks from 'nunjucks';
+import { FORBIDDEN_TEMPLATE_NAME_SET } from './forbidden';
+
+export const MAX_TEMPLATE_LENGTH = 65536;
+
+/** Minimal typing of the nunjucks internals used here (not covered by @types/nunjucks). */
+interface NjNode {
+  typename: string;
+  fields: string[];
+  lineno?: number;
+  colno?: number;
+  value?: unknown;
+  [field: string]: unknown;
+}
+interface NjInternals {
+  lexer: { lex(src: string, opts?: object): { lineno: number; colno: number } };
+  parser: { Parser: new (tokens: unknown) => { tokens: { lineno: number; colno: number }; parseAsRoot(): NjNode } };
+  compiler: { compile(src: string, asyncFilters: string[], extensions: unknown[], name: string, opts: object): string };
+  nodes: { Node: abstract new (...args: never[]) => NjNode };
+}
+const nj = nunjucks as unknown as NjInternals;
+
+const LOADING_TAGS: Record<string, string> = {
+  Import: 'import',
+  FromImport: 'from … import',
+  Include: 'include',
+  Extends: 'extends',
+};
+
+/** Filters whose string arguments name attributes of the items they receive. */
+const ATTRIBUTE_FILTERS = new Set(['join', 'selectattr', 'rejectattr', 'sum', 'sort', 'groupby']);
+
+class TemplateCheckFailure extends Error {}
+
+const lineOf = (node: NjNode, fallback: number): number => (typeof node.lineno === 'number' ? node.lineno + 1 : fallback);
+
+/** Folds constant string keys (`"constr" + "uctor"`, `"a" ~ "b"`) so the check sees through them. */
+function constantString(node: unknown): string | undefined {
+  if (!(node instanceof nj.nodes.Node)) return undefined;
+  const n = node as NjNode;
+  if (n.typename === 'Literal') return typeof n.value === 'string' || typeof n.value === 'number' ? String(n.value) : undefined;
+  if (n.typename === 'Add' || n.typename === 'Concat') {
+    const left = constantString(n.left);
+    const right = constantString(n.right);
+    return left !== undefined && right !== undefined ? left + right : undefined;
+  }
+  return undefined;
+}
+
+function forbidden(name: string, line: number): never {
+  throw new TemplateCheckFailure(`Forbidden name "${name}" at line ${line}`);
+}
+
+function walk(node: NjNode, parentLine: number): void {
+  const line = lineOf(node, parentLine);
+  const tag = LOADING_TAGS[node.typename];
+  if (tag) throw new TemplateCheckFailure(`"{% ${tag} %}" is not allowed (templates cannot load other templates) at line ${line}`);
+
+  if (node.typename === 'Symbol' && typeof node.value === 'string' && FORBIDDEN_TEMPLATE_NAME_SET.has(node.value)) {
+    forbidden(node.value, line);
+  }
+  if (node.typename === 'LookupVal') {
+    const key = constantString(node.val);
+    if (key !== undefined && FORBIDDEN_TEMPLATE_NAME_SET.has(key)) forbidden(key, line);
+  }
+  if (node.typename === 'Filter') {
+    const name = node.name as NjNode | undefined;
+    if (name && typeof name.value === 'string' && ATTRIBUTE_FILTERS.has(name.value)) {
+      const args = (node.args as NjNode | undefined)?.children;
+      for (const arg of Array.isArray(args) ? args : []) {
+        const attr = constantString(arg);
+        const bad = attr?.split('.').find((part) => FORBIDDEN_TEMPLATE_NAME_SET.has(part));
+        if (bad) forbidden(bad, line);
+      }
+    }
+  }
+
+  for (const field of node.fields) {
+    const child = node[field];
+    if (Array.isArray(child)) {
+      for (const item of child) if (item instanceof nj.nodes.Node) walk(item as NjNode, line);
+    } else if (child instanceof nj.nodes.Node) {
+      walk(child as NjNode, line);
+    }
+  }
+}
+
+function syntaxMessage(err: unknown, fallbackLine: number, fallbackCol: number): string {
+  const e = err as { message?: unknown; lineno?: unknown; colno?: unknown };
+  const line = typeof e.lineno === 'number' && e.lineno > 0 ? e.lineno : fallbackLine;
+  const col = typeof e.colno === 'number' && e.colno > 0 ? e.colno : fallbackCol;
+  let detail = typeof e.message === 'string' ? e.message : String(err);
+  // A few nunjucks parser paths crash with a TypeError at end of input instead of reporting.
+  if (err instanceof TypeError) detail = 'unexpected end of template';
+  return `Template syntax error at line ${line}, column ${col}: ${detail.trim()}`;
+}
+
+/**
+ * Returns null when `source` is an acceptable template, otherwise a human readable reason
+ * that contains "line N" (syntax errors also give the column).
+ */
+export function checkTemplate(source: string): string | null {
+  if (typeof source !== 'string') return 'Template must be a string';
+  if (source.length > MAX_TEMPLATE_LENGTH) {
+    return `Template is too long (${source.length} characters, maximum ${MAX_TEMPLATE_LENGTH}) at line 1`;
+  }
+  let root: NjNode;
+  let parser: InstanceType<NjInternals['parser']['Parser']> | undefined;
+  try {
+    parser = new nj.parser.Parser(nj.lexer.lex(source));
+    root = parser.parseAsRoot();
+  } catch (err) {
+    // Lexer errors carry no position; the tokenizer's cursor is where it stopped.
+    const pos = parser?.tokens;
+    return syntaxMessage(err, pos ? pos.lineno + 1 : 1, pos ? pos.colno + 1 : 1);
+  }
+  try {
+    walk(root, 1);
+  } catch (err) {
+    if (err instanceof TemplateCheckFailure) return err.message;
+    throw err;
+  }
+  try {
+    // Code generation has a few checks of its own (e.g. invalid assignment targets).
+    nj.compiler.compile(source, [], [], 'template', {});
+  } catch (err) {
+    return syntaxMessage(err, 1, 1);
+  }
+  return null;
+}

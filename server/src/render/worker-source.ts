@@ -1,0 +1,227 @@
+/**
+ * Source of the render worker, run with `new Worker(RENDER_WORKER_SOURCE, { eval: true })`.
+ *
+ * It is a self-contained plain-JavaScript string on purpose: no separate file the plugin
+ * bundler would have to emit, and no transpiler helpers (`__name`, import shims…) sneaking
+ * into a `fn.toString()`. It only uses `require('worker_threads')` and
+ * `require(workerData.nunjucksPath)`.
+ *
+ * Nunjucks has no sandbox (mozilla/nunjucks#271): compiled templates read members with
+ * `obj[key]` and call whatever they find, so `range.constructor("…")()` runs arbitrary code.
+ * This worker has its own copy of the nunjucks modules and patches that copy's runtime:
+ *
+ *  - `memberLookup` (every `a.b` / `a[b]`): own data properties of objects/arrays and
+ *    indices/length of strings only; forbidden names and function values read as undefined.
+ *    Upstream returns bound methods, which is how `"".constructor.constructor` etc. work.
+ *  - `contextOrFrameLookup` (every bare variable): own properties of the frames, of the
+ *    render context and of the (emptied) globals only — no `toString`/`constructor` from
+ *    Object.prototype.
+ *  - `callWrap` (every call expression): only functions created by `makeMacro` (template
+ *    macros and `{% call %}` callers) may be called.
+ *  - `suppressValue` (every `{{ }}` output): functions print as "" (no source text) and the
+ *    produced text is counted so runaway output stops early.
+ *  - `inOperator`: own keys only.
+ *  - every filter: function arguments are dropped; the attribute-taking filters (`join`,
+ *    `selectattr`, `rejectattr`, `sum`) read attributes through the same safe lookup.
+ *  - globals `range`, `cycler`, `joiner` are removed; globals/filters/tests tables have a null
+ *    prototype; no loaders, so nothing can be imported or included.
+ *
+ * Protocol: the worker posts `{ type: 'ready' }` once, then answers each
+ * `{ id, source, contextJson, maxOutputBytes }` with `{ id, ok: true, output }` or
+ * `{ id, ok: false, kind: 'output' | 'render', message }`.
+ */
+export const RENDER_WORKER_SOURCE = String.raw`
+'use strict';
+const { parentPort, workerData } = require('worker_threads');
+const nunjucks = require(workerData.nunjucksPath);
+const runtime = nunjucks.runtime;
+const SafeString = runtime.SafeString;
+const FORBIDDEN = new Set(workerData.forbiddenNames);
+const CACHE_SIZE = workerData.cacheSize;
+const INDEX = /^(?:0|[1-9][0-9]*)$/;
+const hasOwn = (obj, key) => Object.prototype.hasOwnProperty.call(obj, key);
+
+// Per-render bookkeeping, reset before each render (renders are sequential in this thread).
+const state = { produced: 0, limit: Infinity, exceeded: false };
+class OutputLimitError extends Error {}
+
+function readMember(obj, key) {
+  if (obj === undefined || obj === null) return undefined;
+  if (typeof key !== 'string' && typeof key !== 'number') return undefined;
+  const name = String(key);
+  if (FORBIDDEN.has(name)) return undefined;
+  if (typeof obj === 'string') {
+    if (name === 'length') return obj.length;
+    return INDEX.test(name) ? obj[Number(name)] : undefined;
+  }
+  if (typeof obj !== 'object') return undefined;
+  if (!hasOwn(obj, name)) return undefined;
+  const value = obj[name];
+  return typeof value === 'function' ? undefined : value;
+}
+
+function readPath(obj, attr) {
+  const parts = typeof attr === 'string' ? attr.split('.') : [attr];
+  let value = obj;
+  for (const part of parts) value = readMember(value, part);
+  return value;
+}
+
+runtime.memberLookup = function memberLookup(obj, key) {
+  return readMember(obj, key);
+};
+
+runtime.contextOrFrameLookup = function contextOrFrameLookup(context, frame, name) {
+  if (typeof name !== 'string' || FORBIDDEN.has(name)) return undefined;
+  for (let f = frame; f; f = f.parent) {
+    const vars = f.variables;
+    if (vars && hasOwn(vars, name) && vars[name] !== undefined) return vars[name];
+  }
+  if (context.ctx && hasOwn(context.ctx, name)) return context.ctx[name];
+  if (context.env && hasOwn(context.env.globals, name)) return context.env.globals[name];
+  return undefined;
+};
+
+const MACROS = new WeakSet();
+const originalMakeMacro = runtime.makeMacro;
+runtime.makeMacro = function makeMacro(argNames, kwargNames, func) {
+  const macro = originalMakeMacro(argNames, kwargNames, func);
+  MACROS.add(macro);
+  return macro;
+};
+
+runtime.callWrap = function callWrap(obj, name, context, args) {
+  if (typeof obj === 'function' && MACROS.has(obj)) return obj.apply(context, args);
+  throw new Error('Unable to call ' + name + ': only macros defined in the template can be called');
+};
+
+function printable(value) {
+  if (typeof value === 'function') return '';
+  if (Array.isArray(value)) {
+    return value.map((item) => (item === null || item === undefined ? '' : printable(item))).join(',');
+  }
+  return value;
+}
+
+const originalSuppressValue = runtime.suppressValue;
+runtime.suppressValue = function suppressValue(value, autoescape) {
+  const out = originalSuppressValue(printable(value), autoescape);
+  // Macro results are SafeStrings whose text was already counted when the macro printed it.
+  if (!(out instanceof SafeString)) {
+    state.produced += typeof out === 'string' ? out.length : String(out).length;
+    if (state.produced > state.limit) {
+      state.exceeded = true;
+      throw new OutputLimitError('output limit');
+    }
+  }
+  return out;
+};
+
+const originalInOperator = runtime.inOperator;
+runtime.inOperator = function inOperator(key, value) {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof SafeString)) {
+    return (typeof key === 'string' || typeof key === 'number') && !FORBIDDEN.has(String(key)) && hasOwn(value, key);
+  }
+  return originalInOperator(key, value);
+};
+
+// No loaders at all: passing [] stops nunjucks from defaulting to a FileSystemLoader('views').
+const env = new nunjucks.Environment([], { autoescape: false, throwOnUndefined: false });
+for (const name of ['range', 'cycler', 'joiner']) delete env.globals[name];
+Object.setPrototypeOf(env.globals, null);
+Object.setPrototypeOf(env.tests, null);
+
+const dropFunction = (value) => (typeof value === 'function' ? undefined : value);
+env.addFilter('json', (value, indent) => {
+  const out = JSON.stringify(value, null, typeof indent === 'number' ? indent : undefined);
+  return out === undefined ? '' : out;
+});
+const filters = env.filters;
+const safeAttributeFilters = {
+  join(original, arr, del, attr) {
+    if (attr !== undefined && Array.isArray(arr)) return original(arr.map((item) => readPath(item, attr)), del);
+    return original(arr, del);
+  },
+  selectattr(original, arr, attr) {
+    return Array.isArray(arr) ? arr.filter((item) => !!readPath(item, attr)) : [];
+  },
+  rejectattr(original, arr, attr) {
+    return Array.isArray(arr) ? arr.filter((item) => !readPath(item, attr)) : [];
+  },
+  sum(original, arr, attr, start) {
+    if (attr !== undefined && Array.isArray(arr)) return original(arr.map((item) => readPath(item, attr)), undefined, start);
+    return original(arr, attr, start);
+  },
+};
+for (const name of Object.keys(filters)) {
+  const original = filters[name];
+  const special = safeAttributeFilters[name];
+  const bound = function (...args) {
+    return original.apply(this, args);
+  };
+  filters[name] = function safeFilter(...args) {
+    const clean = args.map(dropFunction);
+    const result = special ? special.call(this, bound.bind(this), ...clean) : original.apply(this, clean);
+    return dropFunction(result);
+  };
+}
+Object.setPrototypeOf(filters, null);
+
+const cache = new Map();
+function compile(source) {
+  let template = cache.get(source);
+  if (template) {
+    cache.delete(source);
+  } else {
+    template = new nunjucks.Template(source, env, 'template', true);
+  }
+  cache.set(source, template);
+  if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value);
+  return template;
+}
+
+// Compile-stage positions are 1-based; render-stage ones come from runtime.handleError,
+// which nunjucks feeds 0-based AST positions (and omits entirely on the first line).
+function describe(err, stage) {
+  const raw = err && typeof err.message === 'string' ? err.message : String(err);
+  const match = /^\([^)]*\)(?: \[Line (\d+)(?:, Column (\d+))?\])?\s*/.exec(raw);
+  const detail = (match ? raw.slice(match[0].length) : raw).trim();
+  const shift = stage === 'render' ? 1 : 0;
+  let line = match && match[1] ? Number(match[1]) + shift : undefined;
+  const col = match && match[2] ? Number(match[2]) + shift : undefined;
+  if (line === undefined && stage === 'render') line = 1;
+  const where = line ? ' at line ' + line + (col ? ', column ' + col : '') : '';
+  return 'Template ' + (stage === 'render' ? 'render' : 'syntax') + ' error' + where + ': ' + detail;
+}
+
+parentPort.on('message', (msg) => {
+  state.produced = 0;
+  state.limit = msg.maxOutputBytes;
+  state.exceeded = false;
+  try {
+    let context = JSON.parse(msg.contextJson);
+    if (context === null || typeof context !== 'object' || Array.isArray(context)) context = {};
+    let template;
+    try {
+      template = compile(msg.source);
+    } catch (err) {
+      parentPort.postMessage({ id: msg.id, ok: false, kind: 'render', message: describe(err, 'compile') });
+      return;
+    }
+    const output = template.render(context);
+    if (Buffer.byteLength(output, 'utf8') > msg.maxOutputBytes) {
+      parentPort.postMessage({ id: msg.id, ok: false, kind: 'output', message: 'output limit' });
+      return;
+    }
+    parentPort.postMessage({ id: msg.id, ok: true, output });
+  } catch (err) {
+    if (state.exceeded) {
+      parentPort.postMessage({ id: msg.id, ok: false, kind: 'output', message: 'output limit' });
+    } else {
+      parentPort.postMessage({ id: msg.id, ok: false, kind: 'render', message: describe(err, 'render') });
+    }
+  }
+});
+
+parentPort.postMessage({ type: 'ready' });
+`;

@@ -1,0 +1,173 @@
+import type { Core } from '@strapi/strapi';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { TemplateRenderer } from '../render/renderer';
+import { createGuardedAgents, type SsrfPolicy } from '../send/ssrf';
+import { createOutbox, type Outbox } from '../outbox/outbox';
+import { DeliveryWorker } from '../dispatch/worker';
+import type { WebhookEvent } from '../definitions/events';
+import { getPluginConfig, LOG_UID, PLUGIN_ID, WEBHOOK_UID } from '../plugin';
+import type { DeliveryRow } from './delivery';
+
+/**
+ * The plugin's long-lived parts: the in-memory index capture consults, the template
+ * sandbox, the guarded HTTP agents, and the dispatch worker with its leases.
+ */
+export default ({ strapi }: { strapi: Core.Strapi }) => {
+  const instanceId = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  let claims = 0;
+  const token = () => `${instanceId}:${++claims}`;
+  const cfg = () => getPluginConfig(strapi);
+  const logs = () => strapi.db.query(LOG_UID as any);
+  const delivery = () => strapi.plugin(PLUGIN_ID).service('delivery');
+
+  let index = new Map<string, Map<string, number[]>>();
+  let renderer: TemplateRenderer | null = null;
+  let agents: ReturnType<typeof createGuardedAgents> | null = null;
+  let outbox: Outbox | null = null;
+  let worker: DeliveryWorker<DeliveryRow> | null = null;
+  let refreshTimer: NodeJS.Timeout | null = null;
+
+  const ssrfPolicy = (): SsrfPolicy => ({ allowPrivateAddresses: cfg().allowPrivateAddresses, allowedHosts: cfg().allowedHosts });
+
+  async function refreshIndex() {
+    const rows = await strapi.db.query(WEBHOOK_UID as any).findMany({ where: { enabled: true }, select: ['id', 'contentType', 'events'] });
+    const next = new Map<string, Map<string, number[]>>();
+    for (const r of rows as any[]) {
+      const byEvent = next.get(r.contentType) ?? new Map<string, number[]>();
+      for (const ev of r.events ?? []) byEvent.set(ev, [...(byEvent.get(ev) ?? []), r.id]);
+      next.set(r.contentType, byEvent);
+    }
+    index = next;
+  }
+
+  const leaseFree = (now: Date) => ({ $or: [{ leaseUntil: null }, { leaseUntil: { $lt: now } }] });
+  const DUE = ['pending', 'failed'];
+
+  /**
+   * Lease due deliveries: at most one per (webhook, document) at a time, oldest first, so a
+   * document's deliveries to one webhook keep their order; webhooks at their concurrency
+   * cap are skipped so a slow receiver does not hold back the others.
+   */
+  async function claimDeliveries(limit: number, busy: Set<number>): Promise<DeliveryRow[]> {
+    const now = new Date();
+    const where: Record<string, unknown> = { status: { $in: DUE }, nextAttemptAt: { $lte: now }, ...leaseFree(now) };
+    if (busy.size) where.webhookId = { $notIn: [...busy] };
+    const candidates = (await logs().findMany({
+      where,
+      orderBy: [{ nextAttemptAt: 'asc' }, { id: 'asc' }],
+      limit: limit * 4,
+      select: ['id', 'webhookId', 'targetDocumentId'],
+    })) as any[];
+    if (!candidates.length) return [];
+    const key = (r: any) => `${r.webhookId}:${r.targetDocumentId}`;
+    const docs = [...new Set(candidates.map((c) => c.targetDocumentId).filter(Boolean))];
+    const inFlight = docs.length
+      ? ((await logs().findMany({
+          where: { status: { $in: DUE }, leaseUntil: { $gte: now }, targetDocumentId: { $in: docs } },
+          select: ['webhookId', 'targetDocumentId'],
+        })) as any[])
+      : [];
+    const taken = new Set(inFlight.map(key));
+    const perWebhook = new Map<number, number>();
+    const chosen: number[] = [];
+    for (const c of candidates) {
+      if (chosen.length >= limit) break;
+      if (c.targetDocumentId && taken.has(key(c))) continue;
+      const n = perWebhook.get(c.webhookId) ?? 0;
+      if (n >= cfg().perWebhookConcurrency) continue;
+      taken.add(key(c));
+      perWebhook.set(c.webhookId, n + 1);
+      chosen.push(c.id);
+    }
+    if (!chosen.length) return [];
+    const owner = token();
+    await logs().updateMany({
+      where: { id: { $in: chosen }, status: { $in: DUE }, ...leaseFree(now) },
+      data: { leaseOwner: owner, leaseUntil: new Date(now.getTime() + cfg().leaseMs) },
+    });
+    return (await logs().findMany({ where: { id: { $in: chosen }, leaseOwner: owner }, orderBy: { id: 'asc' } })) as DeliveryRow[];
+  }
+
+  async function fanOutBatch(): Promise<number> {
+    const owner = token();
+    const events = await outbox!.claim(owner, 50, cfg().leaseMs);
+    for (const ev of events) await delivery().fanOut(ev, owner);
+    return events.length;
+  }
+
+  async function nextDueAt(): Promise<number | null> {
+    const row = (await logs().findOne({
+      where: { status: { $in: DUE }, leaseOwner: null },
+      orderBy: { nextAttemptAt: 'asc' },
+      select: ['nextAttemptAt'],
+    })) as any;
+    return row?.nextAttemptAt ? new Date(row.nextAttemptAt).getTime() : null;
+  }
+
+  return {
+    instanceId,
+
+    async start() {
+      const config = cfg();
+      renderer = new TemplateRenderer();
+      agents = createGuardedAgents(ssrfPolicy(), { keepAlive: true, maxSockets: config.concurrency });
+      outbox = createOutbox(strapi);
+      await refreshIndex();
+      // Other instances may change definitions: re-read them now and then (cheap, one query).
+      refreshTimer = setInterval(() => refreshIndex().catch((e) => strapi.log.error(`[document-webhooks] ${e.message}`)), Math.max(config.pollIntervalMs, 1000));
+      refreshTimer.unref();
+      if (!config.worker) return;
+      worker = new DeliveryWorker<DeliveryRow>(
+        {
+          fanOut: fanOutBatch,
+          claim: claimDeliveries,
+          deliver: (item) => delivery().deliver(item),
+          nextDueAt,
+          onError: (err) => strapi.log.error(`[document-webhooks] worker: ${(err as Error)?.stack ?? err}`),
+        },
+        { concurrency: config.concurrency, perWebhookConcurrency: config.perWebhookConcurrency, pollIntervalMs: config.pollIntervalMs }
+      );
+      worker.start();
+    },
+
+    async stop() {
+      if (refreshTimer) clearInterval(refreshTimer);
+      refreshTimer = null;
+      await worker?.stop();
+      worker = null;
+      await renderer?.close();
+      renderer = null;
+      agents?.httpAgent.destroy();
+      agents?.httpsAgent.destroy();
+      agents = null;
+    },
+
+    /** Capture's cheap path: ids of enabled webhooks on this content type and event. */
+    webhooksFor(uid: string, event: WebhookEvent): number[] {
+      return index.get(uid)?.get(event) ?? [];
+    },
+
+    async definitionsChanged() {
+      await refreshIndex();
+    },
+
+    wake() {
+      worker?.wake();
+    },
+
+    renderer() {
+      if (!renderer) renderer = new TemplateRenderer();
+      return renderer;
+    },
+    agents() {
+      if (!agents) agents = createGuardedAgents(ssrfPolicy(), { keepAlive: true });
+      return agents;
+    },
+    outbox() {
+      if (!outbox) outbox = createOutbox(strapi);
+      return outbox;
+    },
+    ssrfPolicy,
+  };
+};

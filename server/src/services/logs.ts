@@ -1,0 +1,142 @@
+import type { Core } from '@strapi/strapi';
+import { LOG_UID, PLUGIN_ID, getPluginConfig } from '../plugin';
+import { NotFoundError, WebhookValidationError } from '../errors';
+
+export const LOG_STATUSES = ['pending', 'delivered', 'failed', 'exhausted'] as const;
+
+/** The request-log record as the admin API returns it (DESIGN.md). */
+export const toPublicLog = (r: any) => ({
+  id: r.id,
+  webhook: { id: r.webhookId, name: r.webhookName },
+  event: r.event,
+  uid: r.contentType,
+  documentId: r.targetDocumentId ?? null,
+  locale: r.targetLocale ?? null,
+  status: r.status,
+  messageId: r.messageId,
+  attempts: r.attempts ?? 0,
+  attemptLog: r.attemptLog ?? [],
+  nextAttemptAt: r.status === 'pending' || r.status === 'failed' ? r.nextAttemptAt ?? null : null,
+  requestUrl: r.requestUrl ?? null,
+  requestMethod: r.requestMethod ?? null,
+  requestHeaders: r.requestHeaders ?? {},
+  requestBody: r.requestBody ?? null,
+  responseStatus: r.responseStatus ?? null,
+  responseHeaders: r.responseHeaders ?? {},
+  responseBody: r.responseBody ?? null,
+  error: r.error ?? null,
+  durationMs: r.durationMs ?? null,
+  user: r.user ?? null,
+  createdAt: r.createdAt,
+  updatedAt: r.updatedAt,
+});
+
+const bad = (field: string, message: string) => new WebhookValidationError([{ path: [field], message }]);
+
+const parseDate = (field: string, value: unknown) => {
+  if (value === undefined || value === '') return undefined;
+  const t = typeof value === 'string' ? Date.parse(value) : NaN;
+  if (Number.isNaN(t)) throw bad(field, `${field} must be an ISO date`);
+  return new Date(t);
+};
+
+const parseStatuses = (value: unknown): string[] | undefined => {
+  if (value === undefined || value === '') return undefined;
+  const list = (Array.isArray(value) ? value : String(value).split(',')).map((s) => String(s).trim());
+  const unknown = list.find((s) => !(LOG_STATUSES as readonly string[]).includes(s));
+  if (unknown) throw bad('status', `status must be one of: ${LOG_STATUSES.join(', ')}`);
+  return list;
+};
+
+const parseId = (field: string, value: unknown) => {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw bad(field, `${field} must be a webhook id`);
+  return n;
+};
+
+/** Filters shared by the list and "retry all" (each named after the query parameter). */
+function buildWhere(q: Record<string, unknown>) {
+  const where: Record<string, unknown> = {};
+  const webhook = parseId('webhook', q.webhook);
+  if (webhook !== undefined) where.webhookId = webhook;
+  const statuses = parseStatuses(q.status);
+  if (statuses) where.status = { $in: statuses };
+  if (typeof q.contentType === 'string' && q.contentType) where.contentType = q.contentType;
+  if (typeof q.event === 'string' && q.event) where.event = q.event;
+  if (typeof q.documentId === 'string' && q.documentId) where.targetDocumentId = q.documentId;
+  const since = parseDate('since', q.since);
+  const until = parseDate('until', q.until);
+  if (since || until) where.createdAt = { ...(since ? { $gte: since } : {}), ...(until ? { $lte: until } : {}) };
+  return where;
+}
+
+export default ({ strapi }: { strapi: Core.Strapi }) => {
+  const q = () => strapi.db.query(LOG_UID as any);
+  const wake = () => strapi.plugin(PLUGIN_ID).service('engine').wake();
+  const requeue = { status: 'pending', attempts: 0, nextAttemptAt: new Date(), leaseOwner: null, leaseUntil: null };
+
+  return {
+    async find(query: Record<string, unknown>) {
+      const page = query.page === undefined ? 1 : Number(query.page);
+      const pageSize = query.pageSize === undefined ? 25 : Number(query.pageSize);
+      if (!Number.isInteger(page) || page < 1) throw bad('page', 'page must be a positive integer');
+      if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100) throw bad('pageSize', 'pageSize must be an integer from 1 to 100');
+      const where = buildWhere(query);
+      const [rows, total] = await Promise.all([
+        q().findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], offset: (page - 1) * pageSize, limit: pageSize }),
+        q().count({ where }),
+      ]);
+      return {
+        data: rows.map(toPublicLog),
+        meta: { pagination: { page, pageSize, pageCount: Math.ceil(total / pageSize), total } },
+      };
+    },
+
+    async findOne(id: unknown) {
+      const num = Number(id);
+      const row = Number.isInteger(num) && num > 0 ? await q().findOne({ where: { id: num } }) : null;
+      if (!row) throw new NotFoundError(`log ${String(id)} not found`);
+      return toPublicLog(row);
+    },
+
+    /** Queue one delivery again, now, with a fresh attempt budget (its history is kept). */
+    async retry(id: unknown) {
+      const current = await this.findOne(id);
+      if (current.event === 'test' || !current.requestUrl || current.requestBody === null) {
+        // Nothing was rendered (render/condition error or a test send): there is no request to resend.
+        throw bad('id', 'this log entry has no rendered request to resend');
+      }
+      await q().update({ where: { id: current.id }, data: { ...requeue, nextAttemptAt: new Date() } });
+      wake();
+      return this.findOne(id);
+    },
+
+    /** Queue every failed/exhausted delivery matching the filter again; returns how many. */
+    async retryMany(body: Record<string, unknown>) {
+      if (!body || typeof body !== 'object' || Array.isArray(body)) throw bad('body', 'body must be a JSON object');
+      const allowed = ['webhook', 'status', 'since', 'until', 'contentType'];
+      const unknown = Object.keys(body).find((k) => !allowed.includes(k));
+      if (unknown) throw bad(unknown, `${unknown} is not a known filter`);
+      const where = buildWhere({ ...body, status: body.status ?? 'failed,exhausted' });
+      const statuses = (where.status as { $in: string[] }).$in;
+      if (statuses.some((s) => s === 'pending' || s === 'delivered')) throw bad('status', 'status may only be failed or exhausted');
+      const res = await q().updateMany({
+        where: { ...where, event: { $ne: 'test' }, requestBody: { $notNull: true } },
+        data: { ...requeue, nextAttemptAt: new Date() },
+      });
+      wake();
+      return { count: res?.count ?? 0 };
+    },
+
+    /** Delete finished records older than `logRetentionDays` (pending/failed are kept). */
+    async purgeExpired(now = Date.now()) {
+      const days = getPluginConfig(strapi).logRetentionDays;
+      if (!days) return { count: 0 };
+      const res = await q().deleteMany({
+        where: { createdAt: { $lt: new Date(now - days * 86400_000) }, status: { $in: ['delivered', 'exhausted'] } },
+      });
+      return { count: res?.count ?? 0 };
+    },
+  };
+};

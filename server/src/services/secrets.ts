@@ -1,0 +1,37 @@
+import type { Core } from '@strapi/strapi';
+import { decryptSecret, deriveKey, encryptSecret } from '../secrets/crypto';
+import { getPluginConfig } from '../plugin';
+
+/** Minimum key material length; shorter keys are refused in production. */
+export const MIN_KEY_LENGTH = 16;
+
+/**
+ * AES-256-GCM for secrets at rest. The key comes from the plugin's `encryptionKey`, or the
+ * admin's `secrets.encryptionKey` that every Strapi 5 app already has.
+ */
+export default ({ strapi }: { strapi: Core.Strapi }) => {
+  let key: Buffer | null = null;
+  const getKey = () => {
+    if (key) return key;
+    const material = getPluginConfig(strapi).encryptionKey ?? (strapi.config.get('admin.secrets.encryptionKey') as string | undefined);
+    if (!material || material.length < MIN_KEY_LENGTH) {
+      const message =
+        'document-webhooks: encryptionKey is missing or shorter than 16 characters; set the plugin\'s `encryptionKey` or `admin.secrets.encryptionKey` (ENCRYPTION_KEY).';
+      if (process.env.NODE_ENV === 'production') throw new Error(message);
+      strapi.log.warn(`${message} Using an insecure development key.`);
+      key = deriveKey(`document-webhooks-insecure-development-key:${material ?? ''}`);
+      return key;
+    }
+    key = deriveKey(material);
+    return key;
+  };
+  return {
+    /** Called at start-up so a bad key stops the boot rather than the first save. */
+    init() {
+      key = null;
+      getKey();
+    },
+    encrypt: (plain: string) => encryptSecret(plain, getKey()),
+    decrypt: (payload: string) => decryptSecret(payload, getKey()),
+  };
+};
