@@ -15,5 +15,6 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     preview: (ctx: any) => respond(ctx, () => delivery().preview(ctx.params.id, ctx.request.body ?? {})),
     test: (ctx: any) => respond(ctx, () => delivery().test(ctx.params.id, ctx.request.body ?? {}, ctx.state.user)),
     contentTypes: (ctx: any) => respond(ctx, async () => webhooks().contentTypes()),
+    stats: (ctx: any) => respond(ctx, () => strapi.plugin(PLUGIN_ID).service('stats').all()),
   };
 };

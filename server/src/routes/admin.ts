@@ -25,6 +25,7 @@ export default {
     route('POST', '/webhooks/:id/test', 'webhooks.test', 'test'),
     route('POST', '/webhooks/:id/rotate-secret', 'webhooks.rotateSecret', 'update'),
     route('GET', '/content-types', 'webhooks.contentTypes', 'read'),
+    route('GET', '/stats', 'webhooks.stats', 'read'),
     route('GET', '/logs', 'logs.find', 'logs.read'),
     route('POST', '/logs/retry', 'logs.retryMany', 'logs.retry'),
     route('GET', '/logs/:id', 'logs.findOne', 'logs.read'),
