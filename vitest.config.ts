@@ -24,6 +24,18 @@ export default defineConfig({
         },
       },
       {
+        // Multi-instance, crash and outage tests: child Strapi processes on a shared database.
+        test: {
+          name: 'scale',
+          include: ['test/scale/**/*.test.ts'],
+          environment: 'node',
+          pool: 'forks',
+          fileParallelism: false,
+          testTimeout: 600_000,
+          hookTimeout: 600_000,
+        },
+      },
+      {
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
