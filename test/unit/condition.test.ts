@@ -138,6 +138,7 @@ describe('validateCondition', () => {
   it('accepts valid and blank conditions', () => {
     expect(validateCondition('doc.status == "done" && previous.status != "done"')).toBeNull();
     expect(validateCondition('')).toBeNull();
+    expect(validateCondition(42 as unknown as string)).toBe('Condition must be a string');
     expect(validateCondition('doc.toString == null')).toBeNull(); // an ordinary (absent) field name
   });
 

@@ -385,7 +385,7 @@ class Evaluation {
 
 // --- public API ---------------------------------------------------------------------------
 
-const isBlank = (expr: string | null | undefined): boolean => expr === null || expr === undefined || expr.trim() === '';
+const isBlank = (expr: unknown): boolean => expr === null || expr === undefined || (typeof expr === 'string' && expr.trim() === '');
 
 function buildCondition(expr: string): CompiledCondition {
   if (typeof expr !== 'string') throw new ConditionError('Condition must be a string');

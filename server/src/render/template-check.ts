@@ -39,6 +39,22 @@ const LOADING_TAGS: Record<string, string> = {
 /** Filters whose string arguments name attributes of the items they receive. */
 const ATTRIBUTE_FILTERS = new Set(['join', 'selectattr', 'rejectattr', 'sum', 'sort', 'groupby']);
 
+/** Filters added by the render worker on top of the nunjucks built-ins. */
+const EXTRA_FILTERS = ['json'];
+
+let known: { filters: Set<string>; tests: Set<string> } | undefined;
+/** Built-in filter and test names, read once from a throw-away environment. */
+function knownNames(): { filters: Set<string>; tests: Set<string> } {
+  if (!known) {
+    const env = new nunjucks.Environment([]) as unknown as { filters: object; tests: object };
+    known = {
+      filters: new Set([...Object.keys(env.filters), ...EXTRA_FILTERS]),
+      tests: new Set(Object.keys(env.tests)),
+    };
+  }
+  return known;
+}
+
 class TemplateCheckFailure extends Error {}
 
 const lineOf = (node: NjNode, fallback: number): number => (typeof node.lineno === 'number' ? node.lineno + 1 : fallback);
@@ -71,6 +87,19 @@ function walk(node: NjNode, parentLine: number): void {
   if (node.typename === 'LookupVal') {
     const key = constantString(node.val);
     if (key !== undefined && FORBIDDEN_TEMPLATE_NAME_SET.has(key)) forbidden(key, line);
+  }
+  if (node.typename === 'Filter' || node.typename === 'FilterAsync') {
+    const filterName = (node.name as NjNode | undefined)?.value;
+    if (typeof filterName === 'string' && !FORBIDDEN_TEMPLATE_NAME_SET.has(filterName) && !knownNames().filters.has(filterName)) {
+      throw new TemplateCheckFailure(`Unknown filter "${filterName}" at line ${line}`);
+    }
+  }
+  if (node.typename === 'Is') {
+    const right = node.right as NjNode | undefined;
+    const test = right?.typename === 'FunCall' ? (right.name as NjNode | undefined)?.value : right?.value;
+    if (typeof test === 'string' && !FORBIDDEN_TEMPLATE_NAME_SET.has(test) && !knownNames().tests.has(test)) {
+      throw new TemplateCheckFailure(`Unknown test "${test}" at line ${line}`);
+    }
   }
   if (node.typename === 'Filter') {
     const name = node.name as NjNode | undefined;
