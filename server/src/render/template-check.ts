@@ -113,7 +113,11 @@ function walk(node: NjNode, parentLine: number): void {
     }
   }
 
-  for (const field of node.fields) {
+  // Not only the declared `fields`: the parser also hangs children on other properties that
+  // code generation reads (`{% set x %}…{% endset %}` keeps its body in `Set.body`, which is
+  // not a declared field), and those must be checked too.
+  const keys = new Set<string>([...node.fields, ...Object.keys(node)]);
+  for (const field of keys) {
     const child = node[field];
     if (Array.isArray(child)) {
       for (const item of child) if (item instanceof nj.nodes.Node) walk(item as NjNode, line);
