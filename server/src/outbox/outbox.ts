@@ -1,6 +1,7 @@
 import type { Core } from '@strapi/strapi';
 import { OUTBOX_UID } from '../plugin';
 import type { WebhookEvent } from '../definitions/events';
+import { createClaimer } from './claim';
 
 /** One captured document change, waiting to be fanned out to the webhooks listed. */
 export interface OutboxRecord {
@@ -26,7 +27,7 @@ export interface ClaimedEvent extends OutboxRecord {
  */
 export function createOutbox(strapi: Core.Strapi) {
   const q = () => strapi.db.query(OUTBOX_UID as any);
-  const claimable = (now: Date) => ({ $or: [{ leaseUntil: null }, { leaseUntil: { $lt: now } }] });
+  const claimer = createClaimer(strapi);
   return {
     async enqueue(records: OutboxRecord[]) {
       for (const r of records) {
@@ -46,16 +47,14 @@ export function createOutbox(strapi: Core.Strapi) {
       }
     },
 
-    /** Lease up to `limit` records to `token`: a conditional update, so two instances never both win. */
+    /**
+     * Lease up to `limit` records to `token` (claim.ts: SKIP LOCKED on PostgreSQL/MySQL, a
+     * conditional update on SQLite), so two instances never both win.
+     */
     async claim(token: string, limit: number, leaseMs: number): Promise<ClaimedEvent[]> {
-      const now = new Date();
-      const candidates = await q().findMany({ where: claimable(now), orderBy: { id: 'asc' }, limit, select: ['id'] });
-      if (!candidates.length) return [];
-      await q().updateMany({
-        where: { id: { $in: candidates.map((c: any) => c.id) }, ...claimable(now) },
-        data: { leaseOwner: token, leaseUntil: new Date(now.getTime() + leaseMs) },
-      });
-      const rows = await q().findMany({ where: { leaseOwner: token, id: { $in: candidates.map((c: any) => c.id) } }, orderBy: { id: 'asc' } });
+      const ids = await claimer.claimOutbox(token, limit, leaseMs);
+      if (!ids.length) return [];
+      const rows = await q().findMany({ where: { id: { $in: ids }, leaseOwner: token }, orderBy: { id: 'asc' } });
       return rows.map((r: any) => ({
         id: r.id,
         event: r.event,

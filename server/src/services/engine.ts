@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { TemplateRenderer } from '../render/renderer';
 import { createGuardedAgents, type SsrfPolicy } from '../send/ssrf';
 import { createOutbox, type Outbox } from '../outbox/outbox';
+import { createClaimer } from '../outbox/claim';
 import { DeliveryWorker } from '../dispatch/worker';
 import type { WebhookEvent } from '../definitions/events';
 import { getPluginConfig, LOG_UID, PLUGIN_ID, WEBHOOK_UID } from '../plugin';
@@ -41,7 +42,7 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     index = next;
   }
 
-  const leaseFree = (now: Date) => ({ $or: [{ leaseUntil: null }, { leaseUntil: { $lt: now } }] });
+  const claimer = createClaimer(strapi);
   const DUE = ['pending', 'failed'];
 
   /**
@@ -50,43 +51,10 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
    * cap are skipped so a slow receiver does not hold back the others.
    */
   async function claimDeliveries(limit: number, busy: Set<number>): Promise<DeliveryRow[]> {
-    const now = new Date();
-    const where: Record<string, unknown> = { status: { $in: DUE }, nextAttemptAt: { $lte: now }, ...leaseFree(now) };
-    if (busy.size) where.webhookId = { $notIn: [...busy] };
-    const candidates = (await logs().findMany({
-      where,
-      orderBy: [{ nextAttemptAt: 'asc' }, { id: 'asc' }],
-      limit: limit * 4,
-      select: ['id', 'webhookId', 'targetDocumentId'],
-    })) as any[];
-    if (!candidates.length) return [];
-    const key = (r: any) => `${r.webhookId}:${r.targetDocumentId}`;
-    const docs = [...new Set(candidates.map((c) => c.targetDocumentId).filter(Boolean))];
-    const inFlight = docs.length
-      ? ((await logs().findMany({
-          where: { status: { $in: DUE }, leaseUntil: { $gte: now }, targetDocumentId: { $in: docs } },
-          select: ['webhookId', 'targetDocumentId'],
-        })) as any[])
-      : [];
-    const taken = new Set(inFlight.map(key));
-    const perWebhook = new Map<number, number>();
-    const chosen: number[] = [];
-    for (const c of candidates) {
-      if (chosen.length >= limit) break;
-      if (c.targetDocumentId && taken.has(key(c))) continue;
-      const n = perWebhook.get(c.webhookId) ?? 0;
-      if (n >= cfg().perWebhookConcurrency) continue;
-      taken.add(key(c));
-      perWebhook.set(c.webhookId, n + 1);
-      chosen.push(c.id);
-    }
-    if (!chosen.length) return [];
     const owner = token();
-    await logs().updateMany({
-      where: { id: { $in: chosen }, status: { $in: DUE }, ...leaseFree(now) },
-      data: { leaseOwner: owner, leaseUntil: new Date(now.getTime() + cfg().leaseMs) },
-    });
-    return (await logs().findMany({ where: { id: { $in: chosen }, leaseOwner: owner }, orderBy: { id: 'asc' } })) as DeliveryRow[];
+    const ids = await claimer.claimDeliveries(owner, limit, cfg().leaseMs, { busy, perWebhookConcurrency: cfg().perWebhookConcurrency });
+    if (!ids.length) return [];
+    return (await logs().findMany({ where: { id: { $in: ids }, leaseOwner: owner }, orderBy: { id: 'asc' } })) as DeliveryRow[];
   }
 
   async function fanOutBatch(): Promise<number> {

@@ -1,0 +1,207 @@
+import type { Core } from '@strapi/strapi';
+import { LOG_UID, OUTBOX_UID } from '../plugin';
+
+/**
+ * Dialect-specific leasing of the two queues (outbox events and due deliveries), for several
+ * Strapi instances sharing one database:
+ *
+ * - PostgreSQL and MySQL 8 / MariaDB ≥ 10.6: candidates are selected `FOR UPDATE SKIP LOCKED`
+ *   inside a transaction, so concurrent instances take disjoint rows instead of contending
+ *   for the same ones; the lease is written in the same transaction.
+ * - SQLite (one writer at a time) and older MySQL/MariaDB: a conditional UPDATE; the lease
+ *   condition is re-checked by the UPDATE itself, so two instances never both win a row.
+ *
+ * In both cases a lease is a deadline (`leaseUntil`): a row whose lease expired (its instance
+ * died or hung) is claimable again. Rows are read back by their `leaseOwner` token.
+ *
+ * Queries go through knex with the column names of Strapi's metadata, and page through the
+ * queues: every call reads at most a bounded number of rows.
+ */
+
+const DUE = ['pending', 'failed'];
+
+export interface DeliveryClaimOptions {
+  /** Webhooks at their concurrency cap in this instance: skip their rows. */
+  busy: Set<number>;
+  /** At most this many rows of one webhook per claim. */
+  perWebhookConcurrency: number;
+}
+
+export type LockingMode = 'skip-locked' | 'conditional-update';
+
+interface Columns {
+  table: string;
+  col: (attribute: string) => string;
+}
+
+export function createClaimer(strapi: Core.Strapi) {
+  const db = strapi.db as any;
+  const knex = () => db.connection;
+  const client: string = db.dialect?.client ?? db.config?.connection?.client ?? 'sqlite';
+
+  const columns = (uid: string): Columns => {
+    const meta = db.metadata.get(uid);
+    return {
+      table: meta.tableName,
+      col: (attribute: string) => {
+        const a = meta.attributes[attribute];
+        if (!a?.columnName) throw new Error(`[document-webhooks] ${uid} has no column for "${attribute}"`);
+        return a.columnName;
+      },
+    };
+  };
+
+  let mode: LockingMode | null = null;
+  /** SKIP LOCKED where the server has it: PostgreSQL ≥ 9.5, MySQL ≥ 8.0, MariaDB ≥ 10.6. */
+  async function lockingMode(): Promise<LockingMode> {
+    if (mode) return mode;
+    if (client === 'postgres') mode = 'skip-locked';
+    else if (client === 'mysql') {
+      let version = '';
+      try {
+        const res = await knex().raw('SELECT VERSION() AS v');
+        const rows = Array.isArray(res) ? res[0] : res?.rows;
+        version = String(rows?.[0]?.v ?? '');
+      } catch {
+        version = '';
+      }
+      const m = /^(\d+)\.(\d+)/.exec(version);
+      const [major, minor] = m ? [Number(m[1]), Number(m[2])] : [0, 0];
+      const maria = /mariadb/i.test(version);
+      const ok = maria ? major > 10 || (major === 10 && minor >= 6) : major >= 8;
+      mode = ok ? 'skip-locked' : 'conditional-update';
+    } else mode = 'conditional-update';
+    return mode;
+  }
+
+  /** `lease_until IS NULL OR lease_until < now` */
+  const leaseFree = (c: Columns, now: Date) => (qb: any) => qb.whereNull(c.col('leaseUntil')).orWhere(c.col('leaseUntil'), '<', now);
+
+  /**
+   * Run `pick` on candidate rows and write the lease on the ids it returns. With SKIP LOCKED
+   * the candidates stay locked (so invisible to other instances) until the lease is written.
+   */
+  async function lease<R>(
+    c: Columns,
+    candidates: (trx: any, lock: boolean) => Promise<R[]>,
+    pick: (trx: any, rows: R[]) => Promise<number[]> | number[],
+    extra: (qb: any) => any,
+    token: string,
+    leaseMs: number,
+    now: Date
+  ): Promise<number[]> {
+    const m = await lockingMode();
+    // Resolves to the ids asked for when at least one was leased; the caller reads them back
+    // by id *and* `leaseOwner` (a conditional update may have lost some to another instance).
+    const write = async (trx: any, ids: number[]) => {
+      if (!ids.length) return [];
+      const res = await trx(c.table)
+        .whereIn('id', ids)
+        .where(leaseFree(c, now))
+        .where(extra)
+        .update({ [c.col('leaseOwner')]: token, [c.col('leaseUntil')]: new Date(now.getTime() + leaseMs) });
+      const count = typeof res === 'number' ? res : Number(res?.[0] ?? res ?? 0);
+      return count > 0 ? ids : [];
+    };
+    if (m === 'skip-locked') {
+      return knex().transaction(async (trx: any) => write(trx, await pick(trx, await candidates(trx, true))));
+    }
+    const k = knex();
+    return write(k, await pick(k, await candidates(k, false)));
+  }
+
+  return {
+    lockingMode,
+
+    /** Lease up to `limit` outbox records, oldest first; resolves to the ids tried (see `lease`). */
+    async claimOutbox(token: string, limit: number, leaseMs: number): Promise<number[]> {
+      const c = columns(OUTBOX_UID);
+      const now = new Date();
+      return lease<{ id: number }>(
+        c,
+        (trx, lock) => {
+          let q = trx(c.table).select('id').where(leaseFree(c, now)).orderBy('id', 'asc').limit(limit);
+          if (lock) q = q.forUpdate().skipLocked();
+          return q;
+        },
+        (_trx, rows) => rows.map((r) => Number(r.id)),
+        () => {},
+        token,
+        leaseMs,
+        now
+      );
+    },
+
+    /**
+     * Lease up to `limit` due deliveries: oldest due first, at most one per (webhook,
+     * document) in flight at a time (across instances: rows leased elsewhere count), at most
+     * `perWebhookConcurrency` per webhook, webhooks in `busy` skipped.
+     */
+    async claimDeliveries(token: string, limit: number, leaseMs: number, opts: DeliveryClaimOptions): Promise<number[]> {
+      const c = columns(LOG_UID);
+      const now = new Date();
+      const [idC, webhookC, docC, statusC, nextC, leaseC] = ['id', 'webhookId', 'targetDocumentId', 'status', 'nextAttemptAt', 'leaseUntil'].map((a) =>
+        a === 'id' ? 'id' : c.col(a)
+      );
+      const busy = [...opts.busy];
+      // Look a little past `limit`: some candidates share a (webhook, document) or a busy webhook.
+      const window = Math.min(limit * 4, 1000);
+      type Cand = { id: number; webhookId: number; doc: string | null; next: number };
+      return lease<Cand>(
+        c,
+        async (trx, lock) => {
+          // One query per status, each an ordered range scan of the (status, next_attempt_at)
+          // index, merged here: `status IN (…) ORDER BY next_attempt_at` would sort every due row.
+          const rows: Cand[] = [];
+          for (const status of DUE) {
+            let q = trx(c.table)
+              .select({ id: idC, webhookId: webhookC, doc: docC, next: nextC })
+              .where(statusC, status)
+              .where(nextC, '<=', now)
+              .where(leaseFree(c, now))
+              .orderBy([{ column: nextC, order: 'asc' }, { column: idC, order: 'asc' }])
+              .limit(window);
+            if (busy.length) q = q.whereNotIn(webhookC, busy);
+            if (lock) q = q.forUpdate().skipLocked();
+            for (const r of await q) rows.push({ id: Number(r.id), webhookId: Number(r.webhookId), doc: r.doc ?? null, next: new Date(r.next).getTime() });
+          }
+          rows.sort((a, b) => a.next - b.next || a.id - b.id);
+          return rows.slice(0, window);
+        },
+        async (trx, rows) => {
+          if (!rows.length) return [];
+          const key = (w: number, d: string | null) => `${w}:${d}`;
+          const docs = [...new Set(rows.map((r) => r.doc).filter((d): d is string => Boolean(d)))];
+          const taken = new Set<string>();
+          // Deliveries of these documents in flight anywhere (leased and unexpired).
+          for (let i = 0; i < docs.length; i += 500) {
+            const inFlight = await trx(c.table)
+              .select({ webhookId: webhookC, doc: docC })
+              .whereIn(docC, docs.slice(i, i + 500))
+              .whereIn(statusC, DUE)
+              .where(leaseC, '>=', now);
+            for (const r of inFlight) taken.add(key(Number(r.webhookId), r.doc));
+          }
+          const perWebhook = new Map<number, number>();
+          const chosen: number[] = [];
+          for (const r of rows) {
+            if (chosen.length >= limit) break;
+            if (r.doc && taken.has(key(r.webhookId, r.doc))) continue;
+            const n = perWebhook.get(r.webhookId) ?? 0;
+            if (n >= opts.perWebhookConcurrency) continue;
+            if (r.doc) taken.add(key(r.webhookId, r.doc));
+            perWebhook.set(r.webhookId, n + 1);
+            chosen.push(r.id);
+          }
+          return chosen;
+        },
+        (qb) => qb.whereIn(statusC, DUE),
+        token,
+        leaseMs,
+        now
+      );
+    },
+  };
+}
+
+export type Claimer = ReturnType<typeof createClaimer>;
