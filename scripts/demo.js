@@ -5,9 +5,9 @@
  * with an admin user, sample quotations/articles and a webhook pointing at the receiver.
  */
 const path = require('path');
-const fs = require('fs');
 const { spawn } = require('child_process');
 const { run } = require('./run');
+const { ensureAdminBuild } = require('./admin-build');
 
 const root = path.resolve(__dirname, '..');
 const playground = path.join(root, 'playground');
@@ -19,8 +19,7 @@ const receiverPort = process.env.RECEIVER_PORT || '4000';
 
 async function main() {
   await run('npm', ['run', 'build'], { cwd: root });
-  fs.mkdirSync(path.join(playground, 'public', 'uploads'), { recursive: true });
-  await run(strapiBin, ['build'], { cwd: playground, env: { ...process.env, NODE_ENV: 'development' } });
+  await ensureAdminBuild();
 
   const children = [];
   const stop = () => {
