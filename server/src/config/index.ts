@@ -95,7 +95,23 @@ export function validateConfig(config: unknown): void {
   }
 }
 
+/**
+ * Strapi merges the user's config into `default` with lodash `defaultsDeep`, which merges arrays
+ * index by index: a user `retrySchedule: [1, 2]` over the 7-step default would become
+ * `[1, 2, 1800, 7200, …]`. Non-empty array defaults are therefore left out of `default` and
+ * filled in by the validator, which Strapi calls with the very object it then keeps as the
+ * plugin's config.
+ */
+const { retrySchedule: _arrayDefault, ...mergeableDefaults } = defaultConfig;
+
+export function validateAndComplete(config: Record<string, unknown>): void {
+  validateConfig(config);
+  if (config && typeof config === 'object' && config.retrySchedule === undefined) {
+    config.retrySchedule = [...DEFAULT_RETRY_SCHEDULE];
+  }
+}
+
 export default {
-  default: defaultConfig,
-  validator: validateConfig,
+  default: mergeableDefaults,
+  validator: validateAndComplete,
 };

@@ -92,12 +92,15 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     const errors: FieldError[] = [];
     const previous = new Map((stored ?? []).filter((h) => h.secret).map((h) => [h.name.toLowerCase(), h.value]));
     const headers = incoming.map((h, i) => {
+      // Malformed entries pass through untouched: validation reports them, nothing is stored.
+      if (!h || typeof h !== 'object') return h as unknown as { name: string; value: string; secret: boolean };
       if (!h.secret) return { name: h.name, value: h.value as string, secret: false };
       if (h.value === null || h.value === undefined) {
-        const kept = previous.get(h.name.toLowerCase());
+        const kept = typeof h.name === 'string' ? previous.get(h.name.toLowerCase()) : undefined;
         if (!kept) errors.push({ path: ['headers', i, 'value'], message: 'value is required for a new secret header' });
         return { name: h.name, value: kept ?? '', secret: true };
       }
+      if (typeof h.value !== 'string') return { name: h.name, value: h.value as string, secret: true };
       return { name: h.name, value: secrets().encrypt(h.value), secret: true };
     });
     return { headers, errors };
@@ -114,8 +117,9 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     Object.fromEntries(WEBHOOK_FIELDS.filter((k) => k in body).map((k) => [k, body[k]])) as Partial<WebhookInput>;
 
   const findRow = async (id: unknown): Promise<WebhookRow> => {
-    const num = Number(id);
-    const row = Number.isInteger(num) && num > 0 ? await query().findOne({ where: { id: num } }) : null;
+    // Only canonical positive integers: "0x1", "1e0" or " 1" are not ids (Number() would accept them).
+    const num = typeof id === 'number' || (typeof id === 'string' && /^[1-9][0-9]{0,15}$/.test(id)) ? Number(id) : NaN;
+    const row = Number.isSafeInteger(num) && num > 0 ? await query().findOne({ where: { id: num } }) : null;
     if (!row) throw new NotFoundError(`webhook ${String(id)} not found`);
     return row as WebhookRow;
   };
