@@ -19,11 +19,16 @@ const isDraft = (v: Version) => v.publishedAt == null;
 const byLocale = (versions: Version[], locale: string | null | undefined) =>
   versions.filter((v) => (locale == null ? true : (v.locale ?? null) === locale));
 
-/** The acting user of the current HTTP request, if any: admin, end user or API token. */
+/**
+ * The acting user of the current HTTP request, if any: an admin (Content Manager) or an end
+ * user (users-permissions). An API token is not a user: reporting the token's row id as
+ * `user.id` would collide with real user ids in conditions, so it yields null.
+ */
 function currentUser(strapi: Core.Strapi): { id: number | string; email: string | null } | null {
   const ctx = strapi.requestContext?.get?.() as any;
   const state = ctx?.state;
-  const user = state?.user ?? state?.auth?.credentials;
+  const strategy = state?.auth?.strategy?.name;
+  const user = state?.user ?? (strategy === 'users-permissions' ? state?.auth?.credentials : null);
   if (!user || user.id == null) return null;
   return { id: user.id, email: user.email ?? null };
 }
@@ -101,7 +106,8 @@ export function createCaptureMiddleware(strapi: Core.Strapi, deps: CaptureDeps) 
             await push(event, targets, locale, pick(after, locale, true), pick(before, locale, false));
             break;
           case 'discardDraft':
-            await push(event, targets, locale, pick(after, locale, true), pick(before, locale, true));
+            // DESIGN.md: `previous` only for update/publish/unpublish.
+            await push(event, targets, locale, pick(after, locale, true), null);
             break;
         }
         if (alsoPublish) await push('entry.publish', publishTargets, locale, pick(after, locale, false), pick(before, locale, false));

@@ -69,6 +69,8 @@ export async function sendRequest(req: OutgoingRequest, opts: SendOptions): Prom
   const elapsed = () => Math.round(performance.now() - started);
   const check = checkUrl(req.url, opts.policy);
   if (!check.ok) return { status: null, headers: {}, body: null, durationMs: 0, error: `SSRF guard: ${check.reason}` };
+  // `timeout` only covers the response headers; the signal also bounds a slow body.
+  const deadline = AbortSignal.timeout(req.timeoutMs + 50);
   try {
     const res = await axios.request<Readable>({
       method: req.method,
@@ -76,8 +78,7 @@ export async function sendRequest(req: OutgoingRequest, opts: SendOptions): Prom
       headers: req.headers,
       data: req.method === 'GET' ? undefined : req.body,
       timeout: req.timeoutMs,
-      // `timeout` only covers the response headers; the signal also bounds a slow body.
-      signal: AbortSignal.timeout(req.timeoutMs + 50),
+      signal: deadline,
       maxRedirects: 0,
       proxy: false,
       responseType: 'stream',
@@ -90,6 +91,8 @@ export async function sendRequest(req: OutgoingRequest, opts: SendOptions): Prom
     const body = await readCapped(res.data, opts.maxResponseBodyBytes);
     return { status: res.status, headers: flatHeaders(res.headers as any), body, durationMs: elapsed(), error: null };
   } catch (err) {
-    return { status: null, headers: {}, body: null, durationMs: elapsed(), error: describeError(err, req.timeoutMs) };
+    // A body still streaming at the deadline aborts with a generic "aborted"/"canceled" error.
+    const error = deadline.aborted ? `Timeout: no complete response within ${req.timeoutMs} ms` : describeError(err, req.timeoutMs);
+    return { status: null, headers: {}, body: null, durationMs: elapsed(), error };
   }
 }

@@ -61,13 +61,18 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     return { headers: { ...headers, ...signature }, signature };
   };
 
+  const maskHeaders = (headers: Record<string, string>) =>
+    Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, k.toLowerCase() === 'webhook-signature' || k.toLowerCase() === 'x-frappe-webhook-signature' ? REDACTED : v]));
+
   const send = (row: WebhookRow, req: RenderedRequest, messageId: string) => {
     const { headers, signature } = signedHeaders(row, req.headers, messageId, req.body);
     const result = sendRequest(
       { method: req.method, url: req.url, headers, body: req.body, timeoutMs: row.timeoutMs ?? cfg().defaultTimeoutMs },
       { policy: engine().ssrfPolicy(), agents: engine().agents(), maxResponseBodyBytes: cfg().maxResponseBodyBytes }
     );
-    return { result, loggedHeaders: { ...req.headers, ...signature } };
+    // The log keeps webhook-id/timestamp but not the signatures (as in a preview): whoever can
+    // read logs must not be able to replay a validly signed request.
+    return { result, loggedHeaders: maskHeaders({ ...req.headers, ...signature }) };
   };
 
   const isSuccess = (r: SendResult) => r.status !== null && r.status >= 200 && r.status < 300;
@@ -77,28 +82,35 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
       ? `HTTP ${r.status}: redirects are not followed${r.headers.location ? ` (Location: ${r.headers.location})` : ''}`
       : `HTTP ${r.status}`);
 
-  /** Track continuous failure; disable on 410 Gone or after `autoDisableAfterHours`. */
+  /**
+   * Track continuous failure; disable on 410 Gone or after `autoDisableAfterHours`. `row` was
+   * read before the attempt, and other deliveries to the same webhook run concurrently, so
+   * the streak is kept with conditional updates and read back fresh rather than trusted from
+   * `row` (a success that raced a failure must still end the streak).
+   */
   const updateHealth = async (row: WebhookRow, r: SendResult) => {
     const now = new Date();
     if (isSuccess(r)) {
-      if (row.failingSince) await webhookQuery().update({ where: { id: row.id }, data: { failingSince: null } });
+      await webhookQuery().updateMany({ where: { id: row.id, failingSince: { $notNull: true } }, data: { failingSince: null } });
       return;
     }
     let disabledReason: string | null = null;
     if (r.status === 410) {
       disabledReason = `Disabled on ${now.toISOString()}: the receiver answered 410 Gone`;
-    } else if (row.failingSince && cfg().autoDisableAfterHours > 0) {
-      const since = Date.parse(row.failingSince);
-      if (now.getTime() - since >= cfg().autoDisableAfterHours * 3600_000) {
+    } else {
+      // Start a streak unless one is running.
+      await webhookQuery().updateMany({ where: { id: row.id, failingSince: { $null: true } }, data: { failingSince: now } });
+      const fresh = (await webhookQuery().findOne({ where: { id: row.id }, select: ['id', 'failingSince'] })) as WebhookRow | null;
+      const since = fresh?.failingSince ? new Date(fresh.failingSince as any).getTime() : NaN;
+      if (cfg().autoDisableAfterHours > 0 && Number.isFinite(since) && now.getTime() - since >= cfg().autoDisableAfterHours * 3600_000) {
         disabledReason = `Disabled on ${now.toISOString()}: deliveries failed continuously since ${new Date(since).toISOString()}`;
       }
     }
     if (disabledReason) {
-      await webhookQuery().update({ where: { id: row.id }, data: { enabled: false, disabledReason } });
-      strapi.log.warn(`[document-webhooks] webhook ${row.id} "${row.name}": ${disabledReason}`);
+      // Only the first of concurrent failures disables (and warns).
+      const res = await webhookQuery().updateMany({ where: { id: row.id, enabled: true }, data: { enabled: false, disabledReason } });
+      if ((res?.count ?? 0) > 0) strapi.log.warn(`[document-webhooks] webhook ${row.id} "${row.name}": ${disabledReason}`);
       await engine().definitionsChanged();
-    } else if (!row.failingSince) {
-      await webhookQuery().update({ where: { id: row.id }, data: { failingSince: now } });
     }
   };
 
@@ -132,9 +144,6 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
       user: user ? { id: user.id, email: user.email ?? null } : null,
     });
   };
-
-  const maskHeaders = (headers: Record<string, string>) =>
-    Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, k.toLowerCase() === 'webhook-signature' || k.toLowerCase() === 'x-frappe-webhook-signature' ? REDACTED : v]));
 
   return {
     /** Turn one captured event into one delivery per matching webhook, atomically with its removal. */

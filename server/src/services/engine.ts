@@ -60,8 +60,19 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
   async function fanOutBatch(): Promise<number> {
     const owner = token();
     const events = await outbox!.claim(owner, 50, cfg().leaseMs);
-    for (const ev of events) await delivery().fanOut(ev, owner);
-    return events.length;
+    let handled = 0;
+    for (const ev of events) {
+      // One record that cannot be fanned out must not hold back the rest of the batch (they
+      // are leased: a throw here would park them until the lease expires). The failing one
+      // keeps its lease and is tried again when it runs out.
+      try {
+        await delivery().fanOut(ev, owner);
+        handled += 1;
+      } catch (err) {
+        strapi.log.error(`[document-webhooks] fan-out of outbox record ${ev.id} (${ev.event} ${ev.uid} ${ev.documentId}) failed: ${(err as Error)?.message ?? err}`);
+      }
+    }
+    return handled;
   }
 
   async function nextDueAt(): Promise<number | null> {
