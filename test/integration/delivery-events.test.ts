@@ -87,19 +87,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.stop();
   await rx?.close();
-  dropStrapiSignalHandlers();
 });
-
-/**
- * The harness's stop() puts back every process listener strapi.destroy() removed, including
- * Strapi's own SIGTERM/SIGINT handler, which then destroys the stopped instance a second time
- * when the runner ends the worker ("Destroy for plugin::… has already been called").
- */
-function dropStrapiSignalHandlers() {
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    for (const l of process.listeners(signal)) if (l.name === 'terminateStrapi') process.off(signal, l);
-  }
-}
 
 describe('Document Service events', () => {
   it('delivers create, update, publish, unpublish, discardDraft and delete once each, with doc/previous', async () => {
@@ -206,6 +194,29 @@ describe('Document Service events', () => {
 
     await barrier();
     expect(eventsOf(id)).toEqual(['entry.create', 'entry.publish', 'entry.update', 'entry.publish']);
+  });
+  it('clone (the Content Manager\'s "Duplicate") is an entry.create of the new document', async () => {
+    const docs = app.strapi.documents(Q);
+    const source = await docs.create({ data: { customer: 'Source Co', state: 'Open', items: [{ item: 'Gear', qty: 1, rate: 9 }] } });
+    await waitEvent(source.documentId, 'entry.create');
+    const cloned = await docs.clone({ documentId: source.documentId, data: { title: 'Copy' } });
+    const cloneId: string = cloned.documentId;
+    expect(cloneId).not.toBe(source.documentId);
+    const c = await waitEvent(cloneId, 'entry.create');
+    expect(c.entry).toMatchObject({ documentId: cloneId, customer: 'Source Co', title: 'Copy', state: 'Open' });
+    expect(c.previous).toBeNull();
+
+    // Over HTTP, as the Content Manager does it.
+    const res = await app.api('POST', `/content-manager/collection-types/${Q}/clone/${source.documentId}`, { customer: 'Source Co', title: 'CM copy' });
+    expect(res.status).toBe(200);
+    const cmCloneId: string = res.body.data.documentId;
+    const cm = await waitEvent(cmCloneId, 'entry.create');
+    expect(cm.entry).toMatchObject({ title: 'CM copy' });
+
+    await barrier();
+    expect(eventsOf(source.documentId)).toEqual(['entry.create']);
+    expect(eventsOf(cloneId)).toEqual(['entry.create']);
+    expect(eventsOf(cmCloneId)).toEqual(['entry.create']);
   });
 });
 

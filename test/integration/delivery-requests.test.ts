@@ -54,10 +54,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.stop();
   await rx?.close();
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    // See delivery-events.test.ts: the harness restores Strapi's own signal handler after destroy().
-    for (const l of process.listeners(signal)) if (l.name === 'terminateStrapi') process.off(signal, l);
-  }
 });
 
 describe('conditions', () => {
@@ -191,6 +187,25 @@ describe('bodies', () => {
     expect((await logsOf(get.id))[0].requestBody).toBe('');
     await disable(get.id);
     await disable(dyn.id);
+  });
+  it('render errors are final: a dynamic URL that is not http(s), a template that is not JSON', async () => {
+    const badUrl = await createWebhook({ events: ['entry.create'], dynamicUrl: true, url: 'http://127.0.0.1:' + rx.port + '/ok/{{ doc.documentId }}' });
+    // Saved valid; the document's data then decides what it renders.
+    await app.strapi.db.query('plugin::document-webhooks.webhook').update({ where: { id: badUrl.id }, data: { url: '{{ doc.title }}' } });
+    const badJson = await createWebhook({ events: ['entry.create'], bodyType: 'json', jsonTemplate: '{"total": {{ 1 if doc.grandTotal else "none" }}}', url: rx.url('/render/json') });
+    const id = (await create({ customer: 'Render errors', title: 'javascript:alert(1)', grandTotal: 0 })).documentId;
+    const okId = (await create({ customer: 'Render fine', title: 'http://127.0.0.1:' + rx.port + '/render/url', grandTotal: 5 })).documentId;
+    await rx.waitFor((reqs) => at('/render/url')(reqs).length === 1 && at('/render/json')(reqs).length === 1);
+    expect(JSON.parse(at('/render/json')(rx.requests)[0].body)).toEqual({ total: 1 });
+    const urlLog = (await logsOf(badUrl.id)).find((l) => l.documentId === id);
+    expect(urlLog).toMatchObject({ status: 'exhausted', attempts: 0, nextAttemptAt: null });
+    expect(urlLog.error).toMatch(/URL/);
+    const jsonLog = (await logsOf(badJson.id)).find((l) => l.documentId === id);
+    expect(jsonLog).toMatchObject({ status: 'exhausted', attempts: 0, nextAttemptAt: null });
+    expect(jsonLog.error).toMatch(/JSON/);
+    expect((await logsOf(badUrl.id)).find((l) => l.documentId === okId).status).toBe('delivered');
+    await disable(badUrl.id);
+    await disable(badJson.id);
   });
 });
 

@@ -18,10 +18,6 @@ let rx: Receiver | null = null;
 afterAll(async () => {
   await app?.stop();
   await rx?.close();
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    // See delivery-events.test.ts: the harness restores Strapi's own signal handler after destroy().
-    for (const l of process.listeners(signal)) if (l.name === 'terminateStrapi') process.off(signal, l);
-  }
 });
 
 const at = (path: string) => (reqs: ReceivedRequest[]) => reqs.filter((r) => r.url === path);

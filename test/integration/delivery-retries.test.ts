@@ -46,10 +46,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.stop();
   await rx?.close();
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    // See delivery-events.test.ts: the harness restores Strapi's own signal handler after destroy().
-    for (const l of process.listeners(signal)) if (l.name === 'terminateStrapi') process.off(signal, l);
-  }
 });
 
 describe('retries', () => {

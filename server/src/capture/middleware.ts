@@ -39,7 +39,8 @@ function currentUser(strapi: Core.Strapi): { id: number | string; email: string 
  */
 export function createCaptureMiddleware(strapi: Core.Strapi, deps: CaptureDeps) {
   return async (ctx: any, next: () => Promise<any>) => {
-    const event = ACTION_EVENTS[ctx.action];
+    // `clone` (the Content Manager's "Duplicate") creates a document: Strapi emits entry.create for it.
+    const event: WebhookEvent | undefined = ctx.action === 'clone' ? 'entry.create' : ACTION_EVENTS[ctx.action];
     // Only application content types are DocTypes here; the plugin's own never trigger.
     if (!event || typeof ctx.uid !== 'string' || !ctx.uid.startsWith('api::')) return next();
 
@@ -54,8 +55,11 @@ export function createCaptureMiddleware(strapi: Core.Strapi, deps: CaptureDeps) 
     if (targets.length === 0 && publishTargets.length === 0) return next();
 
     return strapi.db.transaction(async ({ onCommit }: any) => {
-      const documentId: string | undefined = params.documentId;
-      const before: Version[] = documentId && ctx.action !== 'create' ? await loadVersions(strapi, uid, documentId) : [];
+      const isCreate = ctx.action === 'create' || ctx.action === 'clone';
+      // For clone, params.documentId is the source: the event is about the new document.
+      const documentId: string | undefined = isCreate ? undefined : params.documentId;
+      const needsBefore = documentId && ctx.action !== 'discardDraft';
+      const before: Version[] = needsBefore ? await loadVersions(strapi, uid, documentId) : [];
       const result = await next();
       const resultDocumentId: string | undefined = documentId ?? result?.documentId;
       if (!resultDocumentId) return result;
@@ -90,6 +94,7 @@ export function createCaptureMiddleware(strapi: Core.Strapi, deps: CaptureDeps) 
       for (const locale of locales) {
         switch (ctx.action) {
           case 'create':
+          case 'clone':
             await push(event, targets, locale, pick(after, locale, draftAndPublish ? true : null), null);
             break;
           case 'update':

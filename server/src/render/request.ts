@@ -85,6 +85,18 @@ export async function renderRequest(
     } catch (err) {
       throw new RequestRenderError(`URL template failed: ${describe(err)}`);
     }
+    // What the template produced is data-dependent: an unusable URL is a render error (final),
+    // not a network failure to retry for hours.
+    let parsed: URL | null = null;
+    try {
+      parsed = new URL(url);
+    } catch {
+      parsed = null;
+    }
+    if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+      const excerpt = url.length > 200 ? `${url.slice(0, 200)}…` : url;
+      throw new RequestRenderError(`URL template did not render an absolute http(s) URL: "${excerpt}"`);
+    }
   }
 
   const headers: Record<string, string> = {};
