@@ -23,8 +23,10 @@ const DUE = ['pending', 'failed'];
 export interface DeliveryClaimOptions {
   /** Webhooks at their concurrency cap in this instance: skip their rows. */
   busy: Set<number>;
-  /** At most this many rows of one webhook per claim. */
+  /** At most this many rows of one webhook in flight in this instance. */
   perWebhookConcurrency: number;
+  /** Deliveries already in flight here per webhook id: they count against the cap. */
+  inFlight?: Map<number, number>;
 }
 
 export type LockingMode = 'skip-locked' | 'conditional-update';
@@ -187,7 +189,7 @@ export function createClaimer(strapi: Core.Strapi) {
           for (const r of rows) {
             if (chosen.length >= limit) break;
             if (r.doc && taken.has(key(r.webhookId, r.doc))) continue;
-            const n = perWebhook.get(r.webhookId) ?? 0;
+            const n = perWebhook.get(r.webhookId) ?? opts.inFlight?.get(r.webhookId) ?? 0;
             if (n >= opts.perWebhookConcurrency) continue;
             if (r.doc) taken.add(key(r.webhookId, r.doc));
             perWebhook.set(r.webhookId, n + 1);
