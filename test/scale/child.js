@@ -41,9 +41,11 @@ async function boot() {
 
 const plugin = () => strapi.plugin('document-webhooks');
 
-async function write({ uid = 'api::article.article', n, concurrency = 8, prefix = 'doc', data = {}, timings = false, reportEvery = 20 }) {
+async function write({ uid = 'api::article.article', n, concurrency = 8, prefix = 'doc', data = {}, timings = false, stamps = false, reportEvery = 20 }) {
   const ids = [];
   const latencies = timings ? [] : null;
+  // Wall-clock commit times (sub-millisecond, comparable across processes of this machine).
+  const committedAt = stamps ? [] : null;
   let pending = [];
   const flush = () => {
     if (pending.length) send({ type: 'committed', documentIds: pending });
@@ -58,6 +60,7 @@ async function write({ uid = 'api::article.article', n, concurrency = 8, prefix 
       const t0 = process.hrtime.bigint();
       const doc = await strapi.documents(uid).create({ data: { title: `${prefix}-${i}`, ...data } });
       if (latencies) latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      if (committedAt) committedAt.push([doc.documentId, performance.timeOrigin + performance.now()]);
       ids.push(doc.documentId);
       pending.push(doc.documentId);
       if (pending.length >= reportEvery) flush();
@@ -65,7 +68,7 @@ async function write({ uid = 'api::article.article', n, concurrency = 8, prefix 
   };
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, one));
   flush();
-  return { count: ids.length, ms: Date.now() - started, latencies };
+  return { count: ids.length, ms: Date.now() - started, latencies, committedAt };
 }
 
 async function counts() {
@@ -95,7 +98,7 @@ async function handle(msg) {
       return counts();
     case 'eval':
       // eslint-disable-next-line no-new-func
-      return new Function('strapi', `return (async () => { ${msg.code} })()`)(strapi);
+      return new Function('strapi', 'require', `return (async () => { ${msg.code} })()`)(strapi, (name) => require(require.resolve(name, { paths: [ROOT] })));
     case 'memory':
       return process.memoryUsage();
     case 'stop':
