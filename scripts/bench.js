@@ -28,9 +28,9 @@ const opt = (name, def) => {
 };
 const QUICK = args.includes('--quick');
 const DB = databases.normalizeKind(opt('db', process.env.TEST_DB || 'sqlite'));
-const N_WRITES = Number(opt('writes', QUICK ? 100 : 300));
-const N_BURST = Number(opt('burst', QUICK ? 500 : 3000));
-const N_LATENCY = Number(opt('latency', QUICK ? 50 : 200));
+const N_WRITES = Number(opt('writes', QUICK ? 100 : 150));
+const N_BURST = Number(opt('burst', QUICK ? 500 : 1000));
+const N_LATENCY = Number(opt('latency', QUICK ? 50 : 100));
 const N_BACKLOG = Number(opt('backlog', QUICK ? 10000 : 100000));
 const OUT = opt('out', path.join(ROOT, 'docs', 'benchmarks.md'));
 const DEADLINE = Date.now() + 9.5 * 60_000;
