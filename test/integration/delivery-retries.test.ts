@@ -222,6 +222,30 @@ describe('410 Gone and timeouts', () => {
   });
 });
 
+describe('concurrency', () => {
+  it('never has more than perWebhookConcurrency (4) deliveries of one webhook in flight', async () => {
+    const HOLD = 500;
+    let active = 0;
+    let peak = 0;
+    answers.set('/concurrency', () => {
+      active += 1;
+      peak = Math.max(peak, active);
+      setTimeout(() => (active -= 1), HOLD);
+      return { status: 200, delayMs: HOLD };
+    });
+    const hook = await createWebhook({ url: rx.url('/concurrency') });
+    // One delivery in flight first, then a burst: each commit wakes the worker while it runs.
+    await create('Conc 0');
+    await rx.waitFor((reqs) => at('/concurrency')(reqs).length === 1);
+    for (let i = 1; i <= 8; i++) await create(`Conc ${i}`);
+    await eventually(async () => (await logsOf(hook.id)).filter((l) => l.status === 'delivered').length === 9);
+    expect(at('/concurrency')(rx.requests)).toHaveLength(9);
+    expect(peak).toBeGreaterThan(1);
+    expect(peak).toBeLessThanOrEqual(4);
+    await disable(hook.id);
+  });
+});
+
 describe('fan-out isolation', () => {
   it('an outbox record that cannot be fanned out does not hold back later ones', async () => {
     const hook = await createWebhook({ url: rx.url('/isolation') });

@@ -13,6 +13,12 @@ export interface WorkerDeps<T extends Claimed> {
   /** Lease up to `limit` due deliveries, skipping webhooks in `busy` (at their concurrency cap). */
   claim(limit: number, busy: Set<number>): Promise<T[]>;
   deliver(item: T): Promise<void>;
+  /**
+   * Give back leased items this instance will not start now (the claim is per call, it does
+   * not know what is already in flight here per webhook). Optional: without it they wait for
+   * their lease to expire.
+   */
+  release?(items: T[]): Promise<void>;
   /** Epoch ms of the earliest delivery due in the future, if any. */
   nextDueAt(): Promise<number | null>;
   onError(err: unknown): void;
@@ -78,7 +84,14 @@ export class DeliveryWorker<T extends Claimed> {
         if (free > 0) {
           const busy = new Set([...this.inFlight].filter(([, n]) => n >= this.opts.perWebhookConcurrency).map(([id]) => id));
           const items = await this.deps.claim(free, busy);
-          for (const item of items) this.launch(item);
+          // `busy` only names webhooks already at their cap: a claim can still return more rows
+          // of one webhook than it has free slots here. Start what fits, give back the rest.
+          const excess: T[] = [];
+          for (const item of items) {
+            if ((this.inFlight.get(item.webhookId) ?? 0) >= this.opts.perWebhookConcurrency) excess.push(item);
+            else this.launch(item);
+          }
+          if (excess.length && this.deps.release) await this.deps.release(excess);
           // A full batch may mean more is due right away.
           if (items.length === free && this.total < this.opts.concurrency) this.again = true;
         }

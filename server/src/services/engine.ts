@@ -102,6 +102,12 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
           fanOut: fanOutBatch,
           claim: claimDeliveries,
           deliver: (item) => delivery().deliver(item),
+          release: async (items) => {
+            await logs().updateMany({
+              where: { id: { $in: items.map((i) => i.id) }, leaseOwner: { $in: [...new Set(items.map((i) => i.leaseOwner))] } },
+              data: { leaseOwner: null, leaseUntil: null },
+            });
+          },
           nextDueAt,
           onError: (err) => strapi.log.error(`[document-webhooks] worker: ${(err as Error)?.stack ?? err}`),
         },
