@@ -194,6 +194,12 @@ describe('request log routes', () => {
     const retried = await app.api('POST', `/document-webhooks/logs/${target.id}/retry`);
     expect(retried.status).toBe(200);
     expect(retried.body.data).toMatchObject({ id: target.id, status: 'pending' });
+    // While that attempt is in flight (the receiver holds it 600 ms), a second retry does not
+    // requeue it: it would be sent twice and the running attempt's outcome lost.
+    await rx.waitFor((reqs) => at('/logs-b')(reqs).filter((r) => JSON.parse(r.body).documentId === target.documentId).length === 2);
+    const again = await app.api('POST', `/document-webhooks/logs/${target.id}/retry`);
+    expect(again.status).toBe(400);
+    expect(again.body.error.message).toMatch(/being sent/);
     const done = await eventually(async () => {
       const x = (await app.api('GET', `/document-webhooks/logs/${target.id}`)).body.data;
       return x.status === 'delivered' ? x : null;

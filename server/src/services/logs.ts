@@ -74,6 +74,8 @@ function buildWhere(q: Record<string, unknown>) {
 export default ({ strapi }: { strapi: Core.Strapi }) => {
   const q = () => strapi.db.query(LOG_UID as any);
   const wake = () => strapi.plugin(PLUGIN_ID).service('engine').wake();
+  /** Not leased by a running attempt (or its lease expired: that instance is gone). */
+  const leaseFree = () => ({ $or: [{ leaseUntil: { $null: true } }, { leaseUntil: { $lt: new Date() } }] });
   const requeue = { status: 'pending', attempts: 0, nextAttemptAt: new Date(), leaseOwner: null, leaseUntil: null };
 
   return {
@@ -107,7 +109,10 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
         // Nothing was rendered (render/condition error or a test send): there is no request to resend.
         throw bad('id', 'this log entry has no rendered request to resend');
       }
-      await q().update({ where: { id: current.id }, data: { ...requeue, nextAttemptAt: new Date() } });
+      // Not while an attempt is in flight: requeueing would send it twice and drop the result
+      // of the running attempt (it only records its outcome while it holds the lease).
+      const res = await q().updateMany({ where: { id: current.id, ...leaseFree() }, data: { ...requeue, nextAttemptAt: new Date() } });
+      if ((res?.count ?? 0) === 0) throw bad('id', 'this delivery is being sent right now: retry it once the attempt has finished');
       wake();
       return this.findOne(id);
     },
@@ -122,7 +127,7 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
       const statuses = (where.status as { $in: string[] }).$in;
       if (statuses.some((s) => s === 'pending' || s === 'delivered')) throw bad('status', 'status may only be failed or exhausted');
       const res = await q().updateMany({
-        where: { ...where, event: { $ne: 'test' }, requestBody: { $notNull: true } },
+        where: { ...where, event: { $ne: 'test' }, requestBody: { $notNull: true }, ...leaseFree() },
         data: { ...requeue, nextAttemptAt: new Date() },
       });
       wake();
