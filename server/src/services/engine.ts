@@ -75,14 +75,8 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     return handled;
   }
 
-  async function nextDueAt(): Promise<number | null> {
-    const row = (await logs().findOne({
-      where: { status: { $in: DUE }, leaseOwner: null },
-      orderBy: { nextAttemptAt: 'asc' },
-      select: ['nextAttemptAt'],
-    })) as any;
-    return row?.nextAttemptAt ? new Date(row.nextAttemptAt).getTime() : null;
-  }
+  // One index-only MIN per status (claim.ts): ORDER BY over `status IN (…)` sorted the whole queue.
+  const nextDueAt = (): Promise<number | null> => claimer.nextDueAt();
 
   return {
     instanceId,
