@@ -50,7 +50,7 @@ const endOfDay = (d: Date) => new Date(d.getFullYear(), d.getMonth(), d.getDate(
 
 /** The request log: filters, table, pagination, detail, Retry and "Retry all failed". */
 export const LogTable = ({ webhookId, canRetry, initialLogId }: LogTableProps) => {
-  const { t, dateTime, locale } = useT();
+  const { t, shortDateTime, locale } = useT();
   const { get, post } = useFetchClient();
   const { toggleNotification } = useNotification();
   const [filters, setFilters] = React.useState<Filters>({ webhook: webhookId ? String(webhookId) : '', status: '', contentType: '' });
@@ -214,11 +214,15 @@ export const LogTable = ({ webhookId, canRetry, initialLogId }: LogTableProps) =
           <Tbody>
             {(logs ?? []).map((l) => (
               <Tr key={l.id} onClick={() => setOpenId(l.id)} style={{ cursor: 'pointer' }} data-log-id={l.id}>
-                <Td><Typography>{dateTime(l.createdAt)}</Typography></Td>
-                {!webhookId && <Td><Typography fontWeight="semiBold">{l.webhook?.name ?? '—'}</Typography></Td>}
+                <Td><Typography>{shortDateTime(l.createdAt)}</Typography></Td>
+                {!webhookId && (
+                  <Td style={{ maxWidth: '200px' }}>
+                    <Typography fontWeight="semiBold" ellipsis tag="div" title={l.webhook?.name}>{l.webhook?.name ?? '—'}</Typography>
+                  </Td>
+                )}
                 <Td><Typography>{l.event === 'test' ? t('logs.event.test') : t(`event.${l.event}`)}</Typography></Td>
-                <Td>
-                  <Typography>{l.documentId ?? '—'}</Typography>
+                <Td style={{ maxWidth: '150px' }}>
+                  <Typography ellipsis tag="div" title={l.documentId ?? undefined}>{l.documentId ?? '—'}</Typography>
                   {!webhookId && <Typography variant="pi" textColor="neutral600" tag="div">{ctName(l.uid)}</Typography>}
                 </Td>
                 <Td><StatusBadge status={l.status} /></Td>

@@ -204,9 +204,13 @@ export const EditPage = () => {
   const [loadError, setLoadError] = React.useState<string | null>(null);
   const [saving, setSaving] = React.useState(false);
   const [tab, setTab] = React.useState('configuration');
+  const skipGuard = React.useRef(false);
 
   React.useEffect(() => {
     let live = true;
+    // The create route and the edit route share this component: after "create → /:id" the
+    // same instance may stay mounted, so the leave guard is re-armed here.
+    skipGuard.current = false;
     (async () => {
       try {
         const [c, w] = await Promise.all([
@@ -238,7 +242,6 @@ export const EditPage = () => {
   const dirty = JSON.stringify(values) !== JSON.stringify(initial) || secret !== null;
   const dirtyRef = React.useRef(dirty);
   dirtyRef.current = dirty;
-  const skipGuard = React.useRef(false);
 
   // Unsaved changes: ask before leaving the page (in-app navigation and tab close).
   const blocker = useBlocker(({ currentLocation, nextLocation }) => !skipGuard.current && dirtyRef.current && currentLocation.pathname !== nextLocation.pathname);
@@ -547,7 +550,7 @@ export const EditPage = () => {
             <Tabs.Content value="default">
               <Typography textColor="neutral700">{t('form.bodyType.default.help')}</Typography>
               <Box paddingTop={3}>
-                <CodeBlock>{`{\n  "event": "entry.update",\n  "uid": "${values.contentType || 'api::…'}",\n  "documentId": "…",\n  "locale": null,\n  "doc": { … },\n  "previous": { … },\n  "user": { "id": 1, "email": "…" },\n  "createdAt": "…"\n}`}</CodeBlock>
+                <CodeBlock>{`{\n  "event": "entry.update",\n  "createdAt": "2026-01-31T12:00:00.000Z",\n  "model": "…",\n  "uid": "${values.contentType || 'api::…'}",\n  "documentId": "…",\n  "locale": null,\n  "entry": { … },\n  "previous": { … }\n}`}</CodeBlock>
               </Box>
             </Tabs.Content>
             <Tabs.Content value="json">

@@ -146,19 +146,20 @@ export const ListPage = () => {
                 const s = stats[String(w.id)];
                 return (
                   <Tr key={w.id} onClick={() => navigate(String(w.id))} style={{ cursor: 'pointer' }}>
-                    <Td>
-                      <Typography fontWeight="semiBold" textColor="neutral800">{w.name}</Typography>
+                    <Td style={{ maxWidth: '200px' }}>
+                      <Typography fontWeight="semiBold" textColor="neutral800" ellipsis title={w.name} tag="div">{w.name}</Typography>
+                      {w.disabledReason && <Typography variant="pi" textColor="danger600" ellipsis tag="div" title={w.disabledReason}>{w.disabledReason}</Typography>}
                     </Td>
                     <Td><Typography textColor="neutral800">{ctName(w.contentType)}</Typography></Td>
                     <Td>
-                      <Flex gap={1} wrap="wrap">
+                      <Flex gap={1} wrap="wrap" maxWidth="180px">
                         {w.events.map((e) => (
                           <Badge key={e} size="S">{t(`event.${e}`)}</Badge>
                         ))}
                       </Flex>
                     </Td>
-                    <Td style={{ maxWidth: '260px' }}>
-                      <Typography textColor="neutral800" ellipsis title={w.url}>
+                    <Td style={{ maxWidth: '180px' }}>
+                      <Typography textColor="neutral800" ellipsis title={w.url} tag="div">
                         <Typography textColor="neutral500">{w.method} </Typography>
                         {w.url}
                       </Typography>
@@ -171,7 +172,6 @@ export const ListPage = () => {
                         onCheckedChange={(checked) => toggle(w, checked)}
                         onLabel={t('common.enabled')}
                         offLabel={t('common.disabled')}
-                        visibleLabels
                       />
                     </Td>
                     <Td>

@@ -14,5 +14,7 @@ export function useT() {
     formatMessage({ id: getTrad(id), defaultMessage: EN[id] ?? id }, values) as string;
   const dateTime = (iso: string | null | undefined) =>
     iso ? `${formatDate(iso, { dateStyle: 'medium' } as any)} ${formatTime(iso, { timeStyle: 'medium' } as any)}` : '—';
-  return { t, locale, dateTime, formatNumber };
+  const shortDateTime = (iso: string | null | undefined) =>
+    iso ? `${formatDate(iso, { dateStyle: 'short' } as any)} ${formatTime(iso, { timeStyle: 'medium' } as any)}` : '—';
+  return { t, locale, dateTime, shortDateTime, formatNumber };
 }
