@@ -170,13 +170,13 @@ export const LogTable = ({ webhookId, canRetry, initialLogId }: LogTableProps) =
             </Field.Root>
           </Box>
         )}
-        <Box>
+        <Box width="170px">
           <Field.Root name="filterSince" id="filterSince">
             <Field.Label>{t('logs.filter.since')}</Field.Label>
             <DatePicker size="S" locale={locale} value={filters.since} onChange={(d) => setFilter({ since: d })} onClear={() => setFilter({ since: undefined })} clearLabel={t('common.clear')} />
           </Field.Root>
         </Box>
-        <Box>
+        <Box width="170px">
           <Field.Root name="filterUntil" id="filterUntil">
             <Field.Label>{t('logs.filter.until')}</Field.Label>
             <DatePicker size="S" locale={locale} value={filters.until} onChange={(d) => setFilter({ until: d })} onClear={() => setFilter({ until: undefined })} clearLabel={t('common.clear')} />
@@ -216,12 +216,12 @@ export const LogTable = ({ webhookId, canRetry, initialLogId }: LogTableProps) =
               <Tr key={l.id} onClick={() => setOpenId(l.id)} style={{ cursor: 'pointer' }} data-log-id={l.id}>
                 <Td><Typography>{shortDateTime(l.createdAt)}</Typography></Td>
                 {!webhookId && (
-                  <Td style={{ maxWidth: '200px' }}>
+                  <Td style={{ maxWidth: '160px' }}>
                     <Typography fontWeight="semiBold" ellipsis tag="div" title={l.webhook?.name}>{l.webhook?.name ?? '—'}</Typography>
                   </Td>
                 )}
                 <Td><Typography>{l.event === 'test' ? t('logs.event.test') : t(`event.${l.event}`)}</Typography></Td>
-                <Td style={{ maxWidth: '150px' }}>
+                <Td style={{ maxWidth: '130px' }}>
                   <Typography ellipsis tag="div" title={l.documentId ?? undefined}>{l.documentId ?? '—'}</Typography>
                   {!webhookId && <Typography variant="pi" textColor="neutral600" tag="div">{ctName(l.uid)}</Typography>}
                 </Td>

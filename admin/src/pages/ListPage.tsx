@@ -146,7 +146,7 @@ export const ListPage = () => {
                 const s = stats[String(w.id)];
                 return (
                   <Tr key={w.id} onClick={() => navigate(String(w.id))} style={{ cursor: 'pointer' }}>
-                    <Td style={{ maxWidth: '200px' }}>
+                    <Td style={{ maxWidth: '180px' }}>
                       <Typography fontWeight="semiBold" textColor="neutral800" ellipsis title={w.name} tag="div">{w.name}</Typography>
                       {w.disabledReason && <Typography variant="pi" textColor="danger600" ellipsis tag="div" title={w.disabledReason}>{w.disabledReason}</Typography>}
                     </Td>
@@ -158,7 +158,7 @@ export const ListPage = () => {
                         ))}
                       </Flex>
                     </Td>
-                    <Td style={{ maxWidth: '180px' }}>
+                    <Td style={{ maxWidth: '150px' }}>
                       <Typography textColor="neutral800" ellipsis title={w.url} tag="div">
                         <Typography textColor="neutral500">{w.method} </Typography>
                         {w.url}
