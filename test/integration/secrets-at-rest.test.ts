@@ -1,6 +1,7 @@
 /**
  * Issue 2: webhook secrets and secret header values are AES-256-GCM `enc:v1:` strings in the
- * database file itself (read here with better-sqlite3, bypassing Strapi), never plain text.
+ * database itself, never plain text. On SQLite the file is read with better-sqlite3 (a separate
+ * connection, bypassing Strapi); on PostgreSQL/MariaDB the rows are read with raw SQL.
  */
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
@@ -28,8 +29,14 @@ afterAll(async () => {
   }
 });
 
-/** The row as SQLite stores it, read through a separate read-only connection. */
-function sqliteRow(id: number): Record<string, any> {
+const onSqlite = () => (process.env.TEST_DB ?? 'sqlite') === 'sqlite';
+
+/** The row as the database stores it (JSON columns as their text), bypassing the query engine. */
+async function sqliteRow(id: number): Promise<Record<string, any>> {
+  if (!onSqlite()) {
+    const row = await app.strapi.db.connection(TABLE).where({ id }).first();
+    return { ...row, headers: typeof row.headers === 'string' ? row.headers : JSON.stringify(row.headers) };
+  }
   const db = new Database(app.dbFile, { readonly: true, fileMustExist: true });
   try {
     return db.prepare(`SELECT * FROM ${TABLE} WHERE id = ?`).get(id) as Record<string, any>;
@@ -38,8 +45,16 @@ function sqliteRow(id: number): Record<string, any> {
   }
 }
 
-/** Every byte SQLite has written so far (main file and WAL), as latin1 text. */
-function databaseBytes(): string {
+/**
+ * Everything stored: on SQLite every byte written so far (main file and WAL) as latin1 text;
+ * on a server database every row of the plugin's tables.
+ */
+async function databaseBytes(): Promise<string> {
+  if (!onSqlite()) {
+    const tables = ['document_webhooks_webhooks', 'document_webhooks_logs', 'document_webhooks_outbox'];
+    const dumps = await Promise.all(tables.map((t) => app.strapi.db.connection(t).select('*')));
+    return JSON.stringify(dumps);
+  }
   return [app.dbFile, `${app.dbFile}-wal`, `${app.dbFile}-journal`]
     .filter((f) => fs.existsSync(f))
     .map((f) => fs.readFileSync(f).toString('latin1'))
@@ -65,7 +80,7 @@ const createWithSecrets = async (name: string) => {
 describe('secrets at rest', () => {
   it('stores the secret and secret header values as enc:v1 ciphertext', async () => {
     const w = await createWithSecrets('at rest A');
-    const row = sqliteRow(w.id);
+    const row = await sqliteRow(w.id);
     expect(row).toBeTruthy();
 
     expect(typeof row.secret).toBe('string');
@@ -88,14 +103,14 @@ describe('secrets at rest', () => {
     expect(secrets.decrypt(auth.value)).toBe(HEADER_SECRET);
 
     // And the plaintext is nowhere in the database files.
-    const bytes = databaseBytes();
+    const bytes = await databaseBytes();
     expect(bytes).not.toContain(SECRET);
     expect(bytes).not.toContain(HEADER_SECRET);
   });
 
   it('encrypts the same secret differently for two webhooks (fresh IV each time)', async () => {
-    const a = sqliteRow((await createWithSecrets('at rest B')).id);
-    const b = sqliteRow((await createWithSecrets('at rest C')).id);
+    const a = await sqliteRow((await createWithSecrets('at rest B')).id);
+    const b = await sqliteRow((await createWithSecrets('at rest C')).id);
     expect(a.secret).toMatch(ENC);
     expect(b.secret).toMatch(ENC);
     expect(a.secret).not.toBe(b.secret);
@@ -109,7 +124,7 @@ describe('secrets at rest', () => {
     const rotated = await app.api('POST', `${BASE}/${w.id}/rotate-secret`);
     expect(rotated.status).toBe(200);
     const newSecret: string = rotated.body.data.secret;
-    let row = sqliteRow(w.id);
+    let row = await sqliteRow(w.id);
     expect(row.secret).toMatch(ENC);
     expect(row.secret).not.toContain(newSecret.slice('whsec_'.length));
     // The rotated-out secret keeps signing during the grace period, encrypted as well.
@@ -122,12 +137,12 @@ describe('secrets at rest', () => {
       headers: [{ name: 'Authorization', value: 'Bearer replaced-header-token', secret: true }],
     });
     expect(updated.status, JSON.stringify(updated.body)).toBe(200);
-    row = sqliteRow(w.id);
+    row = await sqliteRow(w.id);
     expect(row.secret).toMatch(ENC);
     expect(row.secret).not.toContain('replacement-secret-value');
     expect(JSON.parse(row.headers)[0].value).toMatch(ENC);
     expect(row.headers).not.toContain('replaced-header-token');
-    const bytes = databaseBytes();
+    const bytes = await databaseBytes();
     expect(bytes).not.toContain('replacement-secret-value');
     expect(bytes).not.toContain('replaced-header-token');
     expect(bytes).not.toContain(newSecret);

@@ -84,7 +84,7 @@ const badCase: fc.Arbitrary<[string, Record<string, unknown>]> = fc.oneof(
     .oneof(
       wrongType('string', 'null'),
       huge(2001),
-      fc.constantFrom('doc.', '(doc.a', 'doc.a ==', 'doc["a"', '"unterminated', 'doc.constructor', 'doc|nosuchtransform', 'f(1)', 'doc.a === 1', 'a ? : b', '{a: }'),
+      fc.constantFrom('doc.', '(doc.a', 'doc.a ==', 'doc["a"', '"unterminated', 'doc.constructor', 'doc|nosuchtransform', 'f(1)', 'doc.a === 1', 'a ? b', '{a: }'),
     )
     .map((v) => ['condition', { ...valid(), condition: v }] as [string, Record<string, unknown>]),
   // url: non-http, relative, huge, wrong type

@@ -1,6 +1,7 @@
 import type { Core } from '@strapi/strapi';
 import { LOG_UID, PLUGIN_ID, getPluginConfig } from '../plugin';
 import { NotFoundError, WebhookValidationError } from '../errors';
+import { toId } from '../ids';
 
 export const LOG_STATUSES = ['pending', 'delivered', 'failed', 'exhausted'] as const;
 
@@ -50,8 +51,8 @@ const parseStatuses = (value: unknown): string[] | undefined => {
 
 const parseId = (field: string, value: unknown) => {
   if (value === undefined || value === '') return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw bad(field, `${field} must be a webhook id`);
+  const n = toId(value);
+  if (n === null) throw bad(field, `${field} must be a webhook id`);
   return n;
 };
 
@@ -96,8 +97,8 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     },
 
     async findOne(id: unknown) {
-      const num = Number(id);
-      const row = Number.isInteger(num) && num > 0 ? await q().findOne({ where: { id: num } }) : null;
+      const num = toId(id);
+      const row = num ? await q().findOne({ where: { id: num } }) : null;
       if (!row) throw new NotFoundError(`log ${String(id)} not found`);
       return toPublicLog(row);
     },

@@ -9,6 +9,7 @@ import { buildContext } from '../render/context';
 import { renderJsonBody } from '../render/json';
 import { getPluginConfig, PLUGIN_ID, WEBHOOK_UID } from '../plugin';
 import { NotFoundError, WebhookValidationError } from '../errors';
+import { toId } from '../ids';
 
 /** The shape the admin API returns: no secret values, ever. */
 export interface PublicWebhook extends Omit<WebhookInput, 'secret'> {
@@ -117,9 +118,8 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     Object.fromEntries(WEBHOOK_FIELDS.filter((k) => k in body).map((k) => [k, body[k]])) as Partial<WebhookInput>;
 
   const findRow = async (id: unknown): Promise<WebhookRow> => {
-    // Only canonical positive integers: "0x1", "1e0" or " 1" are not ids (Number() would accept them).
-    const num = typeof id === 'number' || (typeof id === 'string' && /^[1-9][0-9]{0,15}$/.test(id)) ? Number(id) : NaN;
-    const row = Number.isSafeInteger(num) && num > 0 ? await query().findOne({ where: { id: num } }) : null;
+    const num = toId(id);
+    const row = num ? await query().findOne({ where: { id: num } }) : null;
     if (!row) throw new NotFoundError(`webhook ${String(id)} not found`);
     return row as WebhookRow;
   };
