@@ -148,7 +148,8 @@ const badCase: fc.Arbitrary<[string, Record<string, unknown>]> = fc.oneof(
   fc
     .string({ minLength: 1, maxLength: 20 })
     .filter((k) => !KNOWN.has(k) && k !== '__proto__')
-    .chain((k) => fc.anything({ maxDepth: 1 }).map((v) => [k, { ...valid(), [k]: v }] as [string, Record<string, unknown>])),
+    // JSON drops keys whose value is undefined: such a body really has no unknown field.
+    .chain((k) => fc.anything({ maxDepth: 1 }).filter((v) => v !== undefined).map((v) => [k, { ...valid(), [k]: v }] as [string, Record<string, unknown>])),
 );
 
 const expect400Naming = (res: { status: number; body: any }, field: string, what: string) => {
