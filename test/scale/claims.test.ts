@@ -22,16 +22,20 @@ afterAll(async () => {
 
 const logs = () => app.strapi.db.query(LOG_UID);
 
+let batchNo = 0;
 async function insertDeliveries(n: number, opts: { webhookId?: number; sameDocument?: boolean; leaseUntil?: Date | null; leaseOwner?: string | null } = {}) {
+  // Distinct document ids per call: two calls within one millisecond shared them, and a live
+  // lease then (rightly) held back the other call's row of the same (webhook, document).
   const now = Date.now();
+  const batch = ++batchNo;
   const rows = Array.from({ length: n }, (_, i) => ({
     webhook_id: opts.webhookId ?? 1 + (i % 5),
     webhook_name: 'w',
     event: 'entry.create',
     content_type: 'api::article.article',
-    target_document_id: opts.sameDocument ? 'same-doc' : `doc-${now}-${i}`,
+    target_document_id: opts.sameDocument ? 'same-doc' : `doc-${now}-${batch}-${i}`,
     status: 'pending',
-    message_id: `msg_${now}_${i}`,
+    message_id: `msg_${now}_${batch}_${i}`,
     attempts: 0,
     next_attempt_at: new Date(now - 1000),
     lease_owner: opts.leaseOwner ?? null,
@@ -129,6 +133,31 @@ describe(`queue on ${testDb()}`, () => {
     }
     expect(seen.size).toBe(101);
     expect(await app.strapi.db.query(OUTBOX_UID).count({ where: { leaseOwner: 'live' } })).toBe(1);
+  });
+
+  it("skips a document's later outbox record while an older one of the same document is leased elsewhere", async () => {
+    const knex = app.strapi.db.connection;
+    await knex('document_webhooks_outbox').del();
+    const now = Date.now();
+    const base = { event: 'entry.update', created_at: new Date(now), updated_at: new Date(now) };
+    const [older] = await knex('document_webhooks_outbox')
+      .insert({ ...base, content_type: 'api::article.article', target_document_id: 'ordered', lease_owner: 'other', lease_until: new Date(now + 60_000) })
+      .returning('id');
+    await knex('document_webhooks_outbox').insert([
+      { ...base, content_type: 'api::article.article', target_document_id: 'ordered' }, // later change of the leased document
+      { ...base, content_type: 'api::other.other', target_document_id: 'ordered' }, // same id, another content type
+      { ...base, content_type: 'api::article.article', target_document_id: 'free' },
+    ]);
+    const { createClaimer } = await loadClaim();
+    const claim = async (token: string) => {
+      const ids: number[] = await createClaimer(app.strapi).claimOutbox(token, 10, 60_000);
+      const rows = ids.length ? await app.strapi.db.query(OUTBOX_UID).findMany({ where: { id: { $in: ids }, leaseOwner: token } }) : [];
+      return rows.map((r: any) => `${r.contentType}/${r.targetDocumentId}`).sort();
+    };
+    expect(await claim('me')).toEqual(['api::article.article/free', 'api::other.other/ordered']);
+    // Once the older record is gone (fanned out by its instance), the later one is claimable.
+    await knex('document_webhooks_outbox').where('id', typeof older === 'object' ? older.id : older).del();
+    expect(await claim('me-again')).toEqual(['api::article.article/ordered']);
   });
 });
 

@@ -131,18 +131,47 @@ export function createClaimer(strapi: Core.Strapi) {
       return best;
     },
 
-    /** Lease up to `limit` outbox records, oldest first; resolves to the ids tried (see `lease`). */
+    /**
+     * Lease up to `limit` outbox records, oldest first; resolves to the ids tried (see `lease`).
+     * A record is skipped this round while an older record of the same document (same
+     * content type and document id) is leased elsewhere (or by an earlier claim here): fanning
+     * it out first would create its deliveries before the older change's, and the delivery
+     * claim orders a document's deliveries by their creation.
+     */
     async claimOutbox(token: string, limit: number, leaseMs: number): Promise<number[]> {
       const c = columns(OUTBOX_UID);
       const now = new Date();
-      return lease<{ id: number }>(
+      const [typeC, docC, leaseC] = ['contentType', 'targetDocumentId', 'leaseUntil'].map((a) => c.col(a));
+      type Cand = { id: number; type: string | null; doc: string | null };
+      return lease<Cand>(
         c,
-        (trx, lock) => {
-          let q = trx(c.table).select('id').where(leaseFree(c, now)).orderBy('id', 'asc').limit(limit);
+        async (trx, lock) => {
+          let q = trx(c.table).select({ id: 'id', type: typeC, doc: docC }).where(leaseFree(c, now)).orderBy('id', 'asc').limit(limit);
           if (lock) q = q.forUpdate().skipLocked();
-          return q;
+          return (await q).map((r: any) => ({ id: Number(r.id), type: r.type ?? null, doc: r.doc ?? null }));
         },
-        (_trx, rows) => rows.map((r) => Number(r.id)),
+        async (trx, rows) => {
+          const docs = [...new Set(rows.map((r) => r.doc).filter((d): d is string => Boolean(d)))];
+          // Oldest record still leased (unexpired) per (content type, document) among these documents.
+          const oldestLeased = new Map<string, number>();
+          const key = (t: string | null, d: string | null) => `${t}\u0000${d}`;
+          for (let i = 0; i < docs.length; i += 500) {
+            const leased = await trx(c.table)
+              .select({ type: typeC, doc: docC })
+              .min({ id: 'id' })
+              .whereIn(docC, docs.slice(i, i + 500))
+              .where(leaseC, '>=', now)
+              .groupBy(typeC, docC);
+            for (const r of leased) oldestLeased.set(key(r.type ?? null, r.doc ?? null), Number(r.id));
+          }
+          return rows
+            .filter((r) => {
+              if (!r.doc) return true;
+              const older = oldestLeased.get(key(r.type, r.doc));
+              return older === undefined || older > r.id;
+            })
+            .map((r) => r.id);
+        },
         () => {},
         token,
         leaseMs,

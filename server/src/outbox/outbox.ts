@@ -30,21 +30,21 @@ export function createOutbox(strapi: Core.Strapi) {
   const claimer = createClaimer(strapi);
   return {
     async enqueue(records: OutboxRecord[]) {
-      for (const r of records) {
-        await q().create({
-          data: {
-            event: r.event,
-            contentType: r.uid,
-            targetDocumentId: r.documentId,
-            targetLocale: r.locale,
-            webhookIds: r.webhookIds,
-            doc: r.doc,
-            previous: r.previous,
-            user: r.user,
-            occurredAt: r.occurredAt,
-          },
-        });
-      }
+      if (!records.length) return;
+      // One multi-row INSERT (joins the write's transaction); `create` would read each row back.
+      await q().createMany({
+        data: records.map((r) => ({
+          event: r.event,
+          contentType: r.uid,
+          targetDocumentId: r.documentId,
+          targetLocale: r.locale,
+          webhookIds: r.webhookIds,
+          doc: r.doc,
+          previous: r.previous,
+          user: r.user,
+          occurredAt: r.occurredAt,
+        })),
+      });
     },
 
     /**

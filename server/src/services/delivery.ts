@@ -14,7 +14,26 @@ import { WebhookValidationError } from '../errors';
 
 const SIGNATURE_HEADERS = ['webhook-id', 'webhook-timestamp', 'webhook-signature', 'x-frappe-webhook-signature'];
 
-class LeaseLost extends Error {}
+/** One captured event's planned deliveries (log rows to insert), not yet written. */
+export interface FanOutPlan {
+  ev: ClaimedEvent;
+  creates: Record<string, unknown>[];
+}
+
+/** A delivery outcome waiting for its group commit. */
+interface Outcome {
+  log: DeliveryRow;
+  data: Record<string, unknown>;
+  /** The webhook and the attempt's result, for the health update (none when nothing was sent). */
+  health: { row: WebhookRow; result: SendResult } | null;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/** At most this many outcomes per group commit. */
+const MAX_GROUP = 100;
+/** Longest wait for other in-flight deliveries to finish before committing what is pending. */
+const GROUP_COMMIT_MS = 5;
 
 export interface DeliveryRow {
   id: number;
@@ -88,11 +107,12 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
    * the streak is kept with conditional updates and read back fresh rather than trusted from
    * `row` (a success that raced a failure must still end the streak).
    */
-  const updateHealth = async (row: WebhookRow, r: SendResult) => {
+  /** Resolves to undefined, or when the webhook was disabled the warning to log ('' if another did it). */
+  const updateHealth = async (row: WebhookRow, r: SendResult): Promise<string | undefined> => {
     const now = new Date();
     if (isSuccess(r)) {
       await webhookQuery().updateMany({ where: { id: row.id, failingSince: { $notNull: true } }, data: { failingSince: null } });
-      return;
+      return undefined;
     }
     let disabledReason: string | null = null;
     if (r.status === 410) {
@@ -109,9 +129,9 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     if (disabledReason) {
       // Only the first of concurrent failures disables (and warns).
       const res = await webhookQuery().updateMany({ where: { id: row.id, enabled: true }, data: { enabled: false, disabledReason } });
-      if ((res?.count ?? 0) > 0) strapi.log.warn(`[document-webhooks] webhook ${row.id} "${row.name}": ${disabledReason}`);
-      await engine().definitionsChanged();
+      return (res?.count ?? 0) > 0 ? `[document-webhooks] webhook ${row.id} "${row.name}": ${disabledReason}` : '';
     }
+    return undefined;
   };
 
   const loadDocument = async (uid: string, documentId: string, locale?: string | null) => {
@@ -145,9 +165,153 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     });
   };
 
+
+  /** One attempt: send, then hand the outcome to `finish` (the group commit). */
+  const attempt = async (log: DeliveryRow, finish: (data: Record<string, unknown>, health?: Outcome['health']) => Promise<void>): Promise<void> => {
+    const row = (await webhookQuery().findOne({ where: { id: log.webhookId } })) as WebhookRow | null;
+    if (!row) return finish({ status: 'exhausted', error: 'The webhook was deleted', nextAttemptAt: null });
+    if (!row.enabled) {
+      return finish({ status: 'exhausted', error: `The webhook is disabled${row.disabledReason ? `: ${row.disabledReason}` : ''}`, nextAttemptAt: null });
+    }
+    const req = { method: log.requestMethod, url: log.requestUrl, headers: log.requestHeaders ?? {}, body: log.requestBody ?? '' };
+    const { result: pending, loggedHeaders } = send(row, req, log.messageId);
+    const result = await pending;
+    const attempts = (log.attempts ?? 0) + 1;
+    const error = isSuccess(result) ? null : failureReason(result);
+    const attemptLog = [...(log.attemptLog ?? []), { at: new Date().toISOString(), status: result.status, durationMs: result.durationMs, error }];
+    let status: string;
+    let nextAttemptAt: Date | null = null;
+    if (isSuccess(result)) status = 'delivered';
+    else if (result.status === 410) status = 'exhausted';
+    else {
+      const delay = nextAttemptDelayMs({
+        attemptsMade: attempts,
+        maxAttempts: row.maxAttempts ?? 8,
+        schedule: cfg().retrySchedule,
+        retryAfterMs: parseRetryAfter(result.headers['retry-after']),
+      });
+      status = delay === null ? 'exhausted' : 'failed';
+      if (delay !== null) nextAttemptAt = new Date(Date.now() + delay);
+    }
+    if (error) strapi.log.debug(`[document-webhooks] delivery ${log.id} to webhook ${row.id} failed: ${error}`);
+    return finish(
+      {
+        status,
+        attempts,
+        attemptLog,
+        nextAttemptAt,
+        requestHeaders: loggedHeaders,
+        responseStatus: result.status,
+        responseHeaders: result.headers,
+        responseBody: result.body,
+        error,
+        durationMs: result.durationMs,
+      },
+      { row, result }
+    );
+  };
+
+  /**
+   * Group commit of delivery outcomes: the outcomes that finish together are written in one
+   * transaction (each `UPDATE … WHERE id AND leaseOwner`, so an outcome whose lease was taken
+   * over is dropped, then the webhooks' health in completion order). A delivery resolves once
+   * its outcome is committed, so the worker counts it in flight (and its row stays leased)
+   * until then. A commit starts when no other delivery is still sending, when MAX_GROUP are
+   * pending, or GROUP_COMMIT_MS after the first pending one; outcomes that finish during a
+   * commit go in the next one, right after.
+   */
+  const outcomes = (() => {
+    let pending: Outcome[] = [];
+    let timer: NodeJS.Timeout | null = null;
+    let flushing: Promise<void> | null = null;
+
+    const write = async (batch: Outcome[]) => {
+      const warnings: string[] = [];
+      let disabled = false;
+      await strapi.db.transaction(async () => {
+        for (const o of batch) await logs().updateMany({ where: { id: o.log.id, leaseOwner: o.log.leaseOwner }, data: o.data });
+        // Health in completion order; a run of successes of one webhook needs one update only.
+        const lastWasSuccess = new Set<number>();
+        for (const o of batch) {
+          if (!o.health) continue;
+          const { row, result } = o.health;
+          if (isSuccess(result)) {
+            if (lastWasSuccess.has(row.id)) continue;
+            lastWasSuccess.add(row.id);
+          } else lastWasSuccess.delete(row.id);
+          const warning = await updateHealth(row, result);
+          if (warning !== undefined) disabled = true;
+          if (warning) warnings.push(warning);
+        }
+      });
+      for (const w of warnings) strapi.log.warn(w);
+      if (disabled) await engine().definitionsChanged();
+    };
+
+    const run = (): Promise<void> => {
+      if (timer) clearTimeout(timer);
+      timer = null;
+      if (flushing) return flushing;
+      flushing = (async () => {
+        while (pending.length) {
+          const batch = pending.slice(0, MAX_GROUP);
+          pending = pending.slice(batch.length);
+          try {
+            await write(batch);
+            batch.forEach((o) => o.resolve());
+          } catch (err) {
+            if (batch.length === 1) {
+              batch[0].reject(err);
+              continue;
+            }
+            // One outcome that cannot be written must not lose the others: one by one.
+            for (const o of batch) {
+              try {
+                await write([o]);
+                o.resolve();
+              } catch (e) {
+                o.reject(e);
+              }
+            }
+          }
+        }
+      })().finally(() => {
+        flushing = null;
+        if (pending.length) void run();
+      });
+      return flushing;
+    };
+
+    const api = {
+      sending: 0,
+      record(log: DeliveryRow, data: Record<string, unknown>, health: Outcome['health']): Promise<void> {
+        const done = new Promise<void>((resolve, reject) => pending.push({ log, data, health, resolve, reject }));
+        api.nudge();
+        return done;
+      },
+      /** Commit now if nothing else is about to join the group, else within GROUP_COMMIT_MS. */
+      nudge() {
+        if (!pending.length || flushing) return;
+        if (api.sending <= 0 || pending.length >= MAX_GROUP) void run();
+        else if (!timer) {
+          timer = setTimeout(() => void run(), GROUP_COMMIT_MS);
+          timer.unref?.();
+        }
+      },
+      async flush() {
+        while (pending.length || flushing) await run();
+      },
+    };
+    return api;
+  })();
+
   return {
-    /** Turn one captured event into one delivery per matching webhook, atomically with its removal. */
-    async fanOut(ev: ClaimedEvent, token: string): Promise<void> {
+    /**
+     * Plan one captured event's deliveries (current definitions, condition, rendering): no
+     * write. `commitFanOuts` then writes a batch of plans in one transaction, each atomically
+     * with its outbox record's removal. A throw here concerns this record only.
+     */
+    async fanOut(ev: ClaimedEvent, _token?: string): Promise<FanOutPlan> {
       const ids = (ev.webhookIds ?? []).filter((n) => Number.isInteger(n));
       const rows = (ids.length ? await webhookQuery().findMany({ where: { id: { $in: ids } } }) : []) as WebhookRow[];
       const context = buildContext({
@@ -201,59 +365,68 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
           creates.push({ ...base, status: 'exhausted', error: (err as Error).message });
         }
       }
-      try {
-        await strapi.db.transaction(async () => {
-          if (!(await engine().outbox().complete(ev.id, token))) throw new LeaseLost();
-          for (const data of creates) await logs().create({ data });
-        });
-      } catch (err) {
-        if (!(err instanceof LeaseLost)) throw err;
-      }
+      return { ev, creates };
     },
+
+    /**
+     * Write planned fan-outs in one transaction: each outbox record still leased to `token` is
+     * deleted and its deliveries inserted; a record whose lease was lost is skipped. If the
+     * batch transaction fails, each plan is retried in its own transaction, so one record that
+     * cannot be written does not hold back the others (it keeps its lease, and is tried again
+     * when that runs out). Resolves to the ids of the records handled (written or lease lost).
+     */
+    async commitFanOuts(plans: FanOutPlan[], token: string): Promise<number[]> {
+      if (!plans.length) return [];
+      const write = async (batch: FanOutPlan[]) =>
+        strapi.db.transaction(async () => {
+          const creates: Record<string, unknown>[] = [];
+          for (const plan of batch) {
+            if (await engine().outbox().complete(plan.ev.id, token)) creates.push(...plan.creates);
+          }
+          for (let i = 0; i < creates.length; i += 100) await logs().createMany({ data: creates.slice(i, i + 100) });
+        });
+      try {
+        await write(plans);
+        return plans.map((p) => p.ev.id);
+      } catch (err) {
+        if (plans.length === 1) throw err;
+        strapi.log.warn(`[document-webhooks] fan-out of ${plans.length} outbox records in one transaction failed (${(err as Error)?.message ?? err}); writing them one by one`);
+      }
+      const done: number[] = [];
+      for (const plan of plans) {
+        try {
+          await write([plan]);
+          done.push(plan.ev.id);
+        } catch (err) {
+          const ev = plan.ev;
+          strapi.log.error(`[document-webhooks] fan-out of outbox record ${ev.id} (${ev.event} ${ev.uid} ${ev.documentId}) failed: ${(err as Error)?.message ?? err}`);
+        }
+      }
+      return done;
+    },
+
+    /** Write the outcomes still waiting for their group commit (engine stop). */
+    flushOutcomes: () => outcomes.flush(),
 
     /** One attempt of a leased delivery, then its outcome recorded (if we still hold the lease). */
     async deliver(log: DeliveryRow): Promise<void> {
-      const row = (await webhookQuery().findOne({ where: { id: log.webhookId } })) as WebhookRow | null;
-      const finish = (data: Record<string, unknown>) =>
-        logs().updateMany({ where: { id: log.id, leaseOwner: log.leaseOwner }, data: { ...data, leaseOwner: null, leaseUntil: null } });
-      if (!row) return void (await finish({ status: 'exhausted', error: 'The webhook was deleted', nextAttemptAt: null }));
-      if (!row.enabled) {
-        return void (await finish({ status: 'exhausted', error: `The webhook is disabled${row.disabledReason ? `: ${row.disabledReason}` : ''}`, nextAttemptAt: null }));
+      // Counted as sending until its outcome is queued: the group commit waits (≤ GROUP_COMMIT_MS)
+      // for the other deliveries in flight rather than committing each outcome alone.
+      outcomes.sending += 1;
+      let queued = false;
+      const finish = (data: Record<string, unknown>, health: Outcome['health'] = null) => {
+        queued = true;
+        outcomes.sending -= 1;
+        return outcomes.record(log, { ...data, leaseOwner: null, leaseUntil: null }, health);
+      };
+      try {
+        return await attempt(log, finish);
+      } finally {
+        if (!queued) {
+          outcomes.sending -= 1;
+          outcomes.nudge();
+        }
       }
-      const req = { method: log.requestMethod, url: log.requestUrl, headers: log.requestHeaders ?? {}, body: log.requestBody ?? '' };
-      const { result: pending, loggedHeaders } = send(row, req, log.messageId);
-      const result = await pending;
-      const attempts = (log.attempts ?? 0) + 1;
-      const error = isSuccess(result) ? null : failureReason(result);
-      const attemptLog = [...(log.attemptLog ?? []), { at: new Date().toISOString(), status: result.status, durationMs: result.durationMs, error }];
-      let status: string;
-      let nextAttemptAt: Date | null = null;
-      if (isSuccess(result)) status = 'delivered';
-      else if (result.status === 410) status = 'exhausted';
-      else {
-        const delay = nextAttemptDelayMs({
-          attemptsMade: attempts,
-          maxAttempts: row.maxAttempts ?? 8,
-          schedule: cfg().retrySchedule,
-          retryAfterMs: parseRetryAfter(result.headers['retry-after']),
-        });
-        status = delay === null ? 'exhausted' : 'failed';
-        if (delay !== null) nextAttemptAt = new Date(Date.now() + delay);
-      }
-      await finish({
-        status,
-        attempts,
-        attemptLog,
-        nextAttemptAt,
-        requestHeaders: loggedHeaders,
-        responseStatus: result.status,
-        responseHeaders: result.headers,
-        responseBody: result.body,
-        error,
-        durationMs: result.durationMs,
-      });
-      if (error) strapi.log.debug(`[document-webhooks] delivery ${log.id} to webhook ${row.id} failed: ${error}`);
-      await updateHealth(row, result);
     },
 
     /** Condition result and the exact request for a real document; nothing is sent. */

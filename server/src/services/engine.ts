@@ -60,19 +60,19 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
   async function fanOutBatch(): Promise<number> {
     const owner = token();
     const events = await outbox!.claim(owner, 50, cfg().leaseMs);
-    let handled = 0;
+    // Plan each record outside any transaction (conditions, rendering), then write the whole
+    // batch in one (delivery.commitFanOuts). One record that cannot be planned must not hold
+    // back the rest of the batch (they are leased: a throw here would park them until the
+    // lease expires). The failing one keeps its lease and is tried again when it runs out.
+    const plans = [];
     for (const ev of events) {
-      // One record that cannot be fanned out must not hold back the rest of the batch (they
-      // are leased: a throw here would park them until the lease expires). The failing one
-      // keeps its lease and is tried again when it runs out.
       try {
-        await delivery().fanOut(ev, owner);
-        handled += 1;
+        plans.push(await delivery().fanOut(ev, owner));
       } catch (err) {
         strapi.log.error(`[document-webhooks] fan-out of outbox record ${ev.id} (${ev.event} ${ev.uid} ${ev.documentId}) failed: ${(err as Error)?.message ?? err}`);
       }
     }
-    return handled;
+    return (await delivery().commitFanOuts(plans, owner)).length;
   }
 
   // One index-only MIN per status (claim.ts): ORDER BY over `status IN (…)` sorted the whole queue.
@@ -115,6 +115,8 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
       refreshTimer = null;
       await worker?.stop();
       worker = null;
+      // Outcomes of deliveries that ended during the stop, still waiting for their group commit.
+      await delivery().flushOutcomes();
       await renderer?.close();
       renderer = null;
       agents?.httpAgent.destroy();
