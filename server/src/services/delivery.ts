@@ -47,6 +47,8 @@ export interface DeliveryRow {
   requestHeaders: Record<string, string> | null;
   requestBody: string | null;
   leaseOwner: string | null;
+  /** The webhook as read with the claim (undefined: read it at the attempt). */
+  webhook?: WebhookRow | null;
 }
 
 /** fan-out → render → sign → send → log, for one event or one delivery at a time. */
@@ -168,7 +170,7 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
 
   /** One attempt: send, then hand the outcome to `finish` (the group commit). */
   const attempt = async (log: DeliveryRow, finish: (data: Record<string, unknown>, health?: Outcome['health']) => Promise<void>): Promise<void> => {
-    const row = (await webhookQuery().findOne({ where: { id: log.webhookId } })) as WebhookRow | null;
+    const row = log.webhook !== undefined ? log.webhook : ((await webhookQuery().findOne({ where: { id: log.webhookId } })) as WebhookRow | null);
     if (!row) return finish({ status: 'exhausted', error: 'The webhook was deleted', nextAttemptAt: null });
     if (!row.enabled) {
       return finish({ status: 'exhausted', error: `The webhook is disabled${row.disabledReason ? `: ${row.disabledReason}` : ''}`, nextAttemptAt: null });

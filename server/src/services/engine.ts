@@ -9,6 +9,7 @@ import { DeliveryWorker } from '../dispatch/worker';
 import type { WebhookEvent } from '../definitions/events';
 import { getPluginConfig, LOG_UID, PLUGIN_ID, WEBHOOK_UID } from '../plugin';
 import type { DeliveryRow } from './delivery';
+import type { WebhookRow } from '../definitions/types';
 
 /**
  * The plugin's long-lived parts: the in-memory index capture consults, the template
@@ -54,7 +55,14 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     const owner = token();
     const ids = await claimer.claimDeliveries(owner, limit, cfg().leaseMs, { busy, perWebhookConcurrency: cfg().perWebhookConcurrency });
     if (!ids.length) return [];
-    return (await logs().findMany({ where: { id: { $in: ids }, leaseOwner: owner }, orderBy: { id: 'asc' } })) as DeliveryRow[];
+    const rows = (await logs().findMany({ where: { id: { $in: ids }, leaseOwner: owner }, orderBy: { id: 'asc' } })) as DeliveryRow[];
+    // The webhooks of the round in one query (read now, just before the sends start), rather
+    // than one query per delivery.
+    const hookIds = [...new Set(rows.map((r) => r.webhookId))];
+    const hooks = hookIds.length ? ((await strapi.db.query(WEBHOOK_UID as any).findMany({ where: { id: { $in: hookIds } } })) as WebhookRow[]) : [];
+    const byId = new Map(hooks.map((h) => [h.id, h]));
+    for (const r of rows) r.webhook = byId.get(r.webhookId) ?? null;
+    return rows;
   }
 
   async function fanOutBatch(): Promise<number> {
