@@ -312,7 +312,7 @@ describe('admin panel', () => {
     await page.getByRole('button', { name: 'Save' }).click();
 
     // First attempt and its one retry both fail (maxAttempts 2): the delivery gives up.
-    await receiver.waitFor((reqs) => reqs.filter((r) => r.url === '/e2e' && r.body.includes('Website redesign v2')).length >= 2, 20_000);
+    await receiver.waitFor((reqs) => reqs.filter((r) => r.url === '/e2e' && r.body.includes('Website redesign v2')).length >= 2, 60_000);
 
     await page.goto(`${base}/admin/settings/document-webhooks/logs`);
     await visible(page.getByRole('heading', { name: 'Request log', level: 1 }));
