@@ -177,6 +177,12 @@ async function main() {
     let inst = spawnInstance({ dbEnv: await fresh(), config, name: 'bench' });
     instances.push(inst);
     await inst.ready;
+    if (DB === 'sqlite') {
+      results.journal = await inst.call('eval', {
+        code: `const j = await strapi.db.connection.raw('pragma journal_mode'); const s = await strapi.db.connection.raw('pragma synchronous'); return { mode: j?.[0]?.journal_mode ?? null, synchronous: s?.[0]?.synchronous ?? null };`,
+      });
+      log(`sqlite journal_mode ${results.journal.mode}, synchronous ${results.journal.synchronous}`);
+    }
 
     // ---- 1. write overhead --------------------------------------------------------------
     const uidW = 'api::article.article';
@@ -368,7 +374,7 @@ Measured by \`npm run bench\` (\`scripts/bench.js\`) on ${new Date().toISOString
 Re-run it to measure your machine; it prints the same table and rewrites this file.
 
 - Machine: ${m.cpu}, ${m.memory}, ${m.os}; load average at start ${m.load} (a shared machine: other work was running).
-- Node ${m.node}, Strapi ${m.strapi}, database **${r.db}**${r.db === 'sqlite' ? ' (the default, better-sqlite3)' : ' (a server started by the script, fsync off)'}.
+- Node ${m.node}, Strapi ${m.strapi}, database **${r.db}**${r.db === 'sqlite' ? ` (the default, better-sqlite3; \`journal_mode=${r.journal?.mode ?? '?'}\`, \`synchronous=${r.journal?.synchronous ?? '?'}\` (0 OFF, 1 NORMAL, 2 FULL) as set by \`playground/config/database.js\`)` : ' (a server started by the script, fsync off)'}.
 - One Strapi instance in a child process (\`test/scale/child.js\`), the receiver an HTTP server in the benchmark's process on 127.0.0.1 answering 200 at once.
 - Plugin config: \`concurrency: 20\`, \`perWebhookConcurrency: 4\` (the defaults), \`pollIntervalMs: 1000\`.
 

@@ -116,15 +116,25 @@ export function createClaimer(strapi: Core.Strapi) {
     lockingMode,
 
     /**
-     * Epoch ms of the earliest unleased due-or-future delivery: one index-only MIN per status
-     * on (status, next_attempt_at), where `status IN (…) ORDER BY next_attempt_at LIMIT 1`
+     * Epoch ms of the earliest unleased due-or-future delivery: one ordered range scan per
+     * status on (status, next_attempt_at), stopping at the first unleased row, where `status IN (…) ORDER BY next_attempt_at LIMIT 1`
      * sorts every queued row (measured: the main per-iteration cost with a 100k backlog).
      */
     async nextDueAt(): Promise<number | null> {
       const c = columns(LOG_UID);
       let best: number | null = null;
       for (const status of DUE) {
-        const row = await knex()(c.table).min({ next: c.col('nextAttemptAt') }).where(c.col('status'), status).whereNull(c.col('leaseOwner')).first();
+        // ORDER BY … LIMIT 1, not MIN(): with the extra `lease_owner IS NULL` term SQLite's MIN
+        // aggregates every row of the status (a table lookup each: measured 1/s drains with a
+        // 100k backlog), where the ordered index scan stops at the first unleased row.
+        const row = await knex()(c.table)
+          .select({ next: c.col('nextAttemptAt') })
+          .where(c.col('status'), status)
+          .whereNull(c.col('leaseOwner'))
+          .whereNotNull(c.col('nextAttemptAt'))
+          .orderBy(c.col('nextAttemptAt'), 'asc')
+          .limit(1)
+          .first();
         const t = row?.next == null ? null : new Date(row.next).getTime();
         if (t !== null && !Number.isNaN(t) && (best === null || t < best)) best = t;
       }
