@@ -13,7 +13,6 @@ const full = (a: Action) => `plugin::document-webhooks.${a}`;
 
 let app: TestApp;
 let receiver: Receiver;
-let signalListeners: Map<string, Function[]>;
 /** A webhook and a request-log entry that exist, so allowed calls reach real data. */
 let webhookId: number;
 let logId: number;
@@ -37,7 +36,6 @@ const routes = (): { method: string; url: string; action: Action; body?: unknown
 ];
 
 beforeAll(async () => {
-  signalListeners = new Map(['SIGINT', 'SIGTERM'].map((s) => [s, process.listeners(s as NodeJS.Signals)]));
   receiver = await startReceiver();
   app = await bootStrapi();
   const created = await app.api('POST', `${P}/webhooks`, {
@@ -61,9 +59,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.stop();
   await receiver?.close();
-  for (const [signal, before] of signalListeners) {
-    for (const l of process.listeners(signal as NodeJS.Signals)) if (!before.includes(l)) process.off(signal, l as any);
-  }
 });
 
 describe('actions', () => {

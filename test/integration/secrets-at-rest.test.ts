@@ -15,18 +15,13 @@ const HEADER_SECRET = 'Bearer header-token-Q7x';
 const ENC = /^enc:v1:[A-Za-z0-9_-]+:[A-Za-z0-9_-]+:[A-Za-z0-9_-]+$/;
 
 let app: TestApp;
-let signalListeners: Map<string, Function[]>;
 
 beforeAll(async () => {
-  signalListeners = new Map(['SIGINT', 'SIGTERM'].map((s) => [s, process.listeners(s as NodeJS.Signals)]));
   app = await bootStrapi();
 });
 
 afterAll(async () => {
   await app?.stop();
-  for (const [signal, before] of signalListeners) {
-    for (const l of process.listeners(signal as NodeJS.Signals)) if (!before.includes(l)) process.off(signal, l as any);
-  }
 });
 
 const onSqlite = () => (process.env.TEST_DB ?? 'sqlite') === 'sqlite';

@@ -15,18 +15,13 @@ const Q = 'api::quotation.quotation';
 const BASE = '/document-webhooks/webhooks';
 
 let app: TestApp;
-let signalListeners: Map<string, Function[]>;
 
 beforeAll(async () => {
-  signalListeners = new Map(['SIGINT', 'SIGTERM'].map((s) => [s, process.listeners(s as NodeJS.Signals)]));
   app = await bootStrapi();
 });
 
 afterAll(async () => {
   await app?.stop();
-  for (const [signal, before] of signalListeners ?? []) {
-    for (const l of process.listeners(signal as NodeJS.Signals)) if (!before.includes(l)) process.off(signal, l as any);
-  }
 });
 
 const valid = () => ({

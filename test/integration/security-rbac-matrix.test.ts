@@ -40,7 +40,6 @@ const EXPECTED: Record<string, Action> = {
 
 let app: TestApp;
 let rx: Receiver;
-let signalListeners: Map<string, Function[]>;
 const tokens = new Map<string, string>();
 let webhookId: number;
 let logId: number;
@@ -53,7 +52,6 @@ const newWebhook = async () => {
 };
 
 beforeAll(async () => {
-  signalListeners = new Map(['SIGINT', 'SIGTERM'].map((s) => [s, process.listeners(s as NodeJS.Signals)]));
   rx = await startReceiver();
   app = await bootStrapi();
   webhookId = await newWebhook();
@@ -70,9 +68,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.stop();
   await rx?.close();
-  for (const [signal, before] of signalListeners ?? []) {
-    for (const l of process.listeners(signal as NodeJS.Signals)) if (!before.includes(l)) process.off(signal, l as any);
-  }
 });
 
 const routes = (adminRoutes as any).routes as { method: string; path: string; config: { policies: any[] } }[];

@@ -28,10 +28,8 @@ let app: TestApp;
 let rx: Receiver;
 let dir: string;
 let marker: string;
-let signalListeners: Map<string, Function[]>;
 
 beforeAll(async () => {
-  signalListeners = new Map(['SIGINT', 'SIGTERM'].map((s) => [s, process.listeners(s as NodeJS.Signals)]));
   dir = mkdtempSync(join(tmpdir(), 'dw-sec-ssti-'));
   marker = join(dir, 'MARKER');
   rx = await startReceiver();
@@ -42,9 +40,6 @@ afterAll(async () => {
   await app?.stop();
   await rx?.close();
   rmSync(dir, { recursive: true, force: true });
-  for (const [signal, before] of signalListeners ?? []) {
-    for (const l of process.listeners(signal as NodeJS.Signals)) if (!before.includes(l)) process.off(signal, l as any);
-  }
 });
 
 const createWebhook = (body: Record<string, unknown>) =>

@@ -33,7 +33,6 @@ const rotated: string[] = [];
 
 let app: TestApp;
 let rx: Receiver;
-let signalListeners: Map<string, Function[]>;
 const captured: string[] = [];
 const responses: string[] = [];
 let restore: (() => void) | null = null;
@@ -46,7 +45,6 @@ const api = async (method: string, url: string, body?: unknown) => {
 };
 
 beforeAll(async () => {
-  signalListeners = new Map(['SIGINT', 'SIGTERM'].map((s) => [s, process.listeners(s as NodeJS.Signals)]));
   process.env.STRAPI_LOG_LEVEL = 'debug';
   rx = await startReceiver();
   app = await bootStrapi({ config: { retrySchedule: [3600] } });
@@ -83,9 +81,6 @@ afterAll(async () => {
   restore?.();
   await app?.stop();
   await rx?.close();
-  for (const [signal, before] of signalListeners ?? []) {
-    for (const l of process.listeners(signal as NodeJS.Signals)) if (!before.includes(l)) process.off(signal, l as any);
-  }
 });
 
 const expectNoSecret = (text: string, where: string) => {

@@ -21,11 +21,9 @@ const BASE = '/document-webhooks/webhooks';
 let app: TestApp;
 let allowed: Receiver;
 let other: Receiver;
-let signalListeners: Map<string, Function[]>;
 let loopbackName: string | null = null;
 
 beforeAll(async () => {
-  signalListeners = new Map(['SIGINT', 'SIGTERM'].map((s) => [s, process.listeners(s as NodeJS.Signals)]));
   allowed = await startReceiver();
   other = await startReceiver();
   try {
@@ -43,9 +41,6 @@ afterAll(async () => {
   await app?.stop();
   await allowed?.close();
   await other?.close();
-  for (const [signal, before] of signalListeners ?? []) {
-    for (const l of process.listeners(signal as NodeJS.Signals)) if (!before.includes(l)) process.off(signal, l as any);
-  }
 });
 
 const createWebhook = async (name: string, url: string, over: Record<string, unknown> = {}) => {

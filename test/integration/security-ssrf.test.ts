@@ -21,12 +21,10 @@ const BASE = '/document-webhooks/webhooks';
 
 let app: TestApp;
 let rx: Receiver;
-let signalListeners: Map<string, Function[]>;
 /** A name that is not `localhost` but that the system resolver maps to loopback (e.g. the host name via /etc/hosts), if any. */
 let loopbackName: string | null = null;
 
 beforeAll(async () => {
-  signalListeners = new Map(['SIGINT', 'SIGTERM'].map((s) => [s, process.listeners(s as NodeJS.Signals)]));
   rx = await startReceiver();
   for (const candidate of [os.hostname(), 'localhost.localdomain']) {
     try {
@@ -45,9 +43,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.stop();
   await rx?.close();
-  for (const [signal, before] of signalListeners ?? []) {
-    for (const l of process.listeners(signal as NodeJS.Signals)) if (!before.includes(l)) process.off(signal, l as any);
-  }
 });
 
 /** Loopback spellings of the receiver's address (`P` = its port). */

@@ -9,20 +9,13 @@ const BASE = '/document-webhooks/webhooks';
 const QUOTATION = 'api::quotation.quotation';
 
 let app: TestApp;
-let signalListeners: Map<string, Function[]>;
 
 beforeAll(async () => {
-  signalListeners = new Map(['SIGINT', 'SIGTERM'].map((s) => [s, process.listeners(s as NodeJS.Signals)]));
   app = await bootStrapi();
 });
 
 afterAll(async () => {
   await app?.stop();
-  // The harness's stop() puts back Strapi's own SIGINT/SIGTERM handlers after destroy(); when the
-  // runner then ends this fork they would call destroy() a second time (an unhandled rejection).
-  for (const [signal, before] of signalListeners) {
-    for (const l of process.listeners(signal as NodeJS.Signals)) if (!before.includes(l)) process.off(signal, l as any);
-  }
 });
 
 /** The smallest valid definition. */
