@@ -265,3 +265,23 @@ describe('runtime safety', () => {
     expect(compileCondition('doc.cached == 1')).toBe(compileCondition('doc.cached == 1'));
   });
 });
+
+describe('unfinished expressions are refused, not read as "always true"', () => {
+  it.each([
+    ['(', /never closed/],
+    ['((', /never closed/],
+    ['(doc.x > 5', /never closed/],
+    ['doc.x > 5)', /Unexpected token "\)"/],
+    ['"', /unterminated string/],
+    ['doc.state == "Open', /Unexpected token "Open"/],
+  ])('%s', async (expr, message) => {
+    expect(validateCondition(expr)).toMatch(message);
+    await expect(evaluateCondition(expr, { doc: { x: 1 } })).rejects.toThrow(message);
+  });
+
+  it('still accepts quotes and brackets inside strings, and the elvis form', () => {
+    expect(validateCondition('doc.name == "a(b" && doc.tag == \'[x\'')).toBeNull();
+    expect(validateCondition('doc.a ?: "fallback"')).toBeNull();
+    expect(validateCondition('doc.q == "say \\"hi\\""')).toBeNull();
+  });
+});

@@ -20,31 +20,6 @@ export const WEBHOOK_FIELDS = [
 /** Fields the API returns but ignores on input, so a client may send back what it read. */
 const READ_ONLY_FIELDS = ['id', 'documentId', 'hasSecret', 'secretRotating', 'createdAt', 'updatedAt', 'disabledReason', 'stats'];
 
-/**
- * Jexl's parser accepts some unfinished expressions: an unclosed "(" parses to an empty tree
- * (a condition that would always hold), "(doc" parses as "doc", and a lone quote lexes as an
- * empty string. Refuse unbalanced brackets and unterminated strings before that happens.
- */
-export function conditionStructureProblem(expr: string): string | null {
-  const closing: Record<string, string> = { '(': ')', '[': ']', '{': '}' };
-  const stack: { char: string; at: number }[] = [];
-  for (let i = 0; i < expr.length; i++) {
-    const c = expr[i];
-    if (c === '"' || c === "'") {
-      const start = i;
-      for (i++; i < expr.length && expr[i] !== c; i++) if (expr[i] === '\\') i++;
-      if (i >= expr.length) return `unterminated string starting at position ${start}`;
-    } else if (c in closing) {
-      stack.push({ char: c, at: i });
-    } else if (c === ')' || c === ']' || c === '}') {
-      const open = stack.pop();
-      if (!open || closing[open.char] !== c) return `unexpected "${c}" at position ${i}`;
-    }
-  }
-  const open = stack.pop();
-  return open ? `"${open.char}" at position ${open.at} is never closed` : null;
-}
-
 const isHttpUrl = (value: string) => {
   try {
     const u = new URL(value);
@@ -162,7 +137,7 @@ export async function validateWebhook(input: WebhookInput, ctx: ValidationContex
     if (!attributes) add(['contentType'], `contentType "${input.contentType}" is not an existing api:: content type`);
   }
   if (!bad.has('condition') && input.condition != null && input.condition.trim() !== '') {
-    const problem = validateCondition(input.condition) ?? conditionStructureProblem(input.condition);
+    const problem = validateCondition(input.condition);
     if (problem) add(['condition'], `condition is invalid: ${problem}`);
   }
   if (!bad.has('url') && !bad.has('dynamicUrl')) {

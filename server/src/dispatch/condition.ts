@@ -385,6 +385,31 @@ class Evaluation {
 
 // --- public API ---------------------------------------------------------------------------
 
+/**
+ * Jexl's parser accepts some unfinished expressions: an unclosed "(" parses to an empty tree
+ * (a condition that would always hold), "(doc" parses as "doc", and a lone quote lexes as an
+ * empty string. Refuse unbalanced brackets and unterminated strings before that happens.
+ */
+function structureProblem(expr: string): string | null {
+  const closing: Record<string, string> = { '(': ')', '[': ']', '{': '}' };
+  const stack: { char: string; at: number }[] = [];
+  for (let i = 0; i < expr.length; i++) {
+    const c = expr[i];
+    if (c === '"' || c === "'") {
+      const start = i;
+      for (i++; i < expr.length && expr[i] !== c; i++) if (expr[i] === '\\') i++;
+      if (i >= expr.length) return `unterminated string starting at position ${start}`;
+    } else if (c in closing) {
+      stack.push({ char: c, at: i });
+    } else if (c === ')' || c === ']' || c === '}') {
+      const open = stack.pop();
+      if (!open || closing[open.char] !== c) return `unexpected "${c}" at position ${i}`;
+    }
+  }
+  const open = stack.pop();
+  return open ? `"${open.char}" at position ${open.at} is never closed` : null;
+}
+
 const isBlank = (expr: unknown): boolean => expr === null || expr === undefined || (typeof expr === 'string' && expr.trim() === '');
 
 function buildCondition(expr: string): CompiledCondition {
@@ -393,6 +418,11 @@ function buildCondition(expr: string): CompiledCondition {
     throw new ConditionError(`Condition is too long (${expr.length} characters, maximum ${MAX_CONDITION_LENGTH})`);
   }
   const ast = parse(expr);
+  // What Jexl's parser let through unfinished (see structureProblem) is refused, not read as
+  // "always true".
+  const structural = isBlank(expr) ? null : structureProblem(expr);
+  if (structural) throw new ConditionError(structural);
+  if (!ast && !isBlank(expr)) throw new ConditionError('Condition is incomplete');
   if (ast) {
     const problem = checkAst(ast);
     if (problem) throw new ConditionError(problem);
