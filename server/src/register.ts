@@ -8,8 +8,9 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
   strapi.documents.use(
     createCaptureMiddleware(strapi, {
       webhooksFor: (uid, event) => engine().webhooksFor(uid, event),
-      enqueue: (records) => engine().outbox().enqueue(records),
+      enqueue: (records, trx) => engine().outbox().enqueue(records, trx),
       wake: () => engine().wake(),
+      writing: (delta) => engine().writing(delta),
     }) as any
   );
 };

@@ -7,10 +7,12 @@ import type { OutboxRecord } from '../outbox/outbox';
 export interface CaptureDeps {
   /** Ids of enabled webhooks listening to `event` on `uid` (in-memory: the cheap path). */
   webhooksFor(uid: string, event: WebhookEvent): number[];
-  /** Insert the records in the current transaction. */
-  enqueue(records: OutboxRecord[]): Promise<void>;
+  /** Insert the records in the write's transaction `trx` (knex). */
+  enqueue(records: OutboxRecord[], trx: unknown): Promise<void>;
   /** Called once the surrounding transaction committed. */
   wake(): void;
+  /** A document write starts (+1) or ends (-1): the worker yields while writes are in progress. */
+  writing(delta: 1 | -1): void;
 }
 
 type Version = Record<string, any>;
@@ -43,7 +45,15 @@ export function createCaptureMiddleware(strapi: Core.Strapi, deps: CaptureDeps) 
     const event: WebhookEvent | undefined = ctx.action === 'clone' ? 'entry.create' : ACTION_EVENTS[ctx.action];
     // Only application content types are DocTypes here; the plugin's own never trigger.
     if (!event || typeof ctx.uid !== 'string' || !ctx.uid.startsWith('api::')) return next();
+    deps.writing(1);
+    try {
+      return await capture(ctx, next, event);
+    } finally {
+      deps.writing(-1);
+    }
+  };
 
+  async function capture(ctx: any, next: () => Promise<any>, event: WebhookEvent) {
     const uid: string = ctx.uid;
     const model = ctx.contentType ?? strapi.getModel(uid as any);
     const draftAndPublish = Boolean(model?.options?.draftAndPublish);
@@ -54,7 +64,7 @@ export function createCaptureMiddleware(strapi: Core.Strapi, deps: CaptureDeps) 
     const publishTargets = alsoPublish ? deps.webhooksFor(uid, 'entry.publish') : [];
     if (targets.length === 0 && publishTargets.length === 0) return next();
 
-    return strapi.db.transaction(async ({ onCommit }: any) => {
+    return strapi.db.transaction(async ({ trx, onCommit }: any) => {
       const isCreate = ctx.action === 'create' || ctx.action === 'clone';
       // For clone, params.documentId is the source: the event is about the new document.
       const documentId: string | undefined = isCreate ? undefined : params.documentId;
@@ -119,10 +129,10 @@ export function createCaptureMiddleware(strapi: Core.Strapi, deps: CaptureDeps) 
       }
 
       if (records.length) {
-        await deps.enqueue(records);
+        await deps.enqueue(records, trx);
         onCommit(() => deps.wake());
       }
       return result;
     });
-  };
+  }
 }

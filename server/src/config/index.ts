@@ -29,6 +29,11 @@ export interface PluginConfig {
   leaseMs: number;
   /** Run the delivery worker in this instance (turn off on API-only instances). */
   worker: boolean;
+  /**
+   * While document writes are in progress in this instance, the worker waits (at most this
+   * long per step) before its next step, so deliveries do not slow the writes down (0 = never wait).
+   */
+  yieldToWritesMs: number;
 }
 
 export const defaultConfig: PluginConfig = {
@@ -48,6 +53,7 @@ export const defaultConfig: PluginConfig = {
   maxRenderOutputBytes: 1024 * 1024,
   leaseMs: 60_000,
   worker: true,
+  yieldToWritesMs: 50,
 };
 
 const int = (min: number, max: number) => yup.number().strict().integer().min(min).max(max);
@@ -70,6 +76,7 @@ const schema = yup
     maxRenderOutputBytes: int(1024, 64 * 1024 * 1024),
     leaseMs: int(1000, 3_600_000),
     worker: yup.boolean().strict(),
+    yieldToWritesMs: int(0, 10_000),
   })
   .noUnknown(true, (p) => `unknown key "${p.unknown}"`)
   .strict();

@@ -1,6 +1,14 @@
 /**
  * The dispatch loop, free of Strapi: what to claim and how to deliver are injected. One
  * loop per Strapi instance; instances coordinate through leases in the shared database.
+ *
+ * An item goes through three stages here: *queued* (leased, waiting for a slot), *sending*
+ * (the HTTP exchange; this is what `concurrency` and `perWebhookConcurrency` limit) and
+ * *committing* (its outcome waits for the group commit; its lease, so the order guarantee
+ * per document, holds until then). A slot is freed when the exchange ends, not when the
+ * outcome is written, and the next item starts from the local queue without a database
+ * round trip: claims run ahead while sends are in flight (measured: claiming and committing
+ * in the gap between two sends was most of the time of a drain).
  */
 export interface Claimed {
   id: number;
@@ -8,19 +16,26 @@ export interface Claimed {
 }
 
 export interface WorkerDeps<T extends Claimed> {
-  /** Fan out a batch of captured events into deliveries; resolves to how many were handled. */
-  fanOut(): Promise<number>;
-  /** Lease up to `limit` due deliveries, skipping webhooks in `busy` (at their concurrency cap). */
-  claim(limit: number, busy: Set<number>): Promise<T[]>;
-  deliver(item: T): Promise<void>;
   /**
-   * Give back leased items this instance will not start now (the claim is per call, it does
-   * not know what is already in flight here per webhook). Optional: without it they wait for
-   * their lease to expire.
+   * Fan out a batch of captured events into deliveries (a small one when `small`); resolves
+   * to how many were handled.
    */
+  fanOut(small: boolean): Promise<number>;
+  /**
+   * Lease up to `limit` due deliveries, at most `perWebhookLimit` per webhook counting the
+   * `held` ones (leased here already), skipping webhooks in `busy`.
+   */
+  claim(limit: number, busy: Set<number>, held: Map<number, number>, perWebhookLimit: number): Promise<T[]>;
+  /** Send `item`, call `sent()` when the HTTP exchange is over, resolve once its outcome is written. */
+  deliver(item: T, sent: () => void): Promise<void>;
+  /** Give back leased items this instance will not start (stop). Without it they wait for their lease to expire. */
   release?(items: T[]): Promise<void>;
   /** Epoch ms of the earliest delivery due in the future, if any. */
   nextDueAt(): Promise<number | null>;
+  /** Resolves when the worker may take its next step (foreground work first); null: now. */
+  waitForWrites?(): Promise<void> | null;
+  /** Whether writes are in progress (the worker then yields, see waitForWrites). */
+  writing?(): boolean;
   onError(err: unknown): void;
 }
 
@@ -30,12 +45,41 @@ export interface WorkerOptions {
   pollIntervalMs: number;
 }
 
+/**
+ * Claims run ahead of the sends, in batches. Per webhook this instance holds (queued +
+ * sending + committing) at most HOLD_ROUNDS rounds of its slots (`perWebhookConcurrency`),
+ * and claims for it again once it holds REFILL_ROUNDS rounds or fewer: one round sending, one
+ * in reserve, and each claim brings about two rounds (measured: a claim per 4–5 deliveries was
+ * a third of the database work of a drain, and a claim made only once the queue was empty
+ * left the slots idle meanwhile). The whole instance holds at most 2 × `concurrency`. A queued
+ * item waits a few rounds at most, well inside its lease (and delivery gives back an item
+ * whose lease would not outlive its request).
+ */
+const HOLD_ROUNDS = 4;
+const REFILL_ROUNDS = 2;
+const GLOBAL_HOLD_ROUNDS = 2;
+
+const bump = (m: Map<number, number>, k: number, d: number) => {
+  const n = (m.get(k) ?? 0) + d;
+  if (n <= 0) m.delete(k);
+  else m.set(k, n);
+};
+
 export class DeliveryWorker<T extends Claimed> {
-  private inFlight = new Map<number, number>(); // webhookId → deliveries in flight
-  private total = 0;
+  private queue: T[] = [];
+  private sending = new Map<number, number>(); // webhookId → HTTP exchanges in flight
+  private sendingTotal = 0;
+  private held = new Map<number, number>(); // webhookId → items leased here (all stages)
+  private heldTotal = 0;
+  private launched = 0; // sending + committing
   private running = false;
   private looping = false;
+  private launching = false;
   private again = false;
+  /** New outbox records may exist (local commit, poll, start). */
+  private outboxDirty = true;
+  /** A claim may find something it did not last time (a commit freed a document, time passed, new deliveries). */
+  private claimable = true;
   private timer: NodeJS.Timeout | null = null;
   private idleWaiters: (() => void)[] = [];
 
@@ -43,23 +87,36 @@ export class DeliveryWorker<T extends Claimed> {
 
   start() {
     this.running = true;
-    this.wake();
+    this.outboxDirty = this.claimable = true;
+    this.kick();
   }
 
-  /** Stop claiming; resolves when in-flight deliveries have finished (or after `graceMs`). */
+  /**
+   * Stop claiming and give back what has not started; resolves when started deliveries
+   * have their outcome written (or after `graceMs`).
+   */
   async stop(graceMs = 5000) {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    if (this.total === 0 && !this.looping) return;
-    await Promise.race([
-      new Promise<void>((resolve) => this.idleWaiters.push(resolve)),
-      new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref()),
-    ]);
+    // A running loop gives the queue back when it ends.
+    if (!this.looping) await this.releaseQueued();
+    const idle = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    this.notifyIdle();
+    await Promise.race([idle, new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref())]);
   }
 
-  /** Something was enqueued or finished: run the loop now (calls coalesce). */
+  /** New outbox records were committed: fan them out (calls coalesce). */
   wake() {
+    this.outboxDirty = true;
+    this.kick();
+  }
+
+  get inFlightCount() {
+    return this.launched;
+  }
+
+  private kick() {
     if (!this.running) return;
     if (this.looping) {
       this.again = true;
@@ -69,31 +126,42 @@ export class DeliveryWorker<T extends Claimed> {
     void this.loop();
   }
 
-  get inFlightCount() {
-    return this.total;
-  }
-
   private async loop() {
     try {
       do {
         this.again = false;
-        // Fan out until the outbox is empty, so deliveries exist before we claim them.
-        while (this.running && (await this.deps.fanOut()) > 0);
+        const wait = this.deps.waitForWrites?.();
+        if (wait) await wait;
         if (!this.running) break;
-        const free = this.opts.concurrency - this.total;
-        if (free > 0) {
-          const busy = new Set([...this.inFlight].filter(([, n]) => n >= this.opts.perWebhookConcurrency).map(([id]) => id));
-          const items = await this.deps.claim(free, busy);
-          // `busy` only names webhooks already at their cap: a claim can still return more rows
-          // of one webhook than it has free slots here. Start what fits, give back the rest.
-          const excess: T[] = [];
-          for (const item of items) {
-            if ((this.inFlight.get(item.webhookId) ?? 0) >= this.opts.perWebhookConcurrency) excess.push(item);
-            else this.launch(item);
+        // Still writing: the wait timed out. Take a small step only (a few records, one round).
+        const small = Boolean(wait && this.deps.writing?.());
+        if (this.outboxDirty) {
+          this.outboxDirty = false;
+          // One batch per iteration, then claim and launch: the first deliveries go out while
+          // the rest of a burst is still being fanned out.
+          if ((await this.deps.fanOut(small)) > 0) {
+            this.outboxDirty = this.claimable = this.again = true;
           }
-          if (excess.length && this.deps.release) await this.deps.release(excess);
-          // A full batch may mean more is due right away.
-          if (items.length === free && this.total < this.opts.concurrency) this.again = true;
+        }
+        if (!this.running) break;
+        this.launchQueued();
+        const room = GLOBAL_HOLD_ROUNDS * this.opts.concurrency - this.heldTotal;
+        // Globally too, claim in batches (half a round at least) unless the queue ran dry.
+        if (this.claimable && room > 0 && (room * 2 >= this.opts.concurrency || this.queue.length === 0)) {
+          const cap = HOLD_ROUNDS * this.opts.perWebhookConcurrency;
+          const busy = new Set([...this.held].filter(([, n]) => n > REFILL_ROUNDS * this.opts.perWebhookConcurrency).map(([id]) => id));
+          const items = await this.deps.claim(small ? Math.min(room, this.opts.perWebhookConcurrency) : room, busy, new Map(this.held), cap);
+          for (const item of items) {
+            this.queue.push(item);
+            bump(this.held, item.webhookId, 1);
+            this.heldTotal += 1;
+          }
+          // A short claim: nothing more is due now; wait for a commit, new deliveries or the timer.
+          if (small) this.again = true;
+          else if (items.length < room) this.claimable = false;
+          else this.again = true;
+          if (!this.running) break;
+          this.launchQueued();
         }
       } while (this.again && this.running);
     } catch (err) {
@@ -101,48 +169,112 @@ export class DeliveryWorker<T extends Claimed> {
     } finally {
       this.looping = false;
     }
-    if (this.running) await this.schedule();
+    if (!this.running) await this.releaseQueued();
+    else await this.schedule();
     this.notifyIdle();
   }
 
+  /**
+   * Start queued items in claim order, as far as the global and per-webhook slots allow.
+   * Not re-entrant: a delivery that ends synchronously (webhook deleted or disabled) frees its
+   * slot from inside `launch`, and this loop picks the slot up itself.
+   */
+  private launchQueued() {
+    if (this.launching || !this.running) return;
+    this.launching = true;
+    try {
+      for (let i = 0; i < this.queue.length && this.sendingTotal < this.opts.concurrency; ) {
+        const item = this.queue[i];
+        if ((this.sending.get(item.webhookId) ?? 0) < this.opts.perWebhookConcurrency) {
+          this.queue.splice(i, 1);
+          this.launch(item);
+        } else i += 1;
+      }
+    } finally {
+      this.launching = false;
+    }
+  }
+
   private launch(item: T) {
-    this.total += 1;
-    this.inFlight.set(item.webhookId, (this.inFlight.get(item.webhookId) ?? 0) + 1);
-    this.deps
-      .deliver(item)
+    this.sendingTotal += 1;
+    this.launched += 1;
+    bump(this.sending, item.webhookId, 1);
+    let slotFreed = false;
+    const sent = () => {
+      if (slotFreed) return;
+      slotFreed = true;
+      this.sendingTotal -= 1;
+      bump(this.sending, item.webhookId, -1);
+      // The next queued item starts now, even while the loop awaits a claim, unless writes
+      // are in progress: then through the loop, which yields to them.
+      if (!this.deps.writing?.()) this.launchQueued();
+      this.kick();
+    };
+    let result: Promise<void>;
+    try {
+      result = this.deps.deliver(item, sent);
+    } catch (err) {
+      result = Promise.reject(err);
+    }
+    result
       .catch((err) => this.deps.onError(err))
       .finally(() => {
-        this.total -= 1;
-        const n = (this.inFlight.get(item.webhookId) ?? 1) - 1;
-        if (n <= 0) this.inFlight.delete(item.webhookId);
-        else this.inFlight.set(item.webhookId, n);
-        this.wake();
+        sent();
+        this.launched -= 1;
+        this.heldTotal -= 1;
+        bump(this.held, item.webhookId, -1);
+        // Its lease is gone (the next delivery of its document may be claimable now); claim
+        // again once the webhook is down to its refill level.
+        if ((this.held.get(item.webhookId) ?? 0) <= REFILL_ROUNDS * this.opts.perWebhookConcurrency) this.claimable = true;
+        this.kick();
         this.notifyIdle();
       });
   }
 
-  /** Sleep until the next due delivery or the poll interval, whichever is first. */
-  private async schedule() {
-    let delay = this.opts.pollIntervalMs;
+  private async releaseQueued() {
+    const items = this.queue;
+    this.queue = [];
+    for (const item of items) {
+      this.heldTotal -= 1;
+      bump(this.held, item.webhookId, -1);
+    }
+    if (!items.length || !this.deps.release) return;
     try {
-      const next = await this.deps.nextDueAt();
-      // A due time already past means those rows are busy (in flight here or leased
-      // elsewhere): completions wake us, and the poll interval covers expired leases.
-      if (next !== null && next > Date.now()) delay = Math.min(delay, next - Date.now());
+      await this.deps.release(items);
     } catch (err) {
       this.deps.onError(err);
+    }
+  }
+
+  /**
+   * Sleep until the next due delivery or the poll interval, whichever is first. While
+   * deliveries are in flight their completions wake the loop, so the due time is only
+   * looked up when this instance is idle.
+   */
+  private async schedule() {
+    let delay = this.opts.pollIntervalMs;
+    if (this.heldTotal === 0) {
+      try {
+        const next = await this.deps.nextDueAt();
+        // A due time already past means those rows are busy (leased elsewhere): the poll
+        // interval covers expired leases.
+        if (next !== null && next > Date.now()) delay = Math.min(delay, next - Date.now());
+      } catch (err) {
+        this.deps.onError(err);
+      }
     }
     if (!this.running) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = null;
-      this.wake();
+      this.outboxDirty = this.claimable = true;
+      this.kick();
     }, delay);
     this.timer.unref();
   }
 
   private notifyIdle() {
-    if (this.total === 0 && !this.looping) {
+    if (this.launched === 0 && !this.looping) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
       waiters.forEach((w) => w());

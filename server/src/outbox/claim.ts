@@ -1,5 +1,6 @@
 import type { Core } from '@strapi/strapi';
 import { LOG_UID, OUTBOX_UID } from '../plugin';
+import { affected, createTable, type Table } from './rows';
 
 /**
  * Dialect-specific leasing of the two queues (outbox events and due deliveries), for several
@@ -31,26 +32,16 @@ export interface DeliveryClaimOptions {
 
 export type LockingMode = 'skip-locked' | 'conditional-update';
 
-interface Columns {
-  table: string;
-  col: (attribute: string) => string;
-}
-
 export function createClaimer(strapi: Core.Strapi) {
   const db = strapi.db as any;
   const knex = () => db.connection;
   const client: string = db.dialect?.client ?? db.config?.connection?.client ?? 'sqlite';
 
-  const columns = (uid: string): Columns => {
-    const meta = db.metadata.get(uid);
-    return {
-      table: meta.tableName,
-      col: (attribute: string) => {
-        const a = meta.attributes[attribute];
-        if (!a?.columnName) throw new Error(`[document-webhooks] ${uid} has no column for "${attribute}"`);
-        return a.columnName;
-      },
-    };
+  const tables = new Map<string, Table>();
+  const columns = (uid: string): Table => {
+    let t = tables.get(uid);
+    if (!t) tables.set(uid, (t = createTable(strapi, uid)));
+    return t;
   };
 
   let mode: LockingMode | null = null;
@@ -77,14 +68,14 @@ export function createClaimer(strapi: Core.Strapi) {
   }
 
   /** `lease_until IS NULL OR lease_until < now` */
-  const leaseFree = (c: Columns, now: Date) => (qb: any) => qb.whereNull(c.col('leaseUntil')).orWhere(c.col('leaseUntil'), '<', now);
+  const leaseFree = (c: Table, now: Date) => (qb: any) => qb.whereNull(c.col('leaseUntil')).orWhere(c.col('leaseUntil'), '<', now);
 
   /**
    * Run `pick` on candidate rows and write the lease on the ids it returns. With SKIP LOCKED
    * the candidates stay locked (so invisible to other instances) until the lease is written.
    */
   async function lease<R>(
-    c: Columns,
+    c: Table,
     candidates: (trx: any, lock: boolean) => Promise<R[]>,
     pick: (trx: any, rows: R[]) => Promise<number[]> | number[],
     extra: (qb: any) => any,
@@ -97,13 +88,12 @@ export function createClaimer(strapi: Core.Strapi) {
     // by id *and* `leaseOwner` (a conditional update may have lost some to another instance).
     const write = async (trx: any, ids: number[]) => {
       if (!ids.length) return [];
-      const res = await trx(c.table)
+      const res = await trx(c.name)
         .whereIn('id', ids)
         .where(leaseFree(c, now))
         .where(extra)
         .update({ [c.col('leaseOwner')]: token, [c.col('leaseUntil')]: new Date(now.getTime() + leaseMs) });
-      const count = typeof res === 'number' ? res : Number(res?.[0] ?? res ?? 0);
-      return count > 0 ? ids : [];
+      return affected(res) > 0 ? ids : [];
     };
     if (m === 'skip-locked') {
       return knex().transaction(async (trx: any) => write(trx, await pick(trx, await candidates(trx, true))));
@@ -127,7 +117,7 @@ export function createClaimer(strapi: Core.Strapi) {
         // ORDER BY … LIMIT 1, not MIN(): with the extra `lease_owner IS NULL` term SQLite's MIN
         // aggregates every row of the status (a table lookup each: measured 1/s drains with a
         // 100k backlog), where the ordered index scan stops at the first unleased row.
-        const row = await knex()(c.table)
+        const row = await knex()(c.name)
           .select({ next: c.col('nextAttemptAt') })
           .where(c.col('status'), status)
           .whereNull(c.col('leaseOwner'))
@@ -156,7 +146,7 @@ export function createClaimer(strapi: Core.Strapi) {
       return lease<Cand>(
         c,
         async (trx, lock) => {
-          let q = trx(c.table).select({ id: 'id', type: typeC, doc: docC }).where(leaseFree(c, now)).orderBy('id', 'asc').limit(limit);
+          let q = trx(c.name).select({ id: 'id', type: typeC, doc: docC }).where(leaseFree(c, now)).orderBy('id', 'asc').limit(limit);
           if (lock) q = q.forUpdate().skipLocked();
           return (await q).map((r: any) => ({ id: Number(r.id), type: r.type ?? null, doc: r.doc ?? null }));
         },
@@ -166,7 +156,7 @@ export function createClaimer(strapi: Core.Strapi) {
           const oldestLeased = new Map<string, number>();
           const key = (t: string | null, d: string | null) => `${t}\u0000${d}`;
           for (let i = 0; i < docs.length; i += 500) {
-            const leased = await trx(c.table)
+            const leased = await trx(c.name)
               .select({ type: typeC, doc: docC })
               .min({ id: 'id' })
               .whereIn(docC, docs.slice(i, i + 500))
@@ -211,7 +201,7 @@ export function createClaimer(strapi: Core.Strapi) {
           // index, merged here: `status IN (…) ORDER BY next_attempt_at` would sort every due row.
           const rows: Cand[] = [];
           for (const status of DUE) {
-            let q = trx(c.table)
+            let q = trx(c.name)
               .select({ id: idC, webhookId: webhookC, doc: docC, next: nextC })
               .where(statusC, status)
               .where(nextC, '<=', now)
@@ -232,7 +222,7 @@ export function createClaimer(strapi: Core.Strapi) {
           const taken = new Set<string>();
           // Deliveries of these documents in flight anywhere (leased and unexpired).
           for (let i = 0; i < docs.length; i += 500) {
-            const inFlight = await trx(c.table)
+            const inFlight = await trx(c.name)
               .select({ webhookId: webhookC, doc: docC })
               .whereIn(docC, docs.slice(i, i + 500))
               .whereIn(statusC, DUE)

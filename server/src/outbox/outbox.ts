@@ -2,6 +2,7 @@ import type { Core } from '@strapi/strapi';
 import { OUTBOX_UID } from '../plugin';
 import type { WebhookEvent } from '../definitions/events';
 import { createClaimer } from './claim';
+import { affected, createTable, type Table } from './rows';
 
 /** One captured document change, waiting to be fanned out to the webhooks listed. */
 export interface OutboxRecord {
@@ -28,12 +29,16 @@ export interface ClaimedEvent extends OutboxRecord {
 export function createOutbox(strapi: Core.Strapi) {
   const q = () => strapi.db.query(OUTBOX_UID as any);
   const claimer = createClaimer(strapi);
+  let table: Table | null = null;
+  const t = () => (table ??= createTable(strapi, OUTBOX_UID));
+  const knex = () => (strapi.db as any).connection;
   return {
-    async enqueue(records: OutboxRecord[]) {
+    /** Insert in the write's transaction `trx` (one multi-row INSERT, plain knex: rows.ts says why). */
+    async enqueue(records: OutboxRecord[], trx: any) {
       if (!records.length) return;
-      // One multi-row INSERT (joins the write's transaction); `create` would read each row back.
-      await q().createMany({
-        data: records.map((r) => ({
+      const now = new Date();
+      await trx(t().name).insert(
+        records.map((r) => t().toRow({
           event: r.event,
           contentType: r.uid,
           targetDocumentId: r.documentId,
@@ -43,8 +48,10 @@ export function createOutbox(strapi: Core.Strapi) {
           previous: r.previous,
           user: r.user,
           occurredAt: r.occurredAt,
-        })),
-      });
+          createdAt: now,
+          updatedAt: now,
+        }))
+      );
     },
 
     /**
@@ -54,7 +61,7 @@ export function createOutbox(strapi: Core.Strapi) {
     async claim(token: string, limit: number, leaseMs: number): Promise<ClaimedEvent[]> {
       const ids = await claimer.claimOutbox(token, limit, leaseMs);
       if (!ids.length) return [];
-      const rows = await q().findMany({ where: { id: { $in: ids }, leaseOwner: token }, orderBy: { id: 'asc' } });
+      const rows = (await knex()(t().name).whereIn('id', ids).where(t().col('leaseOwner'), token).orderBy('id', 'asc')).map((r: any) => t().fromRow(r));
       return rows.map((r: any) => ({
         id: r.id,
         event: r.event,
@@ -69,10 +76,19 @@ export function createOutbox(strapi: Core.Strapi) {
       }));
     },
 
-    /** Delete a fanned-out record if we still hold its lease; false = another instance took it over. */
-    async complete(id: number, token: string): Promise<boolean> {
-      const res = await q().deleteMany({ where: { id, leaseOwner: token } });
-      return (res?.count ?? 0) > 0;
+    /**
+     * Delete fanned-out records we still hold the lease of, in the knex transaction `trx` that
+     * also inserts their deliveries; resolves to the ids deleted (the others were taken over by
+     * another instance). Two statements for the batch, not one per record.
+     */
+    async complete(ids: number[], token: string, trx: any): Promise<Set<number>> {
+      const owner = t().col('leaseOwner');
+      const mine = (await trx(t().name).select('id').whereIn('id', ids).where(owner, token)).map((r: any) => Number(r.id));
+      if (!mine.length) return new Set();
+      const n = affected(await trx(t().name).whereIn('id', mine).where(owner, token).del());
+      // A lease taken over between the two statements: the caller's transaction must not commit.
+      if (n !== mine.length) throw new Error(`outbox records changed hands during fan-out (${n} of ${mine.length} deleted)`);
+      return new Set(mine);
     },
 
     async count(): Promise<number> {

@@ -11,6 +11,7 @@ import type { ClaimedEvent } from '../outbox/outbox';
 import type { WebhookRow } from '../definitions/types';
 import { getPluginConfig, LOG_UID, PLUGIN_ID, WEBHOOK_UID } from '../plugin';
 import { WebhookValidationError } from '../errors';
+import { affected, createTable, type Table } from '../outbox/rows';
 
 const SIGNATURE_HEADERS = ['webhook-id', 'webhook-timestamp', 'webhook-signature', 'x-frappe-webhook-signature'];
 
@@ -34,6 +35,13 @@ interface Outcome {
 const MAX_GROUP = 100;
 /** Longest wait for other in-flight deliveries to finish before committing what is pending. */
 const GROUP_COMMIT_MS = 5;
+/**
+ * A queued delivery is sent only if its lease outlives the request by this much; otherwise it
+ * is given back (another instance could take it over mid-request and send it twice).
+ */
+const LEASE_MARGIN_MS = 5000;
+/** How long a webhook row read for claims and fan-out is reused (see webhooksById). */
+const WEBHOOK_ROWS_TTL_MS = 1000;
 
 export interface DeliveryRow {
   id: number;
@@ -47,6 +55,8 @@ export interface DeliveryRow {
   requestHeaders: Record<string, string> | null;
   requestBody: string | null;
   leaseOwner: string | null;
+  /** ISO time the lease runs out. */
+  leaseUntil: string | null;
   /** The webhook as read with the claim (undefined: read it at the attempt). */
   webhook?: WebhookRow | null;
 }
@@ -56,6 +66,15 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
   const cfg = () => getPluginConfig(strapi);
   const logs = () => strapi.db.query(LOG_UID as any);
   const webhookQuery = () => strapi.db.query(WEBHOOK_UID as any);
+  // Plain knex for the hot path (rows.ts says why).
+  const knex = () => (strapi.db as any).connection;
+  const tableCache = new Map<string, Table>();
+  const webhookRows = new Map<number, { row: WebhookRow | null; at: number }>();
+  const table = (uid: string) => {
+    let t = tableCache.get(uid);
+    if (!t) tableCache.set(uid, (t = createTable(strapi, uid)));
+    return t;
+  };
   const plugin = () => strapi.plugin(PLUGIN_ID);
   const engine = () => plugin().service('engine');
   const webhooks = () => plugin().service('webhooks');
@@ -110,10 +129,12 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
    * `row` (a success that raced a failure must still end the streak).
    */
   /** Resolves to undefined, or when the webhook was disabled the warning to log ('' if another did it). */
-  const updateHealth = async (row: WebhookRow, r: SendResult): Promise<string | undefined> => {
+  const updateHealth = async (trx: any, row: WebhookRow, r: SendResult): Promise<string | undefined> => {
     const now = new Date();
+    const w = table(WEBHOOK_UID);
+    const since = w.col('failingSince');
     if (isSuccess(r)) {
-      await webhookQuery().updateMany({ where: { id: row.id, failingSince: { $notNull: true } }, data: { failingSince: null } });
+      await trx(w.name).where('id', row.id).whereNotNull(since).update({ [since]: null });
       return undefined;
     }
     let disabledReason: string | null = null;
@@ -121,17 +142,19 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
       disabledReason = `Disabled on ${now.toISOString()}: the receiver answered 410 Gone`;
     } else {
       // Start a streak unless one is running.
-      await webhookQuery().updateMany({ where: { id: row.id, failingSince: { $null: true } }, data: { failingSince: now } });
-      const fresh = (await webhookQuery().findOne({ where: { id: row.id }, select: ['id', 'failingSince'] })) as WebhookRow | null;
-      const since = fresh?.failingSince ? new Date(fresh.failingSince as any).getTime() : NaN;
-      if (cfg().autoDisableAfterHours > 0 && Number.isFinite(since) && now.getTime() - since >= cfg().autoDisableAfterHours * 3600_000) {
-        disabledReason = `Disabled on ${now.toISOString()}: deliveries failed continuously since ${new Date(since).toISOString()}`;
+      await trx(w.name).where('id', row.id).whereNull(since).update(w.toRow({ failingSince: now }));
+      // Deliveries claimed with this row object see the streak (a later success must end it).
+      row.failingSince ??= now.toISOString();
+      const fresh = await trx(w.name).where('id', row.id).first(since);
+      const t = fresh?.[since] != null ? new Date(w.fromRow(fresh).failingSince).getTime() : NaN;
+      if (cfg().autoDisableAfterHours > 0 && Number.isFinite(t) && now.getTime() - t >= cfg().autoDisableAfterHours * 3600_000) {
+        disabledReason = `Disabled on ${now.toISOString()}: deliveries failed continuously since ${new Date(t).toISOString()}`;
       }
     }
     if (disabledReason) {
       // Only the first of concurrent failures disables (and warns).
-      const res = await webhookQuery().updateMany({ where: { id: row.id, enabled: true }, data: { enabled: false, disabledReason } });
-      return (res?.count ?? 0) > 0 ? `[document-webhooks] webhook ${row.id} "${row.name}": ${disabledReason}` : '';
+      const res = await trx(w.name).where('id', row.id).where(w.col('enabled'), true).update(w.toRow({ enabled: false, disabledReason, updatedAt: now }));
+      return affected(res) > 0 ? `[document-webhooks] webhook ${row.id} "${row.name}": ${disabledReason}` : '';
     }
     return undefined;
   };
@@ -230,18 +253,23 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     const write = async (batch: Outcome[]) => {
       const warnings: string[] = [];
       let disabled = false;
-      await strapi.db.transaction(async () => {
-        for (const o of batch) await logs().updateMany({ where: { id: o.log.id, leaseOwner: o.log.leaseOwner }, data: o.data });
+      const t = table(LOG_UID);
+      const now = new Date();
+      await knex().transaction(async (trx: any) => {
+        for (const o of batch) {
+          await trx(t.name).where('id', o.log.id).where(t.col('leaseOwner'), o.log.leaseOwner).update(t.toRow({ ...o.data, updatedAt: now }));
+        }
         // Health in completion order; a run of successes of one webhook needs one update only.
         const lastWasSuccess = new Set<number>();
         for (const o of batch) {
           if (!o.health) continue;
           const { row, result } = o.health;
           if (isSuccess(result)) {
-            if (lastWasSuccess.has(row.id)) continue;
+            // Nothing to end if no streak was running when the webhook was read (with the claim).
+            if (lastWasSuccess.has(row.id) || row.failingSince == null) continue;
             lastWasSuccess.add(row.id);
           } else lastWasSuccess.delete(row.id);
-          const warning = await updateHealth(row, result);
+          const warning = await updateHealth(trx, row, result);
           if (warning !== undefined) disabled = true;
           if (warning) warnings.push(warning);
         }
@@ -256,6 +284,9 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
       if (flushing) return flushing;
       flushing = (async () => {
         while (pending.length) {
+          // Writes first (engine.waitForWrites): pending outcomes keep their leases meanwhile.
+          const wait = engine().waitForWrites();
+          if (wait) await wait;
           const batch = pending.slice(0, MAX_GROUP);
           pending = pending.slice(batch.length);
           try {
@@ -313,9 +344,8 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
      * write. `commitFanOuts` then writes a batch of plans in one transaction, each atomically
      * with its outbox record's removal. A throw here concerns this record only.
      */
-    async fanOut(ev: ClaimedEvent, _token?: string): Promise<FanOutPlan> {
-      const ids = (ev.webhookIds ?? []).filter((n) => Number.isInteger(n));
-      const rows = (ids.length ? await webhookQuery().findMany({ where: { id: { $in: ids } } }) : []) as WebhookRow[];
+    async fanOut(ev: ClaimedEvent, webhooksById: Map<number, WebhookRow>): Promise<FanOutPlan> {
+      const rows = (ev.webhookIds ?? []).map((id) => webhooksById.get(id)).filter((r): r is WebhookRow => Boolean(r));
       const context = buildContext({
         event: ev.event,
         uid: ev.uid,
@@ -379,13 +409,16 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
      */
     async commitFanOuts(plans: FanOutPlan[], token: string): Promise<number[]> {
       if (!plans.length) return [];
+      const t = table(LOG_UID);
       const write = async (batch: FanOutPlan[]) =>
-        strapi.db.transaction(async () => {
-          const creates: Record<string, unknown>[] = [];
+        knex().transaction(async (trx: any) => {
+          const now = new Date();
+          const rows: Record<string, unknown>[] = [];
+          const done: Set<number> = await engine().outbox().complete(batch.map((p) => p.ev.id), token, trx);
           for (const plan of batch) {
-            if (await engine().outbox().complete(plan.ev.id, token)) creates.push(...plan.creates);
+            if (done.has(plan.ev.id)) rows.push(...plan.creates.map((c) => t.toRow({ ...c, createdAt: now, updatedAt: now })));
           }
-          for (let i = 0; i < creates.length; i += 100) await logs().createMany({ data: creates.slice(i, i + 100) });
+          for (let i = 0; i < rows.length; i += 100) await trx(t.name).insert(rows.slice(i, i + 100));
         });
       try {
         await write(plans);
@@ -410,8 +443,45 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     /** Write the outcomes still waiting for their group commit (engine stop). */
     flushOutcomes: () => outcomes.flush(),
 
-    /** One attempt of a leased delivery, then its outcome recorded (if we still hold the lease). */
-    async deliver(log: DeliveryRow): Promise<void> {
+    /**
+     * The webhooks with these ids, as of at most WEBHOOK_ROWS_TTL_MS ago: a claim round or
+     * fan-out batch reads them in one query, and rounds that follow within the TTL reuse it
+     * (measured: one query layer read per claim was ~15 % of a drain's CPU). Changes made on
+     * this instance clear it at once (`forgetWebhooks`, via engine.definitionsChanged); other
+     * instances' changes are seen within the TTL.
+     */
+    async webhooksById(ids: number[]): Promise<Map<number, WebhookRow>> {
+      const now = Date.now();
+      const unique = [...new Set(ids.filter((n) => Number.isInteger(n)))];
+      const out = new Map<number, WebhookRow>();
+      const missing: number[] = [];
+      for (const id of unique) {
+        const hit = webhookRows.get(id);
+        if (hit && now - hit.at < WEBHOOK_ROWS_TTL_MS) {
+          if (hit.row) out.set(id, hit.row);
+        } else missing.push(id);
+      }
+      if (missing.length) {
+        const rows = (await webhookQuery().findMany({ where: { id: { $in: missing } } })) as WebhookRow[];
+        const found = new Map(rows.map((r) => [r.id, r]));
+        // A deleted webhook is remembered as such too (row null).
+        for (const id of missing) webhookRows.set(id, { row: found.get(id) ?? null, at: now });
+        for (const r of rows) out.set(r.id, r);
+        if (webhookRows.size > 10_000) webhookRows.clear();
+      }
+      return out;
+    },
+
+    forgetWebhooks() {
+      webhookRows.clear();
+    },
+
+    /**
+     * One attempt of a leased delivery, then its outcome recorded (if we still hold the
+     * lease). `sent` is called when the HTTP exchange is over (the worker's slot is free);
+     * the promise resolves once the outcome is committed.
+     */
+    async deliver(log: DeliveryRow, sent: () => void = () => {}): Promise<void> {
       // Counted as sending until its outcome is queued: the group commit waits (≤ GROUP_COMMIT_MS)
       // for the other deliveries in flight rather than committing each outcome alone.
       outcomes.sending += 1;
@@ -419,8 +489,14 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
       const finish = (data: Record<string, unknown>, health: Outcome['health'] = null) => {
         queued = true;
         outcomes.sending -= 1;
+        sent();
         return outcomes.record(log, { ...data, leaseOwner: null, leaseUntil: null }, health);
       };
+      const timeoutMs = (log.webhook?.timeoutMs ?? cfg().defaultTimeoutMs) + LEASE_MARGIN_MS;
+      if (log.leaseUntil && Date.parse(log.leaseUntil) - Date.now() < timeoutMs) {
+        // Waited too long in the local queue: give it back untouched rather than risk a takeover mid-request.
+        return finish({});
+      }
       try {
         return await attempt(log, finish);
       } finally {

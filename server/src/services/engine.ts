@@ -10,6 +10,7 @@ import type { WebhookEvent } from '../definitions/events';
 import { getPluginConfig, LOG_UID, PLUGIN_ID, WEBHOOK_UID } from '../plugin';
 import type { DeliveryRow } from './delivery';
 import type { WebhookRow } from '../definitions/types';
+import { createTable, type Table } from '../outbox/rows';
 
 /**
  * The plugin's long-lived parts: the in-memory index capture consults, the template
@@ -20,7 +21,6 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
   let claims = 0;
   const token = () => `${instanceId}:${++claims}`;
   const cfg = () => getPluginConfig(strapi);
-  const logs = () => strapi.db.query(LOG_UID as any);
   const delivery = () => strapi.plugin(PLUGIN_ID).service('delivery');
 
   let index = new Map<string, Map<string, number[]>>();
@@ -29,6 +29,27 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
   let outbox: Outbox | null = null;
   let worker: DeliveryWorker<DeliveryRow> | null = null;
   let refreshTimer: NodeJS.Timeout | null = null;
+
+  /*
+   * Document writes in progress here. Deliveries share the event loop (and on SQLite the one
+   * connection) with them: measured, a worker delivering next to a run of writes made each
+   * write ~1.5× slower. So the worker's steps (fan-out batch, claim, group commit) wait for a
+   * moment with no write in progress, or `yieldToWritesMs` at most, so a stream of writes
+   * slows deliveries down rather than the other way round.
+   */
+  let writes = 0;
+  let writesDone: { promise: Promise<void>; resolve: () => void } | null = null;
+  /** null when no write is in progress (no promise to await on the hot path). */
+  function waitForWrites(): Promise<void> | null {
+    const ms = cfg().yieldToWritesMs;
+    if (writes === 0 || ms <= 0) return null;
+    if (!writesDone) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      writesDone = { promise, resolve };
+    }
+    return Promise.race([writesDone.promise, new Promise<void>((r) => setTimeout(r, ms).unref())]);
+  }
 
   const ssrfPolicy = (): SsrfPolicy => ({ allowPrivateAddresses: cfg().allowPrivateAddresses, allowedHosts: cfg().allowedHosts });
 
@@ -44,38 +65,48 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
   }
 
   const claimer = createClaimer(strapi);
-  const DUE = ['pending', 'failed'];
+  let logTable: Table | null = null;
+  const logT = () => (logTable ??= createTable(strapi, LOG_UID));
+  const knex = () => (strapi.db as any).connection;
+  // What a delivery needs of its log row (the response columns are not read back).
+  const CLAIMED = ['id', 'webhookId', 'status', 'messageId', 'attempts', 'attemptLog', 'requestUrl', 'requestMethod', 'requestHeaders', 'requestBody', 'leaseOwner', 'leaseUntil'];
 
   /**
    * Lease due deliveries: at most one per (webhook, document) at a time, oldest first, so a
-   * document's deliveries to one webhook keep their order; webhooks at their concurrency
-   * cap are skipped so a slow receiver does not hold back the others.
+   * document's deliveries to one webhook keep their order; at most `perWebhookLimit` per
+   * webhook held here, webhooks in `busy` skipped so a slow receiver does not hold back the others.
    */
-  async function claimDeliveries(limit: number, busy: Set<number>): Promise<DeliveryRow[]> {
+  async function claimDeliveries(limit: number, busy: Set<number>, held: Map<number, number>, perWebhookLimit: number): Promise<DeliveryRow[]> {
     const owner = token();
-    const ids = await claimer.claimDeliveries(owner, limit, cfg().leaseMs, { busy, perWebhookConcurrency: cfg().perWebhookConcurrency });
+    const ids = await claimer.claimDeliveries(owner, limit, cfg().leaseMs, { busy, perWebhookConcurrency: perWebhookLimit, inFlight: held });
     if (!ids.length) return [];
-    const rows = (await logs().findMany({ where: { id: { $in: ids }, leaseOwner: owner }, orderBy: { id: 'asc' } })) as DeliveryRow[];
+    const t = logT();
+    const rows = (await knex()(t.name)
+      .select(CLAIMED.map((a) => t.col(a)))
+      .whereIn('id', ids)
+      .where(t.col('leaseOwner'), owner)
+      .orderBy('id', 'asc')).map((r: any) => t.fromRow(r)) as DeliveryRow[];
     // The webhooks of the round in one query (read now, just before the sends start), rather
     // than one query per delivery.
-    const hookIds = [...new Set(rows.map((r) => r.webhookId))];
-    const hooks = hookIds.length ? ((await strapi.db.query(WEBHOOK_UID as any).findMany({ where: { id: { $in: hookIds } } })) as WebhookRow[]) : [];
-    const byId = new Map(hooks.map((h) => [h.id, h]));
+    const byId: Map<number, WebhookRow> = await delivery().webhooksById(rows.map((r) => r.webhookId));
     for (const r of rows) r.webhook = byId.get(r.webhookId) ?? null;
     return rows;
   }
 
-  async function fanOutBatch(): Promise<number> {
+  /** Outbox records per fan-out batch; while writes are in progress, a few only (worker.ts). */
+  async function fanOutBatch(small: boolean): Promise<number> {
     const owner = token();
-    const events = await outbox!.claim(owner, 50, cfg().leaseMs);
+    const events = await outbox!.claim(owner, small ? 5 : 50, cfg().leaseMs);
+    if (!events.length) return 0;
     // Plan each record outside any transaction (conditions, rendering), then write the whole
     // batch in one (delivery.commitFanOuts). One record that cannot be planned must not hold
     // back the rest of the batch (they are leased: a throw here would park them until the
     // lease expires). The failing one keeps its lease and is tried again when it runs out.
+    const hooks = await delivery().webhooksById(events.flatMap((ev) => ev.webhookIds ?? []));
     const plans = [];
     for (const ev of events) {
       try {
-        plans.push(await delivery().fanOut(ev, owner));
+        plans.push(await delivery().fanOut(ev, hooks));
       } catch (err) {
         strapi.log.error(`[document-webhooks] fan-out of outbox record ${ev.id} (${ev.event} ${ev.uid} ${ev.documentId}) failed: ${(err as Error)?.message ?? err}`);
       }
@@ -91,7 +122,9 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
 
     async start() {
       const config = cfg();
-      renderer = new TemplateRenderer();
+      renderer ??= new TemplateRenderer();
+      // The template worker starts on first use; start it now so the first delivery does not wait for it.
+      if (config.worker) renderer.render('', {}).catch(() => {});
       agents = createGuardedAgents(ssrfPolicy(), { keepAlive: true, maxSockets: config.concurrency });
       outbox = createOutbox(strapi);
       await refreshIndex();
@@ -103,14 +136,17 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
         {
           fanOut: fanOutBatch,
           claim: claimDeliveries,
-          deliver: (item) => delivery().deliver(item),
+          deliver: (item, sent) => delivery().deliver(item, sent),
           release: async (items) => {
-            await logs().updateMany({
-              where: { id: { $in: items.map((i) => i.id) }, leaseOwner: { $in: [...new Set(items.map((i) => i.leaseOwner))] } },
-              data: { leaseOwner: null, leaseUntil: null },
-            });
+            const t = logT();
+            await knex()(t.name)
+              .whereIn('id', items.map((i) => i.id))
+              .whereIn(t.col('leaseOwner'), [...new Set(items.map((i) => i.leaseOwner))])
+              .update({ [t.col('leaseOwner')]: null, [t.col('leaseUntil')]: null });
           },
           nextDueAt,
+          waitForWrites,
+          writing: () => writes > 0 && cfg().yieldToWritesMs > 0,
           onError: (err) => strapi.log.error(`[document-webhooks] worker: ${(err as Error)?.stack ?? err}`),
         },
         { concurrency: config.concurrency, perWebhookConcurrency: config.perWebhookConcurrency, pollIntervalMs: config.pollIntervalMs }
@@ -132,12 +168,28 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
       agents = null;
     },
 
+    /** A document write started (+1) or ended (-1) in this instance. */
+    writing(delta: 1 | -1) {
+      writes = Math.max(0, writes + delta);
+      // Open the gate only if no write starts right after this one (a run of writes, an
+      // import): re-checked after the pending I/O callbacks have run.
+      if (writes === 0 && writesDone) {
+        setImmediate(() => {
+          if (writes !== 0 || !writesDone) return;
+          writesDone.resolve();
+          writesDone = null;
+        });
+      }
+    },
+    waitForWrites,
+
     /** Capture's cheap path: ids of enabled webhooks on this content type and event. */
     webhooksFor(uid: string, event: WebhookEvent): number[] {
       return index.get(uid)?.get(event) ?? [];
     },
 
     async definitionsChanged() {
+      delivery().forgetWebhooks();
       await refreshIndex();
     },
 
