@@ -257,7 +257,7 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
       const now = new Date();
       await knex().transaction(async (trx: any) => {
         for (const o of batch) {
-          await trx(t.name).where('id', o.log.id).where(t.col('leaseOwner'), o.log.leaseOwner).update(t.toRow({ ...o.data, updatedAt: now }));
+          await t.updateWhereIdAnd(trx, o.log.id, 'leaseOwner', o.log.leaseOwner, { ...o.data, updatedAt: now });
         }
         // Health in completion order; a run of successes of one webhook needs one update only.
         const lastWasSuccess = new Set<number>();
