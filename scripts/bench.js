@@ -32,6 +32,7 @@ const N_WRITES = Number(opt('writes', QUICK ? 100 : 150));
 const N_BURST = Number(opt('burst', QUICK ? 500 : 1000));
 const N_LATENCY = Number(opt('latency', QUICK ? 50 : 100));
 const N_BACKLOG = Number(opt('backlog', QUICK ? 10000 : 100000));
+const SLOW_MS = 20;
 const OUT = opt('out', path.join(ROOT, 'docs', 'benchmarks.md'));
 const DEADLINE = Date.now() + 9.5 * 60_000;
 
@@ -65,8 +66,13 @@ function startReceiver() {
         }
       }
       list.push({ at, id: req.headers['webhook-id'] || null, documentId });
-      res.writeHead(200, { 'content-type': 'text/plain' });
-      res.end('ok');
+      const answer = () => {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end('ok');
+      };
+      // /slow…: a receiver that takes SLOW_MS to answer, as a real endpoint does.
+      if (p.startsWith('/slow')) setTimeout(answer, SLOW_MS);
+      else answer();
       for (const w of waiters) w();
     });
   });
@@ -290,6 +296,41 @@ async function main() {
     results.throughput.builtin = N_BURST / (builtinDone / 1000);
     log(`Strapi built-in webhooks: ${fmt(results.throughput.builtin)} deliveries/s`);
 
+    // ---- 2b. the same number of deliveries to 5 webhooks, a receiver answering in SLOW_MS ---
+    // Receivers take time to answer; the built-in runner sends 5 requests at a time in all,
+    // the plugin `perWebhookConcurrency` per webhook (up to `concurrency`).
+    const nFan = Math.ceil(N_BURST / 5);
+    const setEnabled = (where, enabled) =>
+      inst.call('eval', {
+        code: `await strapi.db.query('plugin::document-webhooks.webhook').updateMany({ where: ${JSON.stringify(where)}, data: { enabled: ${enabled} } });
+          await strapi.plugin('document-webhooks').service('engine').definitionsChanged(); return true;`,
+      });
+    await setEnabled({}, false);
+    for (let i = 0; i < 5; i++) await inst.call('createWebhook', { body: WEBHOOK(`slow ${i}`, uidQ, rx.url('/slow')) });
+    await inst.call('waitWebhooks', { uid: uidQ, event: 'entry.create', count: 5 });
+    await setWorker(inst, false);
+    await inst.call('write', { uid: uidQ, n: nFan, concurrency: 4, prefix: 'fan', data: { customer: 'ACME' } });
+    const startedFan = await setWorker(inst, true);
+    await rx.waitCount('/slow', nFan * 5, 600_000);
+    results.slow = { n: nFan * 5, ms: SLOW_MS, ours: (nFan * 5) / ((lastArrival(rx.got('/slow')) - startedFan) / 1000) };
+    await untilDrained(inst, 120_000);
+    await inst.call('eval', {
+      code: `const store = strapi.get('webhookStore'); const runner = strapi.get('webhookRunner'); globalThis.__slow = [];
+        for (let i = 0; i < 5; i++) { const w = await store.createWebhook({ name: 'builtin slow ' + i, url: ${JSON.stringify(rx.url('/slow-builtin'))}, headers: {}, events: ['entry.create'], isEnabled: true }); runner.add(w); __slow.push(w); }
+        const entry = JSON.parse(${JSON.stringify(sample.body)}).entry;
+        globalThis.__slowT0 = performance.timeOrigin + performance.now();
+        for (let i = 0; i < ${nFan}; i++) await strapi.eventHub.emit('entry.create', { model: 'quotation', uid: ${JSON.stringify(uidQ)}, entry: { ...entry, id: i } });
+        return true;`,
+    });
+    await rx.waitCount('/slow-builtin', nFan * 5, 600_000);
+    const slowT0 = await inst.call('eval', {
+      code: `const runner = strapi.get('webhookRunner'); for (const w of __slow) { runner.remove(w); await strapi.get('webhookStore').deleteWebhook(w.id); } return __slowT0;`,
+    });
+    results.slow.builtin = (nFan * 5) / ((lastArrival(rx.got('/slow-builtin')) - slowT0) / 1000);
+    log(`5 webhooks, receiver answering in ${SLOW_MS} ms: ours ${fmt(results.slow.ours)}/s, built-in ${fmt(results.slow.builtin)}/s`);
+    await setEnabled({ name: { $startsWith: 'slow ' } }, false);
+    await setEnabled({ name: 'burst' }, true);
+
     // ---- 4. backlog ------------------------------------------------------------------------
     if (Date.now() < DEADLINE - 60_000) {
       await setWorker(inst, false);
@@ -367,10 +408,19 @@ function report(r) {
     ['… ours / bare axios', `×${fmt(t.ours / t.bare, 2)}`, '≥ ×0.5'],
     ["Strapi's built-in webhooks", `${fmt(t.builtin)} /s`, ''],
     ['… ours / built-in', `×${fmt(t.ours / t.builtin, 2)}`, '≥ ×2'],
+    ['… bare axios / built-in (no database at all)', `×${fmt(t.bare / t.builtin, 2)}`, ''],
     [`latency commit → receiver, idle, p50 (n=${l.n})`, `${fmt(l.p50)} ms`, '≤ 25 ms'],
     ['latency, p90', `${fmt(l.p90)} ms`, ''],
     ['latency, p99', `${fmt(l.p99)} ms`, ''],
   ];
+  const sl = r.slow;
+  if (sl) {
+    rows.push(
+      [`5 webhooks × ${sl.n / 5} writes, receiver answering in ${sl.ms} ms: ours`, `${fmt(sl.ours)} /s`, ''],
+      ['… Strapi built-in, same', `${fmt(sl.builtin)} /s`, ''],
+      ['… ours / built-in', `×${fmt(sl.ours / sl.builtin, 2)}`, '≥ ×2']
+    );
+  }
   if (b) {
     rows.push(
       [`backlog of ${b.n}: delivered`, `${b.delivered}${b.drained ? '' : ' (time budget hit)'}`, 'all'],
@@ -408,6 +458,7 @@ ${table}
 
 - **Write overhead**: ${r.sizes.writes} sequential \`strapi.documents('api::article.article').create()\` calls (the Document Service, as the Content Manager and REST API use it) with no webhook and as many with 10 enabled webhooks matching \`entry.create\` on the type, in three alternating rounds, the worker running and delivering meanwhile (each round without webhooks starts once everything is delivered); median latency of each side. The capture adds one transaction, one read of the written document and one outbox insert per write, whatever the number of webhooks.
 - **Throughput**: ${r.sizes.burst} deliveries to one webhook, captured with the worker stopped, then drained: time from the worker's start (its template thread already running) to the last request received, each delivery logged (request, response, attempt) in the request log. One webhook's deliveries run at most \`perWebhookConcurrency\` (4) at once, so the bare loop uses that concurrency: ${r.sizes.burst} \`axios.post\` calls of the same body from the Strapi process with a keep-alive agent. Strapi's built-in webhooks (\`webhookStore\` + \`webhookRunner\`, a webhook on \`entry.create\`) get the same number of \`entry.create\` events on \`strapi.eventHub\`; its runner is fixed at concurrency 5 and keeps no durable queue or per-request log.
+- **Five webhooks, a receiver that takes ${SLOW_MS} ms**: the same number of deliveries, ${r.slow ? r.slow.n / 5 : '?'} writes each going to 5 webhooks, the receiver answering after ${SLOW_MS} ms; ours from the worker's start, the built-in runner (5 webhooks in its store) from the first event emitted, both to the last request received. The built-in runner sends 5 requests at a time in all; the plugin up to \`perWebhookConcurrency\` per webhook and \`concurrency\` in all (the defaults, 4 and 20).
 - **Latency**: ${r.sizes.latency} single writes on an otherwise idle instance, each waiting for its delivery; from the moment \`create()\` resolved (the transaction committed) to the request's arrival at the receiver (wall clock of the same machine).
 - **Backlog**: ${r.backlog ? r.backlog.n : r.sizes.backlog} pending deliveries inserted directly in the log table (spread over ${20 / 4} webhooks so the whole \`concurrency\` is used), then the worker started; RSS of the Strapi process sampled every 250 ms. The admin log list (\`GET /logs\` service, 25 per page) timed with the backlog in place.
 `;
