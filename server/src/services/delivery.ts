@@ -135,6 +135,7 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     const since = w.col('failingSince');
     if (isSuccess(r)) {
       await trx(w.name).where('id', row.id).whereNotNull(since).update({ [since]: null });
+      row.failingSince = null;
       return undefined;
     }
     let disabledReason: string | null = null;
@@ -492,8 +493,10 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
         sent();
         return outcomes.record(log, { ...data, leaseOwner: null, leaseUntil: null }, health);
       };
-      const timeoutMs = (log.webhook?.timeoutMs ?? cfg().defaultTimeoutMs) + LEASE_MARGIN_MS;
-      if (log.leaseUntil && Date.parse(log.leaseUntil) - Date.now() < timeoutMs) {
+      // Enough lease left for the request? (Half the lease at most: with a lease shorter than
+      // the timeout, which the docs advise against, the request may outlive it anyway.)
+      const needMs = Math.min((log.webhook?.timeoutMs ?? cfg().defaultTimeoutMs) + LEASE_MARGIN_MS, cfg().leaseMs / 2);
+      if (log.leaseUntil && Date.parse(log.leaseUntil) - Date.now() < needMs) {
         // Waited too long in the local queue: give it back untouched rather than risk a takeover mid-request.
         return finish({});
       }
