@@ -150,15 +150,15 @@ export class DeliveryWorker<T extends Claimed> {
         if (this.claimable && room > 0 && (room * 2 >= this.opts.concurrency || this.queue.length === 0)) {
           const cap = HOLD_ROUNDS * this.opts.perWebhookConcurrency;
           const busy = new Set([...this.held].filter(([, n]) => n > REFILL_ROUNDS * this.opts.perWebhookConcurrency).map(([id]) => id));
-          const items = await this.deps.claim(small ? Math.min(room, this.opts.perWebhookConcurrency) : room, busy, new Map(this.held), cap);
+          const limit = small ? Math.min(room, this.opts.perWebhookConcurrency) : room;
+          const items = await this.deps.claim(limit, busy, new Map(this.held), cap);
           for (const item of items) {
             this.queue.push(item);
             bump(this.held, item.webhookId, 1);
             this.heldTotal += 1;
           }
           // A short claim: nothing more is due now; wait for a commit, new deliveries or the timer.
-          if (small) this.again = true;
-          else if (items.length < room) this.claimable = false;
+          if (items.length < limit) this.claimable = false;
           else this.again = true;
           if (!this.running) break;
           this.launchQueued();

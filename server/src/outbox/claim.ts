@@ -1,6 +1,6 @@
 import type { Core } from '@strapi/strapi';
 import { LOG_UID, OUTBOX_UID } from '../plugin';
-import { affected, createTable, type Table } from './rows';
+import { affected, tableFor, type Table } from './rows';
 
 /**
  * Dialect-specific leasing of the two queues (outbox events and due deliveries), for several
@@ -37,12 +37,7 @@ export function createClaimer(strapi: Core.Strapi) {
   const knex = () => db.connection;
   const client: string = db.dialect?.client ?? db.config?.connection?.client ?? 'sqlite';
 
-  const tables = new Map<string, Table>();
-  const columns = (uid: string): Table => {
-    let t = tables.get(uid);
-    if (!t) tables.set(uid, (t = createTable(strapi, uid)));
-    return t;
-  };
+  const columns = (uid: string): Table => tableFor(strapi, uid);
 
   let mode: LockingMode | null = null;
   /** SKIP LOCKED where the server has it: PostgreSQL ≥ 9.5, MySQL ≥ 8.0, MariaDB ≥ 10.6. */

@@ -2,7 +2,7 @@ import type { Core } from '@strapi/strapi';
 import { OUTBOX_UID } from '../plugin';
 import type { WebhookEvent } from '../definitions/events';
 import { createClaimer } from './claim';
-import { affected, createTable, type Table } from './rows';
+import { affected, tableFor } from './rows';
 
 /** One captured document change, waiting to be fanned out to the webhooks listed. */
 export interface OutboxRecord {
@@ -29,8 +29,7 @@ export interface ClaimedEvent extends OutboxRecord {
 export function createOutbox(strapi: Core.Strapi) {
   const q = () => strapi.db.query(OUTBOX_UID as any);
   const claimer = createClaimer(strapi);
-  let table: Table | null = null;
-  const t = () => (table ??= createTable(strapi, OUTBOX_UID));
+  const t = () => tableFor(strapi, OUTBOX_UID);
   const knex = () => (strapi.db as any).connection;
   return {
     /** Insert in the write's transaction `trx` (one multi-row INSERT, plain knex: rows.ts says why). */

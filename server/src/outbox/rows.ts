@@ -84,6 +84,16 @@ export function createTable(strapi: Core.Strapi, uid: string): Table {
   };
 }
 
+const tables = new WeakMap<object, Map<string, Table>>();
+/** The Table of `uid`, made once per Strapi instance (metadata is read on first use, after load). */
+export function tableFor(strapi: Core.Strapi, uid: string): Table {
+  let byUid = tables.get(strapi);
+  if (!byUid) tables.set(strapi, (byUid = new Map()));
+  let t = byUid.get(uid);
+  if (!t) byUid.set(uid, (t = createTable(strapi, uid)));
+  return t;
+}
+
 function parseJson(value: string) {
   try {
     return JSON.parse(value);

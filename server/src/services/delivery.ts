@@ -11,7 +11,7 @@ import type { ClaimedEvent } from '../outbox/outbox';
 import type { WebhookRow } from '../definitions/types';
 import { getPluginConfig, LOG_UID, PLUGIN_ID, WEBHOOK_UID } from '../plugin';
 import { WebhookValidationError } from '../errors';
-import { affected, createTable, type Table } from '../outbox/rows';
+import { affected, tableFor } from '../outbox/rows';
 
 const SIGNATURE_HEADERS = ['webhook-id', 'webhook-timestamp', 'webhook-signature', 'x-frappe-webhook-signature'];
 
@@ -68,13 +68,8 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
   const webhookQuery = () => strapi.db.query(WEBHOOK_UID as any);
   // Plain knex for the hot path (rows.ts says why).
   const knex = () => (strapi.db as any).connection;
-  const tableCache = new Map<string, Table>();
   const webhookRows = new Map<number, { row: WebhookRow | null; at: number }>();
-  const table = (uid: string) => {
-    let t = tableCache.get(uid);
-    if (!t) tableCache.set(uid, (t = createTable(strapi, uid)));
-    return t;
-  };
+  const table = (uid: string) => tableFor(strapi, uid);
   const plugin = () => strapi.plugin(PLUGIN_ID);
   const engine = () => plugin().service('engine');
   const webhooks = () => plugin().service('webhooks');

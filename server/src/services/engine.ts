@@ -10,7 +10,7 @@ import type { WebhookEvent } from '../definitions/events';
 import { getPluginConfig, LOG_UID, PLUGIN_ID, WEBHOOK_UID } from '../plugin';
 import type { DeliveryRow } from './delivery';
 import type { WebhookRow } from '../definitions/types';
-import { createTable, type Table } from '../outbox/rows';
+import { tableFor } from '../outbox/rows';
 
 /**
  * The plugin's long-lived parts: the in-memory index capture consults, the template
@@ -65,8 +65,7 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
   }
 
   const claimer = createClaimer(strapi);
-  let logTable: Table | null = null;
-  const logT = () => (logTable ??= createTable(strapi, LOG_UID));
+  const logT = () => tableFor(strapi, LOG_UID);
   const knex = () => (strapi.db as any).connection;
   // What a delivery needs of its log row (the response columns are not read back).
   const CLAIMED = ['id', 'webhookId', 'status', 'messageId', 'attempts', 'attemptLog', 'requestUrl', 'requestMethod', 'requestHeaders', 'requestBody', 'leaseOwner', 'leaseUntil'];
