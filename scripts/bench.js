@@ -460,7 +460,7 @@ Re-run it to measure your machine; it prints the same table and rewrites this fi
 
 - Machine: ${m.cpu}, ${m.memory}, ${m.os}; load average at start ${m.load} (a shared machine: other work was running).
 - Node ${m.node}, Strapi ${m.strapi}, database **${r.db}**${r.db === 'sqlite' ? ` (the default, better-sqlite3; \`journal_mode=${r.journal?.mode ?? '?'}\`, \`synchronous=${r.journal?.synchronous ?? '?'}\` (0 OFF, 1 NORMAL, 2 FULL) as set by \`playground/config/database.js\`)` : ' (a server started by the script, fsync off)'}.
-- One Strapi instance in a child process (\`test/scale/child.js\`), the receiver an HTTP server in the benchmark's process on 127.0.0.1 answering 200 at once.
+- One Strapi instance in a child process (\`test/scale/child.js\`), the receiver an HTTP server in the benchmark's process on 127.0.0.1 answering 200 at once (after ${SLOW_MS} ms for the five-webhook row).
 - Plugin config: \`concurrency: 20\`, \`perWebhookConcurrency: 4\` (the defaults), \`pollIntervalMs: 1000\`.
 
 ${table}
