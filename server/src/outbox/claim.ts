@@ -1,6 +1,6 @@
 import type { Core } from '@strapi/strapi';
 import { LOG_UID, OUTBOX_UID } from '../plugin';
-import { affected, tableFor, type Table } from './rows';
+import { affected, queueTransaction, tableFor, type Table } from './rows';
 
 /**
  * Dialect-specific leasing of the two queues (outbox events and due deliveries), for several
@@ -91,7 +91,7 @@ export function createClaimer(strapi: Core.Strapi) {
       return affected(res) > 0 ? ids : [];
     };
     if (m === 'skip-locked') {
-      return knex().transaction(async (trx: any) => write(trx, await pick(trx, await candidates(trx, true))));
+      return queueTransaction(strapi, async (trx: any) => write(trx, await pick(trx, await candidates(trx, true))));
     }
     const k = knex();
     return write(k, await pick(k, await candidates(k, false)));

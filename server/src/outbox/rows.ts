@@ -84,6 +84,20 @@ export function createTable(strapi: Core.Strapi, uid: string): Table {
   };
 }
 
+/**
+ * A transaction of the delivery worker on the queue tables. On MySQL/MariaDB it runs at READ
+ * COMMITTED: at InnoDB's default REPEATABLE READ, `SELECT … FOR UPDATE SKIP LOCKED` and
+ * `DELETE`s also lock the gaps they scan (up to the end of the table), and a document write
+ * inserting its outbox row meanwhile could deadlock and fail (seen in the integration suite
+ * with concurrent writes). The worker's statements only touch the rows they name, so it needs
+ * no gap locks. PostgreSQL and SQLite have no gap locks: default isolation.
+ */
+export function queueTransaction<R>(strapi: Core.Strapi, cb: (trx: any) => Promise<R>): Promise<R> {
+  const db = strapi.db as any;
+  const client: string = db.dialect?.client ?? db.config?.connection?.client ?? '';
+  return db.connection.transaction(cb, client === 'mysql' ? { isolationLevel: 'read committed' } : undefined);
+}
+
 const tables = new WeakMap<object, Map<string, Table>>();
 /** The Table of `uid`, made once per Strapi instance (metadata is read on first use, after load). */
 export function tableFor(strapi: Core.Strapi, uid: string): Table {

@@ -11,7 +11,7 @@ import type { ClaimedEvent } from '../outbox/outbox';
 import type { WebhookRow } from '../definitions/types';
 import { getPluginConfig, LOG_UID, PLUGIN_ID, WEBHOOK_UID } from '../plugin';
 import { WebhookValidationError } from '../errors';
-import { affected, tableFor } from '../outbox/rows';
+import { affected, queueTransaction, tableFor } from '../outbox/rows';
 
 const SIGNATURE_HEADERS = ['webhook-id', 'webhook-timestamp', 'webhook-signature', 'x-frappe-webhook-signature'];
 
@@ -66,9 +66,8 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
   const cfg = () => getPluginConfig(strapi);
   const logs = () => strapi.db.query(LOG_UID as any);
   const webhookQuery = () => strapi.db.query(WEBHOOK_UID as any);
-  // Plain knex for the hot path (rows.ts says why).
-  const knex = () => (strapi.db as any).connection;
   const webhookRows = new Map<number, { row: WebhookRow | null; at: number }>();
+  // Plain knex for the hot path (rows.ts says why).
   const table = (uid: string) => tableFor(strapi, uid);
   const plugin = () => strapi.plugin(PLUGIN_ID);
   const engine = () => plugin().service('engine');
@@ -251,7 +250,7 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
       let disabled = false;
       const t = table(LOG_UID);
       const now = new Date();
-      await knex().transaction(async (trx: any) => {
+      await queueTransaction(strapi, async (trx: any) => {
         for (const o of batch) {
           await t.updateWhereIdAnd(trx, o.log.id, 'leaseOwner', o.log.leaseOwner, { ...o.data, updatedAt: now });
         }
@@ -407,7 +406,7 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
       if (!plans.length) return [];
       const t = table(LOG_UID);
       const write = async (batch: FanOutPlan[]) =>
-        knex().transaction(async (trx: any) => {
+        queueTransaction(strapi, async (trx: any) => {
           const now = new Date();
           const rows: Record<string, unknown>[] = [];
           const done: Set<number> = await engine().outbox().complete(batch.map((p) => p.ev.id), token, trx);
