@@ -71,7 +71,6 @@ export class DeliveryWorker<T extends Claimed> {
   private sendingTotal = 0;
   private held = new Map<number, number>(); // webhookId → items leased here (all stages)
   private heldTotal = 0;
-  private launched = 0; // sending + committing
   private running = false;
   private looping = false;
   private launching = false;
@@ -110,10 +109,6 @@ export class DeliveryWorker<T extends Claimed> {
   wake() {
     this.outboxDirty = true;
     this.kick();
-  }
-
-  get inFlightCount() {
-    return this.launched;
   }
 
   private kick() {
@@ -197,7 +192,6 @@ export class DeliveryWorker<T extends Claimed> {
 
   private launch(item: T) {
     this.sendingTotal += 1;
-    this.launched += 1;
     bump(this.sending, item.webhookId, 1);
     let slotFreed = false;
     const sent = () => {
@@ -220,7 +214,6 @@ export class DeliveryWorker<T extends Claimed> {
       .catch((err) => this.deps.onError(err))
       .finally(() => {
         sent();
-        this.launched -= 1;
         this.heldTotal -= 1;
         bump(this.held, item.webhookId, -1);
         // Its lease is gone (the next delivery of its document may be claimable now); claim
@@ -274,7 +267,8 @@ export class DeliveryWorker<T extends Claimed> {
   }
 
   private notifyIdle() {
-    if (this.launched === 0 && !this.looping) {
+    // Held but not queued = started (sending or committing).
+    if (this.heldTotal === this.queue.length && !this.looping) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
       waiters.forEach((w) => w());

@@ -60,8 +60,8 @@ export function createOutbox(strapi: Core.Strapi) {
     async claim(token: string, limit: number, leaseMs: number): Promise<ClaimedEvent[]> {
       const ids = await claimer.claimOutbox(token, limit, leaseMs);
       if (!ids.length) return [];
-      const rows = (await knex()(t().name).whereIn('id', ids).where(t().col('leaseOwner'), token).orderBy('id', 'asc')).map((r: any) => t().fromRow(r));
-      return rows.map((r: any) => ({
+      const rows = await t().selectLeased(knex(), ids, token);
+      return rows.map((r) => ({
         id: r.id,
         event: r.event,
         uid: r.contentType,

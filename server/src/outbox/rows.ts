@@ -21,6 +21,8 @@ export interface Table {
    * dozen columns, once per delivery outcome).
    */
   updateWhereIdAnd(trx: any, id: number, attribute: string, value: unknown, data: Record<string, unknown>): Promise<unknown>;
+  /** The rows `ids` still leased to `owner`, by id, as attributes (`attributes`: only those). */
+  selectLeased(k: any, ids: number[], owner: string, attributes?: string[]): Promise<Record<string, any>[]>;
 }
 
 type Kind = 'json' | 'datetime' | 'boolean' | 'plain';
@@ -59,6 +61,11 @@ export function createTable(strapi: Core.Strapi, uid: string): Table {
       if (trx.client?.driverName === 'better-sqlite3') return runPrepared(trx, sql, bindings);
       return trx.raw(sql, bindings);
     },
+    async selectLeased(k, ids, owner, attributes) {
+      let q = k(meta.tableName).whereIn('id', ids).where(col('leaseOwner'), owner).orderBy('id', 'asc');
+      if (attributes) q = q.select(attributes.map(col));
+      return (await q).map((r: Record<string, unknown>) => this.fromRow(r));
+    },
     toRow(data) {
       const row: Record<string, unknown> = {};
       for (const [name, value] of Object.entries(data)) {
@@ -95,9 +102,13 @@ export function createTable(strapi: Core.Strapi, uid: string): Table {
  * no gap locks. PostgreSQL and SQLite have no gap locks: default isolation.
  */
 export function queueTransaction<R>(strapi: Core.Strapi, cb: (trx: any) => Promise<R>): Promise<R> {
+  return (strapi.db as any).connection.transaction(cb, dbClient(strapi) === 'mysql' ? { isolationLevel: 'read committed' } : undefined);
+}
+
+/** Strapi's database client: 'sqlite', 'postgres' or 'mysql' (MySQL and MariaDB). */
+export function dbClient(strapi: Core.Strapi): string {
   const db = strapi.db as any;
-  const client: string = db.dialect?.client ?? db.config?.connection?.client ?? '';
-  return db.connection.transaction(cb, client === 'mysql' ? { isolationLevel: 'read committed' } : undefined);
+  return db.dialect?.client ?? db.config?.connection?.client ?? 'sqlite';
 }
 
 /**

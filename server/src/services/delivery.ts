@@ -57,8 +57,8 @@ export interface DeliveryRow {
   leaseOwner: string | null;
   /** ISO time the lease runs out. */
   leaseUntil: string | null;
-  /** The webhook as read with the claim (undefined: read it at the attempt). */
-  webhook?: WebhookRow | null;
+  /** The webhook as read with the claim (null: deleted). */
+  webhook: WebhookRow | null;
 }
 
 /** fan-out → render → sign → send → log, for one event or one delivery at a time. */
@@ -120,9 +120,9 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
    * Track continuous failure; disable on 410 Gone or after `autoDisableAfterHours`. `row` was
    * read before the attempt, and other deliveries to the same webhook run concurrently, so
    * the streak is kept with conditional updates and read back fresh rather than trusted from
-   * `row` (a success that raced a failure must still end the streak).
+   * `row` (a success that raced a failure must still end the streak). Resolves to undefined,
+   * or when the webhook was disabled the warning to log ('' if another delivery did it).
    */
-  /** Resolves to undefined, or when the webhook was disabled the warning to log ('' if another did it). */
   const updateHealth = async (trx: any, row: WebhookRow, r: SendResult): Promise<string | undefined> => {
     const now = new Date();
     const w = table(WEBHOOK_UID);
@@ -188,7 +188,7 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
 
   /** One attempt: send, then hand the outcome to `finish` (the group commit). */
   const attempt = async (log: DeliveryRow, finish: (data: Record<string, unknown>, health?: Outcome['health']) => Promise<void>): Promise<void> => {
-    const row = log.webhook !== undefined ? log.webhook : ((await webhookQuery().findOne({ where: { id: log.webhookId } })) as WebhookRow | null);
+    const row = log.webhook;
     if (!row) return finish({ status: 'exhausted', error: 'The webhook was deleted', nextAttemptAt: null });
     if (!row.enabled) {
       return finish({ status: 'exhausted', error: `The webhook is disabled${row.disabledReason ? `: ${row.disabledReason}` : ''}`, nextAttemptAt: null });

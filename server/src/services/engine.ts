@@ -39,16 +39,17 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
    */
   let writes = 0;
   let writesDone: { promise: Promise<void>; resolve: () => void } | null = null;
-  /** null when no write is in progress (no promise to await on the hot path). */
+  /** Writes are in progress and the worker is to yield to them. */
+  const yielding = () => writes > 0 && cfg().yieldToWritesMs > 0;
+  /** null when the worker need not wait (no promise to await on the hot path). */
   function waitForWrites(): Promise<void> | null {
-    const ms = cfg().yieldToWritesMs;
-    if (writes === 0 || ms <= 0) return null;
+    if (!yielding()) return null;
     if (!writesDone) {
       let resolve!: () => void;
       const promise = new Promise<void>((r) => (resolve = r));
       writesDone = { promise, resolve };
     }
-    return Promise.race([writesDone.promise, new Promise<void>((r) => setTimeout(r, ms).unref())]);
+    return Promise.race([writesDone.promise, new Promise<void>((r) => setTimeout(r, cfg().yieldToWritesMs).unref())]);
   }
 
   const ssrfPolicy = (): SsrfPolicy => ({ allowPrivateAddresses: cfg().allowPrivateAddresses, allowedHosts: cfg().allowedHosts });
@@ -79,12 +80,7 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     const owner = token();
     const ids = await claimer.claimDeliveries(owner, limit, cfg().leaseMs, { busy, perWebhookConcurrency: perWebhookLimit, inFlight: held });
     if (!ids.length) return [];
-    const t = logT();
-    const rows = (await knex()(t.name)
-      .select(CLAIMED.map((a) => t.col(a)))
-      .whereIn('id', ids)
-      .where(t.col('leaseOwner'), owner)
-      .orderBy('id', 'asc')).map((r: any) => t.fromRow(r)) as DeliveryRow[];
+    const rows = (await logT().selectLeased(knex(), ids, owner, CLAIMED)) as DeliveryRow[];
     // The webhooks of the round in one query (read now, just before the sends start), rather
     // than one query per delivery.
     const byId: Map<number, WebhookRow> = await delivery().webhooksById(rows.map((r) => r.webhookId));
@@ -113,8 +109,6 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     return (await delivery().commitFanOuts(plans, owner)).length;
   }
 
-  // One index-only MIN per status (claim.ts): ORDER BY over `status IN (…)` sorted the whole queue.
-  const nextDueAt = (): Promise<number | null> => claimer.nextDueAt();
 
   return {
     instanceId,
@@ -143,9 +137,9 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
               .whereIn(t.col('leaseOwner'), [...new Set(items.map((i) => i.leaseOwner))])
               .update({ [t.col('leaseOwner')]: null, [t.col('leaseUntil')]: null });
           },
-          nextDueAt,
+          nextDueAt: () => claimer.nextDueAt(),
           waitForWrites,
-          writing: () => writes > 0 && cfg().yieldToWritesMs > 0,
+          writing: yielding,
           onError: (err) => strapi.log.error(`[document-webhooks] worker: ${(err as Error)?.stack ?? err}`),
         },
         { concurrency: config.concurrency, perWebhookConcurrency: config.perWebhookConcurrency, pollIntervalMs: config.pollIntervalMs }
