@@ -1,6 +1,6 @@
 import type { Core } from '@strapi/strapi';
 import { LOG_UID, OUTBOX_UID } from '../plugin';
-import { affected, dbClient, queueTransaction, tableFor, type Table } from './rows';
+import { affected, dbClient, queueDb, queueTransaction, tableFor, type Db, type Table } from './rows';
 
 /**
  * Dialect-specific leasing of the two queues (outbox events and due deliveries), for several
@@ -71,8 +71,8 @@ export function createClaimer(strapi: Core.Strapi) {
    */
   async function lease<R>(
     c: Table,
-    candidates: (trx: any, lock: boolean) => Promise<R[]>,
-    pick: (trx: any, rows: R[]) => Promise<number[]> | number[],
+    candidates: (db: Db, lock: boolean) => Promise<R[]>,
+    pick: (db: Db, rows: R[]) => Promise<number[]> | number[],
     extra: (qb: any) => any,
     token: string,
     leaseMs: number,
@@ -81,20 +81,25 @@ export function createClaimer(strapi: Core.Strapi) {
     const m = await lockingMode();
     // Resolves to the ids asked for when at least one was leased; the caller reads them back
     // by id *and* `leaseOwner` (a conditional update may have lost some to another instance).
-    const write = async (trx: any, ids: number[]) => {
+    const write = async (db: Db, ids: number[]) => {
       if (!ids.length) return [];
-      const res = await trx(c.name)
-        .whereIn('id', ids)
-        .where(leaseFree(c, now))
-        .where(extra)
-        .update({ [c.col('leaseOwner')]: token, [c.col('leaseUntil')]: new Date(now.getTime() + leaseMs) });
+      const res = await db.run(
+        db(c.name)
+          .whereIn('id', ids)
+          .where(leaseFree(c, now))
+          .where(extra)
+          .update({ [c.col('leaseOwner')]: token, [c.col('leaseUntil')]: new Date(now.getTime() + leaseMs) })
+      );
       return affected(res) > 0 ? ids : [];
     };
-    if (m === 'skip-locked') {
-      return queueTransaction(strapi, async (trx: any) => write(trx, await pick(trx, await candidates(trx, true))));
+    const lock = m === 'skip-locked';
+    // SQLite's prepared path holds its one connection for the claim's statements anyway: in a
+    // transaction it is acquired once, not per statement.
+    if (lock || queueDb(strapi).prepared) {
+      return queueTransaction(strapi, async (db) => write(db, await pick(db, await candidates(db, lock))));
     }
-    const k = knex();
-    return write(k, await pick(k, await candidates(k, false)));
+    const db = queueDb(strapi);
+    return write(db, await pick(db, await candidates(db, false)));
   }
 
   return {
@@ -141,23 +146,25 @@ export function createClaimer(strapi: Core.Strapi) {
       type Cand = { id: number; type: string | null; doc: string | null };
       return lease<Cand>(
         c,
-        async (trx, lock) => {
-          let q = trx(c.name).select({ id: 'id', type: typeC, doc: docC }).where(leaseFree(c, now)).orderBy('id', 'asc').limit(limit);
+        async (db, lock) => {
+          let q = db(c.name).select({ id: 'id', type: typeC, doc: docC }).where(leaseFree(c, now)).orderBy('id', 'asc').limit(limit);
           if (lock) q = q.forUpdate().skipLocked();
-          return (await q).map((r: any) => ({ id: Number(r.id), type: r.type ?? null, doc: r.doc ?? null }));
+          return (await db.run(q)).map((r: any) => ({ id: Number(r.id), type: r.type ?? null, doc: r.doc ?? null }));
         },
-        async (trx, rows) => {
+        async (db, rows) => {
           const docs = [...new Set(rows.map((r) => r.doc).filter((d): d is string => Boolean(d)))];
           // Oldest record still leased (unexpired) per (content type, document) among these documents.
           const oldestLeased = new Map<string, number>();
           const key = (t: string | null, d: string | null) => `${t}\u0000${d}`;
           for (let i = 0; i < docs.length; i += 500) {
-            const leased = await trx(c.name)
-              .select({ type: typeC, doc: docC })
-              .min({ id: 'id' })
-              .whereIn(docC, docs.slice(i, i + 500))
-              .where(leaseC, '>=', now)
-              .groupBy(typeC, docC);
+            const leased = await db.run(
+              db(c.name)
+                .select({ type: typeC, doc: docC })
+                .min({ id: 'id' })
+                .whereIn(docC, docs.slice(i, i + 500))
+                .where(leaseC, '>=', now)
+                .groupBy(typeC, docC)
+            );
             for (const r of leased) oldestLeased.set(key(r.type ?? null, r.doc ?? null), Number(r.id));
           }
           return rows
@@ -187,17 +194,20 @@ export function createClaimer(strapi: Core.Strapi) {
         a === 'id' ? 'id' : c.col(a)
       );
       const busy = [...opts.busy];
-      // Look a little past `limit`: some candidates share a (webhook, document) or a busy webhook.
-      const window = Math.min(limit * 4, 1000);
+      // Look a little past `limit`: some candidates share a (webhook, document) or belong to a
+      // webhook that reaches its cap in this claim. Not much further: every row read costs
+      // (measured: reading 4 × `limit` was the claim's largest statement), and a webhook at
+      // its cap is left out of the next claim's scan altogether (`busy`).
+      const window = Math.min(limit * 2, 1000);
       type Cand = { id: number; webhookId: number; doc: string | null; next: number };
       return lease<Cand>(
         c,
-        async (trx, lock) => {
+        async (db, lock) => {
           // One query per status, each an ordered range scan of the (status, next_attempt_at)
           // index, merged here: `status IN (…) ORDER BY next_attempt_at` would sort every due row.
           const rows: Cand[] = [];
           for (const status of DUE) {
-            let q = trx(c.name)
+            let q = db(c.name)
               .select({ id: idC, webhookId: webhookC, doc: docC, next: nextC })
               .where(statusC, status)
               .where(nextC, '<=', now)
@@ -206,12 +216,12 @@ export function createClaimer(strapi: Core.Strapi) {
               .limit(window);
             if (busy.length) q = q.whereNotIn(webhookC, busy);
             if (lock) q = q.forUpdate().skipLocked();
-            for (const r of await q) rows.push({ id: Number(r.id), webhookId: Number(r.webhookId), doc: r.doc ?? null, next: new Date(r.next).getTime() });
+            for (const r of await db.run(q)) rows.push({ id: Number(r.id), webhookId: Number(r.webhookId), doc: r.doc ?? null, next: new Date(r.next).getTime() });
           }
           rows.sort((a, b) => a.next - b.next || a.id - b.id);
           return rows.slice(0, window);
         },
-        async (trx, rows) => {
+        async (db, rows) => {
           if (!rows.length) return [];
           const key = (w: number, d: string | null) => `${w}:${d}`;
           const docs = [...new Set(rows.map((r) => r.doc).filter((d): d is string => Boolean(d)))];
@@ -222,10 +232,12 @@ export function createClaimer(strapi: Core.Strapi) {
           // the whole backlog instead of looking the documents up (measured: 5 ms per claim
           // with 30,000 queued).
           for (let i = 0; i < docs.length; i += 500) {
-            const inFlight = await trx(c.name)
-              .select({ webhookId: webhookC, doc: docC })
-              .whereIn(docC, docs.slice(i, i + 500))
-              .where(leaseC, '>=', now);
+            const inFlight = await db.run(
+              db(c.name)
+                .select({ webhookId: webhookC, doc: docC })
+                .whereIn(docC, docs.slice(i, i + 500))
+                .where(leaseC, '>=', now)
+            );
             for (const r of inFlight) taken.add(key(Number(r.webhookId), r.doc));
           }
           const perWebhook = new Map<number, number>();

@@ -2,7 +2,7 @@ import type { Core } from '@strapi/strapi';
 import { OUTBOX_UID } from '../plugin';
 import type { WebhookEvent } from '../definitions/events';
 import { createClaimer } from './claim';
-import { affected, tableFor } from './rows';
+import { affected, dbOf, queueDb, tableFor, type Db } from './rows';
 
 /** One captured document change, waiting to be fanned out to the webhooks listed. */
 export interface OutboxRecord {
@@ -30,14 +30,14 @@ export function createOutbox(strapi: Core.Strapi) {
   const q = () => strapi.db.query(OUTBOX_UID as any);
   const claimer = createClaimer(strapi);
   const t = () => tableFor(strapi, OUTBOX_UID);
-  const knex = () => (strapi.db as any).connection;
   return {
-    /** Insert in the write's transaction `trx` (one multi-row INSERT, plain knex: rows.ts says why). */
+    /** Insert in the write's knex transaction `trx` (plain knex: rows.ts says why). */
     async enqueue(records: OutboxRecord[], trx: any) {
       if (!records.length) return;
       const now = new Date();
-      await trx(t().name).insert(
-        records.map((r) => t().toRow({
+      await t().insert(
+        dbOf(trx),
+        records.map((r) => ({
           event: r.event,
           contentType: r.uid,
           targetDocumentId: r.documentId,
@@ -60,7 +60,7 @@ export function createOutbox(strapi: Core.Strapi) {
     async claim(token: string, limit: number, leaseMs: number): Promise<ClaimedEvent[]> {
       const ids = await claimer.claimOutbox(token, limit, leaseMs);
       if (!ids.length) return [];
-      const rows = await t().selectLeased(knex(), ids, token);
+      const rows = await t().selectLeased(queueDb(strapi), ids, token);
       return rows.map((r) => ({
         id: r.id,
         event: r.event,
@@ -76,15 +76,15 @@ export function createOutbox(strapi: Core.Strapi) {
     },
 
     /**
-     * Delete fanned-out records we still hold the lease of, in the knex transaction `trx` that
+     * Delete fanned-out records we still hold the lease of, in the queue transaction `db` that
      * also inserts their deliveries; resolves to the ids deleted (the others were taken over by
      * another instance). Two statements for the batch, not one per record.
      */
-    async complete(ids: number[], token: string, trx: any): Promise<Set<number>> {
+    async complete(ids: number[], token: string, db: Db): Promise<Set<number>> {
       const owner = t().col('leaseOwner');
-      const mine = (await trx(t().name).select('id').whereIn('id', ids).where(owner, token)).map((r: any) => Number(r.id));
+      const mine = (await db.run(db(t().name).select('id').whereIn('id', ids).where(owner, token))).map((r: any) => Number(r.id));
       if (!mine.length) return new Set();
-      const n = affected(await trx(t().name).whereIn('id', mine).where(owner, token).del());
+      const n = affected(await db.run(db(t().name).whereIn('id', mine).where(owner, token).del()));
       // A lease taken over between the two statements: the caller's transaction must not commit.
       if (n !== mine.length) throw new Error(`outbox records changed hands during fan-out (${n} of ${mine.length} deleted)`);
       return new Set(mine);

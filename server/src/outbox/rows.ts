@@ -16,13 +16,15 @@ export interface Table {
   /** A selected row → attributes (only the columns present). */
   fromRow(row: Record<string, unknown>): Record<string, any>;
   /**
-   * `UPDATE … SET data WHERE id = ? AND <attribute> = ?` in `trx`. The SQL is compiled once per
-   * set of columns and run as a raw statement: knex builds every query anew (~0.1 ms for a
-   * dozen columns, once per delivery outcome).
+   * `UPDATE … SET data WHERE id = ? AND <attribute> = ?` on `db`. The SQL is compiled once per
+   * set of columns: knex builds every query anew (~0.1 ms for a dozen columns, once per
+   * delivery outcome).
    */
-  updateWhereIdAnd(trx: any, id: number, attribute: string, value: unknown, data: Record<string, unknown>): Promise<unknown>;
+  updateWhereIdAnd(db: Db, id: number, attribute: string, value: unknown, data: Record<string, unknown>): Promise<unknown>;
   /** The rows `ids` still leased to `owner`, by id, as attributes (`attributes`: only those). */
-  selectLeased(k: any, ids: number[], owner: string, attributes?: string[]): Promise<Record<string, any>[]>;
+  selectLeased(db: Db, ids: number[], owner: string, attributes?: string[]): Promise<Record<string, any>[]>;
+  /** INSERT rows (attributes) on `db`. */
+  insert(db: Db, data: Record<string, unknown>[]): Promise<void>;
 }
 
 type Kind = 'json' | 'datetime' | 'boolean' | 'plain';
@@ -44,27 +46,46 @@ export function createTable(strapi: Core.Strapi, uid: string): Table {
     return c;
   };
   const compiled = new Map<string, string>();
+  const inserts = new Map<string, { sql: string; order: string[] }>();
   return {
     name: meta.tableName,
     col,
-    updateWhereIdAnd(trx, id, attribute, value, data) {
+    updateWhereIdAnd(db, id, attribute, value, data) {
       const row = this.toRow(data);
       const cols = Object.keys(row);
       const key = `${attribute}|${cols.join(',')}`;
       let sql = compiled.get(key);
       if (sql === undefined) {
         // Placeholders only: the values below are bound in the same order (SET …, then WHERE).
-        sql = trx(meta.tableName).where('id', 0).where(col(attribute), '').update(row).toSQL().sql as string;
+        sql = db(meta.tableName).where('id', 0).where(col(attribute), '').update(row).toSQL().sql as string;
         compiled.set(key, sql);
       }
-      const bindings = [...cols.map((c) => row[c]), id, value];
-      if (trx.client?.driverName === 'better-sqlite3') return runPrepared(trx, sql, bindings);
-      return trx.raw(sql, bindings);
+      return db.runSql(sql, [...cols.map((c) => row[c]), id, value]);
     },
-    async selectLeased(k, ids, owner, attributes) {
-      let q = k(meta.tableName).whereIn('id', ids).where(col('leaseOwner'), owner).orderBy('id', 'asc');
+    async insert(db, data) {
+      const rows = data.map((d) => this.toRow(d));
+      if (!db.prepared) {
+        for (let i = 0; i < rows.length; i += 100) await db.run(db(meta.tableName).insert(rows.slice(i, i + 100)));
+        return;
+      }
+      // Prepared: one single-row INSERT per set of columns, run once per row (knex compiles a
+      // multi-row INSERT into a long UNION ALL, column by column, every time).
+      for (const row of rows) {
+        const key = `insert|${Object.keys(row).join(',')}`;
+        let insert = inserts.get(key);
+        if (!insert) {
+          // Compiled with each column's name as its value: the bindings then give the order
+          // knex puts the columns in.
+          const { sql, bindings } = db(meta.tableName).insert(Object.fromEntries(Object.keys(row).map((c) => [c, c]))).toSQL();
+          inserts.set(key, (insert = { sql, order: bindings as string[] }));
+        }
+        await db.runSql(insert.sql, insert.order.map((c) => row[c]));
+      }
+    },
+    async selectLeased(db, ids, owner, attributes) {
+      let q = db(meta.tableName).whereIn('id', ids).where(col('leaseOwner'), owner).orderBy('id', 'asc');
       if (attributes) q = q.select(attributes.map(col));
-      return (await q).map((r: Record<string, unknown>) => this.fromRow(r));
+      return ((await db.run(q)) as Record<string, unknown>[]).map((r) => this.fromRow(r));
     },
     toRow(data) {
       const row: Record<string, unknown> = {};
@@ -94,6 +115,71 @@ export function createTable(strapi: Core.Strapi, uid: string): Table {
 }
 
 /**
+ * Where the worker's statements run. `db(table)` makes a knex builder and `db.run(builder)`
+ * runs it: the rows of a SELECT, the affected rows of an UPDATE or DELETE (`affected`).
+ *
+ * On better-sqlite3 with its one pooled connection (Strapi's SQLite setup), `run` takes the
+ * SQL knex compiles and runs it as a statement prepared once per connection, and a queue
+ * transaction is a BEGIN … COMMIT on that connection: knex prepares every statement anew,
+ * goes through its pool and runner for each, and builds a transaction object per
+ * transaction (measured: together most of the CPU a drain spent in the database layer).
+ * With one connection, holding it keeps every other statement of the process out, as a knex
+ * transaction does. Other databases, or a SQLite pool of several connections: plain knex.
+ */
+export interface Db {
+  (table: string): any;
+  run(builder: any): Promise<any>;
+  /** Run compiled SQL with positional bindings (`?`). */
+  runSql(sql: string, bindings: unknown[]): Promise<any>;
+  /** Statements run prepared (better-sqlite3), so many small ones are cheap. */
+  prepared: boolean;
+}
+
+const knexOf = (strapi: Core.Strapi) => (strapi.db as any).connection;
+
+/** better-sqlite3 on one connection (a pool of one, or a transaction's): the prepared path applies. */
+function preparedPath(k: any): boolean {
+  return k.client?.driverName === 'better-sqlite3' && (k.client.transacting === true || k.client.pool?.max === 1);
+}
+
+/** The worker's statements outside a transaction. */
+export const queueDb = (strapi: Core.Strapi): Db => dbOf(knexOf(strapi));
+
+/**
+ * A knex instance, or a knex transaction (the capture's insert runs in the document write's
+ * transaction: a knex transaction's client hands out its own connection), as a Db.
+ */
+export function dbOf(k: any): Db {
+  if (preparedPath(k)) {
+    return preparedDb(k, async (sql, bindings) => {
+      const conn = await k.client.acquireConnection();
+      try {
+        return runOn(conn, sql, bindings);
+      } finally {
+        k.client.releaseConnection(conn);
+      }
+    });
+  }
+  const db = ((table: string) => k(table)) as Db;
+  db.prepared = false;
+  db.run = async (builder) => builder;
+  db.runSql = async (sql, bindings) => k.raw(sql, bindings);
+  return db;
+}
+
+/** A Db whose builders come from `k` and whose statements run through `runSql`. */
+function preparedDb(k: any, runSql: Db['runSql']): Db {
+  const db = ((table: string) => k(table)) as Db;
+  db.prepared = true;
+  db.runSql = runSql;
+  db.run = (builder) => {
+    const { sql, bindings } = builder.toSQL();
+    return runSql(sql, bindings);
+  };
+  return db;
+}
+
+/**
  * A transaction of the delivery worker on the queue tables. On MySQL/MariaDB it runs at READ
  * COMMITTED: at InnoDB's default REPEATABLE READ, `SELECT … FOR UPDATE SKIP LOCKED` and
  * `DELETE`s also lock the gaps they scan (up to the end of the table), and a document write
@@ -101,8 +187,29 @@ export function createTable(strapi: Core.Strapi, uid: string): Table {
  * with concurrent writes). The worker's statements only touch the rows they name, so it needs
  * no gap locks. PostgreSQL and SQLite have no gap locks: default isolation.
  */
-export function queueTransaction<R>(strapi: Core.Strapi, cb: (trx: any) => Promise<R>): Promise<R> {
-  return (strapi.db as any).connection.transaction(cb, dbClient(strapi) === 'mysql' ? { isolationLevel: 'read committed' } : undefined);
+export async function queueTransaction<R>(strapi: Core.Strapi, cb: (db: Db) => Promise<R>): Promise<R> {
+  const knex = knexOf(strapi);
+  if (!preparedPath(knex)) {
+    return knex.transaction((trx: any) => cb(dbOf(trx)), dbClient(strapi) === 'mysql' ? { isolationLevel: 'read committed' } : undefined);
+  }
+  const conn = await knex.client.acquireConnection();
+  try {
+    // IMMEDIATE: the write lock is taken at BEGIN, so another process on the same file cannot
+    // make this transaction fail halfway when it first writes.
+    runOn(conn, 'BEGIN IMMEDIATE', []);
+    try {
+      // Builders made here run on this connection, also when awaited directly.
+      const onConn = (table: string) => knex(table).connection(conn);
+      const result = await cb(preparedDb(onConn, async (sql, bindings) => runOn(conn, sql, bindings)));
+      runOn(conn, 'COMMIT', []);
+      return result;
+    } catch (err) {
+      if (conn.inTransaction) runOn(conn, 'ROLLBACK', []);
+      throw err;
+    }
+  } finally {
+    knex.client.releaseConnection(conn);
+  }
 }
 
 /** Strapi's database client: 'sqlite', 'postgres' or 'mysql' (MySQL and MariaDB). */
@@ -111,19 +218,25 @@ export function dbClient(strapi: Core.Strapi): string {
   return db.dialect?.client ?? db.config?.connection?.client ?? 'sqlite';
 }
 
+/** Prepared statements per better-sqlite3 connection, the oldest dropped past this many. */
+const MAX_STATEMENTS = 500;
+const statements = new WeakMap<object, Map<string, any>>();
+
 /**
- * better-sqlite3: run `sql` as a statement prepared once per connection. knex prepares every
- * statement anew (`connection.prepare` on each query); for the one statement run per delivery
- * outcome that was a measurable share of a drain. Bindings as knex formats them for this driver.
+ * Run `sql` on a better-sqlite3 connection as a prepared statement: rows for a statement that
+ * returns data, else the number of rows changed. Bindings as knex formats them for this driver.
  */
-const prepared = new WeakMap<object, Map<string, any>>();
-async function runPrepared(trx: any, sql: string, bindings: unknown[]) {
-  const conn = await trx.client.acquireConnection();
-  let cache = prepared.get(conn);
-  if (!cache) prepared.set(conn, (cache = new Map()));
+function runOn(conn: any, sql: string, bindings: unknown[]) {
+  let cache = statements.get(conn);
+  if (!cache) statements.set(conn, (cache = new Map()));
   let stmt = cache.get(sql);
-  if (!stmt) cache.set(sql, (stmt = conn.prepare(sql)));
-  return stmt.run(bindings.map((b) => (b instanceof Date ? b.valueOf() : typeof b === 'boolean' ? Number(b) : b)));
+  if (!stmt) {
+    stmt = conn.prepare(sql);
+    if (cache.size >= MAX_STATEMENTS) cache.delete(cache.keys().next().value as string);
+    cache.set(sql, stmt);
+  }
+  const values = bindings.map((b) => (b instanceof Date ? b.valueOf() : typeof b === 'boolean' ? Number(b) : b));
+  return stmt.reader ? stmt.all(values) : stmt.run(values).changes;
 }
 
 const tables = new WeakMap<object, Map<string, Table>>();

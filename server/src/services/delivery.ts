@@ -11,7 +11,7 @@ import type { ClaimedEvent } from '../outbox/outbox';
 import type { WebhookRow } from '../definitions/types';
 import { getPluginConfig, LOG_UID, PLUGIN_ID, WEBHOOK_UID } from '../plugin';
 import { WebhookValidationError } from '../errors';
-import { affected, queueTransaction, tableFor } from '../outbox/rows';
+import { affected, queueTransaction, tableFor, type Db } from '../outbox/rows';
 
 const SIGNATURE_HEADERS = ['webhook-id', 'webhook-timestamp', 'webhook-signature', 'x-frappe-webhook-signature'];
 
@@ -123,7 +123,7 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
    * `row` (a success that raced a failure must still end the streak). Resolves to undefined,
    * or when the webhook was disabled the warning to log ('' if another delivery did it).
    */
-  const updateHealth = async (trx: any, row: WebhookRow, r: SendResult): Promise<string | undefined> => {
+  const updateHealth = async (trx: Db, row: WebhookRow, r: SendResult): Promise<string | undefined> => {
     const now = new Date();
     const w = table(WEBHOOK_UID);
     const since = w.col('failingSince');
@@ -250,9 +250,9 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
       let disabled = false;
       const t = table(LOG_UID);
       const now = new Date();
-      await queueTransaction(strapi, async (trx: any) => {
+      await queueTransaction(strapi, async (db) => {
         for (const o of batch) {
-          await t.updateWhereIdAnd(trx, o.log.id, 'leaseOwner', o.log.leaseOwner, { ...o.data, updatedAt: now });
+          await t.updateWhereIdAnd(db, o.log.id, 'leaseOwner', o.log.leaseOwner, { ...o.data, updatedAt: now });
         }
         // Health in completion order; a run of successes of one webhook needs one update only.
         const lastWasSuccess = new Set<number>();
@@ -264,7 +264,7 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
             if (lastWasSuccess.has(row.id) || row.failingSince == null) continue;
             lastWasSuccess.add(row.id);
           } else lastWasSuccess.delete(row.id);
-          const warning = await updateHealth(trx, row, result);
+          const warning = await updateHealth(db, row, result);
           if (warning !== undefined) disabled = true;
           if (warning) warnings.push(warning);
         }
@@ -406,14 +406,14 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
       if (!plans.length) return [];
       const t = table(LOG_UID);
       const write = async (batch: FanOutPlan[]) =>
-        queueTransaction(strapi, async (trx: any) => {
+        queueTransaction(strapi, async (db) => {
           const now = new Date();
           const rows: Record<string, unknown>[] = [];
-          const done: Set<number> = await engine().outbox().complete(batch.map((p) => p.ev.id), token, trx);
+          const done: Set<number> = await engine().outbox().complete(batch.map((p) => p.ev.id), token, db);
           for (const plan of batch) {
-            if (done.has(plan.ev.id)) rows.push(...plan.creates.map((c) => t.toRow({ ...c, createdAt: now, updatedAt: now })));
+            if (done.has(plan.ev.id)) rows.push(...plan.creates.map((c) => ({ ...c, createdAt: now, updatedAt: now })));
           }
-          for (let i = 0; i < rows.length; i += 100) await trx(t.name).insert(rows.slice(i, i + 100));
+          await t.insert(db, rows);
         });
       try {
         await write(plans);

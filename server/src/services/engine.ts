@@ -10,7 +10,7 @@ import type { WebhookEvent } from '../definitions/events';
 import { getPluginConfig, LOG_UID, PLUGIN_ID, WEBHOOK_UID } from '../plugin';
 import type { DeliveryRow } from './delivery';
 import type { WebhookRow } from '../definitions/types';
-import { tableFor } from '../outbox/rows';
+import { queueDb, tableFor } from '../outbox/rows';
 
 /**
  * The plugin's long-lived parts: the in-memory index capture consults, the template
@@ -80,7 +80,7 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     const owner = token();
     const ids = await claimer.claimDeliveries(owner, limit, cfg().leaseMs, { busy, perWebhookConcurrency: perWebhookLimit, inFlight: held });
     if (!ids.length) return [];
-    const rows = (await logT().selectLeased(knex(), ids, owner, CLAIMED)) as DeliveryRow[];
+    const rows = (await logT().selectLeased(queueDb(strapi), ids, owner, CLAIMED)) as DeliveryRow[];
     // The webhooks of the round in one query (read now, just before the sends start), rather
     // than one query per delivery.
     const byId: Map<number, WebhookRow> = await delivery().webhooksById(rows.map((r) => r.webhookId));

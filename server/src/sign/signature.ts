@@ -8,7 +8,7 @@
  *   (frappe/integrations/doctype/webhook/webhook.py, `get_webhook_headers`), so receivers
  *   migrated from Frappe keep working unchanged.
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, randomFillSync } from 'node:crypto';
 
 export const SECRET_PREFIX = 'whsec_';
 export const FRAPPE_SIGNATURE_HEADER = 'X-Frappe-Webhook-Signature';
@@ -99,13 +99,23 @@ const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 export function newMessageId(): string {
   let out = '';
   while (out.length < 27) {
-    for (const byte of randomBytes(40)) {
-      // Rejection sampling: 248 = 4 * 62, so accepted bytes map uniformly onto the alphabet.
-      if (byte < 248) out += BASE62[byte % 62];
-      if (out.length === 27) break;
-    }
+    const byte = randomByte();
+    // Rejection sampling: 248 = 4 * 62, so accepted bytes map uniformly onto the alphabet.
+    if (byte < 248) out += BASE62[byte % 62];
   }
   return `msg_${out}`;
+}
+
+// Random bytes drawn 4 KiB at a time (one id per fan-out delivery; a call into the CSPRNG per
+// id showed in profiles), as Node's own randomUUID does with its cache.
+const pool = Buffer.alloc(4096);
+let poolAt = pool.length;
+function randomByte(): number {
+  if (poolAt === pool.length) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
+  return pool[poolAt++];
 }
 
 /**

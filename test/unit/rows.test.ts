@@ -1,0 +1,112 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import knexFactory from 'knex';
+import { queueDb, queueTransaction, tableFor } from '../../server/src/outbox/rows';
+
+/**
+ * The plain-knex table layer of the hot path (server/src/outbox/rows.ts) on a real
+ * better-sqlite3 database: with a pool of one connection it runs prepared statements and its
+ * own BEGIN … COMMIT; with a bigger pool it goes through knex. Both must write and read the
+ * same values. Strapi's metadata is given as data (the table's attributes and columns); the
+ * plugin on a booted Strapi is covered by the integration suite.
+ */
+const UID = 'plugin::test.row';
+const attributes = {
+  id: { type: 'increments', columnName: 'id' },
+  name: { type: 'string', columnName: 'name' },
+  payload: { type: 'json', columnName: 'payload' },
+  dueAt: { type: 'datetime', columnName: 'due_at' },
+  enabled: { type: 'boolean', columnName: 'enabled' },
+  leaseOwner: { type: 'string', columnName: 'lease_owner' },
+};
+
+const dirs: string[] = [];
+const knexes: any[] = [];
+afterEach(async () => {
+  while (knexes.length) await knexes.pop().destroy();
+  while (dirs.length) rmSync(dirs.pop()!, { recursive: true, force: true });
+});
+
+async function setup(poolMax: number) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'dw-rows-'));
+  dirs.push(dir);
+  const knex = knexFactory({ client: 'better-sqlite3', connection: { filename: path.join(dir, 'db.sqlite') }, useNullAsDefault: true, pool: { min: 1, max: poolMax } });
+  knexes.push(knex);
+  await knex.schema.createTable('rows', (t) => {
+    t.increments('id');
+    t.string('name');
+    t.text('payload');
+    t.bigInteger('due_at');
+    t.boolean('enabled');
+    t.string('lease_owner');
+  });
+  const strapi = { db: { connection: knex, dialect: { client: 'sqlite' }, metadata: new Map([[UID, { tableName: 'rows', attributes }]]) } } as any;
+  return { knex, strapi, table: tableFor(strapi, UID) };
+}
+
+const sample = [
+  { name: 'a', payload: { n: 1, list: ['x', 'y'] }, dueAt: '2026-01-02T03:04:05.678Z', enabled: true, leaseOwner: 'me' },
+  { name: 'b', payload: null, dueAt: null, enabled: false, leaseOwner: 'me' },
+  // Other columns, other order: the INSERT is compiled per set of columns.
+  { leaseOwner: 'me', enabled: true, name: 'c' },
+];
+
+describe('rows: the hot path table layer on SQLite', () => {
+  it('writes and reads the same values prepared (pool of one) and through knex (bigger pool)', async () => {
+    const prepared = await setup(1);
+    const plain = await setup(2);
+    expect(queueDb(prepared.strapi).prepared).toBe(true);
+    expect(queueDb(plain.strapi).prepared).toBe(false);
+    const results = [];
+    for (const { knex, strapi, table } of [prepared, plain]) {
+      await queueTransaction(strapi, (db) => table.insert(db, sample));
+      const back = await table.selectLeased(queueDb(strapi), [1, 2, 3], 'me');
+      results.push({ back, raw: await knex('rows').orderBy('id') });
+    }
+    expect(results[0].back).toEqual([
+      { id: 1, name: 'a', payload: { n: 1, list: ['x', 'y'] }, dueAt: '2026-01-02T03:04:05.678Z', enabled: true, leaseOwner: 'me' },
+      { id: 2, name: 'b', payload: null, dueAt: null, enabled: false, leaseOwner: 'me' },
+      { id: 3, name: 'c', payload: null, dueAt: null, enabled: true, leaseOwner: 'me' },
+    ]);
+    expect(results[0].back).toEqual(results[1].back);
+    expect(results[0].raw).toEqual(results[1].raw);
+  });
+
+  it('updates a row only while the condition attribute still holds', async () => {
+    const { strapi, table } = await setup(1);
+    await queueTransaction(strapi, (db) => table.insert(db, sample.slice(0, 1)));
+    expect(await table.updateWhereIdAnd(queueDb(strapi), 1, 'leaseOwner', 'someone else', { name: 'lost' })).toBe(0);
+    expect(await table.updateWhereIdAnd(queueDb(strapi), 1, 'leaseOwner', 'me', { name: 'won', enabled: false })).toBe(1);
+    expect(await table.selectLeased(queueDb(strapi), [1], 'me', ['name', 'enabled'])).toEqual([{ name: 'won', enabled: false }]);
+  });
+
+  it('rolls a failed transaction back and frees the connection', async () => {
+    const { knex, strapi, table } = await setup(1);
+    await expect(
+      queueTransaction(strapi, async (db) => {
+        await table.insert(db, sample);
+        throw new Error('boom');
+      })
+    ).rejects.toThrow('boom');
+    expect(await knex('rows').count({ n: '*' })).toEqual([{ n: 0 }]);
+    await queueTransaction(strapi, (db) => table.insert(db, sample.slice(0, 1)));
+    expect(await knex('rows').count({ n: '*' })).toEqual([{ n: 1 }]);
+  });
+
+  it('keeps other statements of the process out until it commits', async () => {
+    const { knex, strapi, table } = await setup(1);
+    let outside: Promise<unknown> | null = null;
+    await queueTransaction(strapi, async (db) => {
+      await table.insert(db, sample.slice(0, 1));
+      // A query from elsewhere in the process (a document write, the admin) meanwhile: it must
+      // wait for the connection, not run inside this transaction or see it half done.
+      outside = knex('rows').count({ n: '*' });
+      outside.then(() => {}, () => {});
+      await new Promise((r) => setImmediate(r));
+      await table.insert(db, sample.slice(1, 2));
+    });
+    expect(await outside).toEqual([{ n: 2 }]);
+  });
+});
