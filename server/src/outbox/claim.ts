@@ -93,13 +93,11 @@ export function createClaimer(strapi: Core.Strapi) {
       return affected(res) > 0 ? ids : [];
     };
     const lock = m === 'skip-locked';
-    // SQLite's prepared path holds its one connection for the claim's statements anyway: in a
-    // transaction it is acquired once, not per statement.
-    if (lock || queueDb(strapi).prepared) {
-      return queueTransaction(strapi, async (db) => write(db, await pick(db, await candidates(db, lock))));
-    }
     const db = queueDb(strapi);
-    return write(db, await pick(db, await candidates(db, false)));
+    if (!lock && !db.prepared) return write(db, await pick(db, await candidates(db, false)));
+    // SQLite's prepared path holds its one connection for each statement anyway: in a
+    // transaction it is acquired once for the claim, not per statement.
+    return queueTransaction(strapi, async (trx) => write(trx, await pick(trx, await candidates(trx, lock))));
   }
 
   return {
