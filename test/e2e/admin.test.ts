@@ -4,9 +4,10 @@
  * plugin's real delivery engine. Waits are Playwright's auto-waiting locators or the
  * receiver's event-driven `waitFor` — never sleeps.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as nodeCrypto from 'node:crypto';
+import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -157,6 +158,21 @@ beforeAll(async () => {
   });
   context.setDefaultTimeout(20_000);
   page = context.pages()[0] ?? (await context.newPage());
+});
+
+afterEach((ctx) => {
+  if (ctx.task.result?.state !== 'fail') return;
+  // What Strapi logged (warnings and errors) and the request log's last rows with their
+  // attempts, to tell a plugin error from a slow machine.
+  console.error(`Strapi output (last 4000 characters):\n${strapiOutput.slice(-4000)}`);
+  try {
+    const db = new Database(path.join(tmp, 'data.db'), { readonly: true });
+    const rows = db.prepare('SELECT id, webhook_id, event, status, attempts, attempt_log, error, next_attempt_at, lease_owner, lease_until FROM document_webhooks_logs ORDER BY id DESC LIMIT 10').all();
+    db.close();
+    console.error(`Request log (last 10 rows, now ${Date.now()}):\n${JSON.stringify(rows, null, 1)}`);
+  } catch (err) {
+    console.error(`Request log unreadable: ${(err as Error).message}`);
+  }
 });
 
 afterAll(async () => {
