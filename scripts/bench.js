@@ -160,6 +160,12 @@ async function setWorker(inst, on) {
       return at;`,
   });
 }
+/** Enable or disable the plugin's webhooks matching `where` (a query filter), effective at once. */
+const setEnabled = (inst, where, enabled) =>
+  inst.call('eval', {
+    code: `await strapi.db.query('plugin::document-webhooks.webhook').updateMany({ where: ${JSON.stringify(where)}, data: { enabled: ${enabled} } });
+      await strapi.plugin('document-webhooks').service('engine').definitionsChanged(); return true;`,
+  });
 const lastArrival = (list) => list.reduce((m, r) => Math.max(m, r.at), 0);
 
 async function untilDrained(inst, timeoutMs) {
@@ -207,10 +213,7 @@ async function main() {
     const uidW = 'api::article.article';
     const ROUNDS = 3;
     const overheadHooks = async (enabled) => {
-      await inst.call('eval', {
-        code: `await strapi.db.query('plugin::document-webhooks.webhook').updateMany({ where: { name: { $startsWith: 'overhead ' } }, data: { enabled: ${enabled} } });
-          await strapi.plugin('document-webhooks').service('engine').definitionsChanged(); return true;`,
-      });
+      await setEnabled(inst, { name: { $startsWith: 'overhead ' } }, enabled);
       if (enabled) await inst.call('waitWebhooks', { uid: uidW, event: 'entry.create', count: 10 });
     };
     await inst.call('write', { uid: uidW, n: 30, concurrency: 1, prefix: 'warm' });
@@ -236,7 +239,7 @@ async function main() {
     results.overhead.ratio = results.overhead.with10 / results.overhead.base;
     log(`write overhead: median ${fmt(results.overhead.base, 2)} ms → ${fmt(results.overhead.with10, 2)} ms (×${fmt(results.overhead.ratio, 2)})`);
     // Those ten webhooks are done with.
-    await inst.call('eval', { code: `await strapi.db.query('plugin::document-webhooks.webhook').updateMany({ where: {}, data: { enabled: false } }); await strapi.plugin('document-webhooks').service('engine').definitionsChanged(); return true;` });
+    await setEnabled(inst, {}, false);
 
     // ---- 3. latency on an idle system (before the bursts fill the tables) -----------------
     const uidQ = 'api::quotation.quotation';
@@ -253,7 +256,7 @@ async function main() {
     }
     results.latency = { p50: percentile(lat, 50), p90: percentile(lat, 90), p99: percentile(lat, 99), n: lat.length };
     log(`latency commit → receiver: p50 ${fmt(results.latency.p50)} ms, p99 ${fmt(results.latency.p99)} ms`);
-    await inst.call('eval', { code: `await strapi.db.query('plugin::document-webhooks.webhook').updateMany({ where: {}, data: { enabled: false } }); await strapi.plugin('document-webhooks').service('engine').definitionsChanged(); return true;` });
+    await setEnabled(inst, {}, false);
 
     // ---- 2. throughput -------------------------------------------------------------------
     // Three rounds, each: fill the outbox with the worker off and time the drain from the
@@ -318,12 +321,7 @@ async function main() {
     // Receivers take time to answer; the built-in runner sends 5 requests at a time in all,
     // the plugin `perWebhookConcurrency` per webhook (up to `concurrency`).
     const nFan = Math.ceil(N_BURST / 5);
-    const setEnabled = (where, enabled) =>
-      inst.call('eval', {
-        code: `await strapi.db.query('plugin::document-webhooks.webhook').updateMany({ where: ${JSON.stringify(where)}, data: { enabled: ${enabled} } });
-          await strapi.plugin('document-webhooks').service('engine').definitionsChanged(); return true;`,
-      });
-    await setEnabled({}, false);
+    await setEnabled(inst, {}, false);
     for (let i = 0; i < 5; i++) await inst.call('createWebhook', { body: WEBHOOK(`slow ${i}`, uidQ, rx.url('/slow')) });
     await inst.call('waitWebhooks', { uid: uidQ, event: 'entry.create', count: 5 });
     await setWorker(inst, false);
@@ -346,8 +344,8 @@ async function main() {
     });
     results.slow.builtin = (nFan * 5) / ((lastArrival(rx.got('/slow-builtin')) - slowT0) / 1000);
     log(`5 webhooks, receiver answering in ${SLOW_MS} ms: ours ${fmt(results.slow.ours)}/s, built-in ${fmt(results.slow.builtin)}/s`);
-    await setEnabled({ name: { $startsWith: 'slow ' } }, false);
-    await setEnabled({ name: 'burst' }, true);
+    await setEnabled(inst, { name: { $startsWith: 'slow ' } }, false);
+    await setEnabled(inst, { name: 'burst' }, true);
 
     // ---- 4. backlog ------------------------------------------------------------------------
     if (Date.now() < DEADLINE - 60_000) {

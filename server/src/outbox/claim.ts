@@ -33,8 +33,7 @@ export interface DeliveryClaimOptions {
 export type LockingMode = 'skip-locked' | 'conditional-update';
 
 export function createClaimer(strapi: Core.Strapi) {
-  const db = strapi.db as any;
-  const knex = () => db.connection;
+  const knex = () => (strapi.db as any).connection;
   const client = dbClient(strapi);
 
   const columns = (uid: string): Table => tableFor(strapi, uid);

@@ -109,7 +109,6 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     return (await delivery().commitFanOuts(plans, owner)).length;
   }
 
-
   return {
     instanceId,
 
