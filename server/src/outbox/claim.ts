@@ -1,6 +1,6 @@
 import type { Core } from '@strapi/strapi';
 import { LOG_UID, OUTBOX_UID } from '../plugin';
-import { affected, dbClient, queueDb, queueTransaction, tableFor, type Db, type Table } from './rows';
+import { affected, dbClient, listOf, listValues, queueDb, queueTransaction, tableFor, type Db, type Table } from './rows';
 
 /**
  * Dialect-specific leasing of the two queues (outbox events and due deliveries), for several
@@ -20,6 +20,13 @@ import { affected, dbClient, queueDb, queueTransaction, tableFor, type Db, type 
  */
 
 const DUE = ['pending', 'failed'];
+
+/** `items` in slices of at most 500: the bound values of one `IN (…)` stay well under every database's limit. */
+function chunks<T>(items: T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += 500) out.push(items.slice(i, i + 500));
+  return out;
+}
 
 export interface DeliveryClaimOptions {
   /** Webhooks at their concurrency cap in this instance: skip their rows. */
@@ -61,18 +68,19 @@ export function createClaimer(strapi: Core.Strapi) {
     return mode;
   }
 
-  /** `lease_until IS NULL OR lease_until < now` */
-  const leaseFree = (c: Table, now: Date) => (qb: any) => qb.whereNull(c.col('leaseUntil')).orWhere(c.col('leaseUntil'), '<', now);
+  /** `lease_until IS NULL OR lease_until < now` (`now`: the value or its stand-in, see runShaped). */
+  const leaseFree = (c: Table, now: unknown) => (qb: any) => qb.whereNull(c.col('leaseUntil')).orWhere(c.col('leaseUntil'), '<', now);
 
   /**
    * Run `pick` on candidate rows and write the lease on the ids it returns. With SKIP LOCKED
    * the candidates stay locked (so invisible to other instances) until the lease is written.
+   * `extra` (a name for its statement's shape, and a condition) narrows the lease's UPDATE.
    */
   async function lease<R>(
     c: Table,
     candidates: (db: Db, lock: boolean) => Promise<R[]>,
     pick: (db: Db, rows: R[]) => Promise<number[]> | number[],
-    extra: (qb: any) => any,
+    extra: [string, (qb: any) => any],
     token: string,
     leaseMs: number,
     now: Date
@@ -82,12 +90,12 @@ export function createClaimer(strapi: Core.Strapi) {
     // by id *and* `leaseOwner` (a conditional update may have lost some to another instance).
     const write = async (db: Db, ids: number[]) => {
       if (!ids.length) return [];
-      const res = await db.run(
+      const res = await db.runShaped(`${c.name}:lease:${extra[0]}:${ids.length}`, { ...listValues('id', ids), now, token, until: new Date(now.getTime() + leaseMs) }, (v) =>
         db(c.name)
-          .whereIn('id', ids)
-          .where(leaseFree(c, now))
-          .where(extra)
-          .update({ [c.col('leaseOwner')]: token, [c.col('leaseUntil')]: new Date(now.getTime() + leaseMs) })
+          .whereIn('id', listOf(v, 'id', ids.length))
+          .where(leaseFree(c, v('now')))
+          .where(extra[1])
+          .update({ [c.col('leaseOwner')]: v('token'), [c.col('leaseUntil')]: v('until') })
       );
       return affected(res) > 0 ? ids : [];
     };
@@ -144,22 +152,24 @@ export function createClaimer(strapi: Core.Strapi) {
       return lease<Cand>(
         c,
         async (db, lock) => {
-          let q = db(c.name).select({ id: 'id', type: typeC, doc: docC }).where(leaseFree(c, now)).orderBy('id', 'asc').limit(limit);
-          if (lock) q = q.forUpdate().skipLocked();
-          return (await db.run(q)).map((r: any) => ({ id: Number(r.id), type: r.type ?? null, doc: r.doc ?? null }));
+          const rows = await db.runShaped(`${c.name}:candidates:${limit}:${lock}`, { now }, (v) => {
+            const q = db(c.name).select({ id: 'id', type: typeC, doc: docC }).where(leaseFree(c, v('now'))).orderBy('id', 'asc').limit(limit);
+            return lock ? q.forUpdate().skipLocked() : q;
+          });
+          return rows.map((r: any) => ({ id: Number(r.id), type: r.type ?? null, doc: r.doc ?? null }));
         },
         async (db, rows) => {
           const docs = [...new Set(rows.map((r) => r.doc).filter((d): d is string => Boolean(d)))];
           // Oldest record still leased (unexpired) per (content type, document) among these documents.
           const oldestLeased = new Map<string, number>();
           const key = (t: string | null, d: string | null) => `${t}\u0000${d}`;
-          for (let i = 0; i < docs.length; i += 500) {
-            const leased = await db.run(
+          for (const chunk of chunks(docs)) {
+            const leased = await db.runShaped(`${c.name}:oldest-leased:${chunk.length}`, { ...listValues('doc', chunk), now }, (v) =>
               db(c.name)
                 .select({ type: typeC, doc: docC })
                 .min({ id: 'id' })
-                .whereIn(docC, docs.slice(i, i + 500))
-                .where(leaseC, '>=', now)
+                .whereIn(docC, listOf(v, 'doc', chunk.length))
+                .where(leaseC, '>=', v('now'))
                 .groupBy(typeC, docC)
             );
             for (const r of leased) oldestLeased.set(key(r.type ?? null, r.doc ?? null), Number(r.id));
@@ -172,7 +182,7 @@ export function createClaimer(strapi: Core.Strapi) {
             })
             .map((r) => r.id);
         },
-        () => {},
+        ['all', () => {}],
         token,
         leaseMs,
         now
@@ -204,16 +214,18 @@ export function createClaimer(strapi: Core.Strapi) {
           // index, merged here: `status IN (…) ORDER BY next_attempt_at` would sort every due row.
           const rows: Cand[] = [];
           for (const status of DUE) {
-            let q = db(c.name)
-              .select({ id: idC, webhookId: webhookC, doc: docC, next: nextC })
-              .where(statusC, status)
-              .where(nextC, '<=', now)
-              .where(leaseFree(c, now))
-              .orderBy([{ column: nextC, order: 'asc' }, { column: idC, order: 'asc' }])
-              .limit(window);
-            if (busy.length) q = q.whereNotIn(webhookC, busy);
-            if (lock) q = q.forUpdate().skipLocked();
-            for (const r of await db.run(q)) rows.push({ id: Number(r.id), webhookId: Number(r.webhookId), doc: r.doc ?? null, next: new Date(r.next).getTime() });
+            const found = await db.runShaped(`${c.name}:candidates:${window}:${busy.length}:${lock}`, { status, now, ...listValues('busy', busy) }, (v) => {
+              let q = db(c.name)
+                .select({ id: idC, webhookId: webhookC, doc: docC, next: nextC })
+                .where(statusC, v('status'))
+                .where(nextC, '<=', v('now'))
+                .where(leaseFree(c, v('now')))
+                .orderBy([{ column: nextC, order: 'asc' }, { column: idC, order: 'asc' }])
+                .limit(window);
+              if (busy.length) q = q.whereNotIn(webhookC, listOf(v, 'busy', busy.length));
+              return lock ? q.forUpdate().skipLocked() : q;
+            });
+            for (const r of found) rows.push({ id: Number(r.id), webhookId: Number(r.webhookId), doc: r.doc ?? null, next: new Date(r.next).getTime() });
           }
           rows.sort((a, b) => a.next - b.next || a.id - b.id);
           return rows.slice(0, window);
@@ -228,12 +240,12 @@ export function createClaimer(strapi: Core.Strapi) {
           // has no statistics unless ANALYZE ran, walk the (status, next_attempt_at) index over
           // the whole backlog instead of looking the documents up (measured: 5 ms per claim
           // with 30,000 queued).
-          for (let i = 0; i < docs.length; i += 500) {
-            const inFlight = await db.run(
+          for (const chunk of chunks(docs)) {
+            const inFlight = await db.runShaped(`${c.name}:in-flight:${chunk.length}`, { ...listValues('doc', chunk), now }, (v) =>
               db(c.name)
                 .select({ webhookId: webhookC, doc: docC })
-                .whereIn(docC, docs.slice(i, i + 500))
-                .where(leaseC, '>=', now)
+                .whereIn(docC, listOf(v, 'doc', chunk.length))
+                .where(leaseC, '>=', v('now'))
             );
             for (const r of inFlight) taken.add(key(Number(r.webhookId), r.doc));
           }
@@ -250,7 +262,7 @@ export function createClaimer(strapi: Core.Strapi) {
           }
           return chosen;
         },
-        (qb) => qb.whereIn(statusC, DUE),
+        ['due', (qb) => qb.whereIn(statusC, DUE)],
         token,
         leaseMs,
         now
