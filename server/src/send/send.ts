@@ -2,6 +2,7 @@ import axios from 'axios';
 import type http from 'node:http';
 import type https from 'node:https';
 import type { Readable } from 'node:stream';
+import { deadlineSignal } from './deadline';
 import { checkUrl, type SsrfPolicy } from './ssrf';
 
 export interface OutgoingRequest {
@@ -70,7 +71,7 @@ export async function sendRequest(req: OutgoingRequest, opts: SendOptions): Prom
   const check = checkUrl(req.url, opts.policy);
   if (!check.ok) return { status: null, headers: {}, body: null, durationMs: 0, error: `SSRF guard: ${check.reason}` };
   // `timeout` only covers the response headers; the signal also bounds a slow body.
-  const deadline = AbortSignal.timeout(req.timeoutMs + 50);
+  const deadline = deadlineSignal(req.timeoutMs + 50);
   try {
     const res = await axios.request<Readable>({
       method: req.method,
