@@ -192,7 +192,7 @@ function preparedDb(k: any, shapes: Shapes, runSql: Db['runSql']): Db {
     const { sql, bindings } = builder.toSQL();
     return runSql(sql, bindings);
   };
-  db.runShaped = (shape, values, build) => {
+  db.runShaped = async (shape, values, build) => {
     let compiled = shapes.get(shape);
     if (!compiled) {
       // Built once with a stand-in string per named value: where each stand-in lands among
