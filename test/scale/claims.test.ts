@@ -57,6 +57,7 @@ describe(`queue on ${testDb()}`, () => {
     expect(cols(logIdx, 'dw_logs_webhook_created_idx')).toEqual(['webhook_id', 'created_at']);
     expect(cols(logIdx, 'dw_logs_target_document_idx')).toEqual(['target_document_id']);
     expect(cols(logIdx, 'dw_logs_created_idx')).toEqual(['created_at']);
+    expect(cols(logIdx, 'dw_logs_status_created_idx')).toEqual(['status', 'created_at']);
     expect(cols(outboxIdx, 'dw_outbox_lease_until_idx')).toEqual(['lease_until']);
   });
 
