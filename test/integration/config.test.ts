@@ -99,6 +99,8 @@ describe('plugin config validation at start-up', () => {
     ['allowPrivateAddresses not a boolean', { allowPrivateAddresses: 'yes' }, 'allowPrivateAddresses'],
     ['allowedHosts not a list of strings', { allowedHosts: 'localhost' }, 'allowedHosts'],
     ['encryptionKey too short', { encryptionKey: 'short' }, 'encryptionKey'],
+    ['a previous encryption key too short', { previousEncryptionKeys: ['a-long-enough-old-key-0123', 'short'] }, 'previousEncryptionKeys[1]'],
+    ['previousEncryptionKeys not a list', { previousEncryptionKeys: 'a-long-enough-old-key-0123' }, 'previousEncryptionKeys'],
   ];
 
   it.each(invalid)('%s fails strapi.load() naming the key', async (_label, config, key) => {
@@ -107,5 +109,7 @@ describe('plugin config validation at start-up', () => {
     expect(out.exitCode).toBe(3);
     expect(out.error).toContain(key);
     expect(out.error).toMatch(/document-webhooks/);
+    // Key material is never echoed.
+    expect(out.error).not.toContain('a-long-enough-old-key');
   });
 });

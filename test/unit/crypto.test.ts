@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { decryptSecret, deriveKey, encryptSecret, isEncrypted, SecretDecryptError } from '../../server/src/secrets/crypto';
+import { decryptSecret, decryptWithKeys, deriveKey, encryptSecret, isEncrypted, SecretDecryptError } from '../../server/src/secrets/crypto';
 
 const key = deriveKey('strapi-admin-encryption-key-for-tests');
 const otherKey = deriveKey('a-different-key');
@@ -77,6 +77,34 @@ describe('encryptSecret / decryptSecret', () => {
   });
   it('refuses keys that are not 32 bytes', () => {
     expect(() => encryptSecret(plain, Buffer.alloc(16))).toThrow(TypeError);
+  });
+});
+
+describe('decryptWithKeys (key rotation)', () => {
+  const [current, previous, other] = ['current-key-material-0001', 'previous-key-material-0002', 'other-key-material-00003'].map(deriveKey);
+
+  it('decrypts with the first key that fits and says which', () => {
+    expect(decryptWithKeys(encryptSecret('s1', current), [current, previous])).toEqual({ plain: 's1', index: 0 });
+    expect(decryptWithKeys(encryptSecret('s2', previous), [current, previous])).toEqual({ plain: 's2', index: 1 });
+  });
+
+  it('fails with the generic error when no key fits, or with none', () => {
+    const payload = encryptSecret('secret-value', other);
+    for (const keys of [[current, previous], []]) {
+      let caught: unknown;
+      try {
+        decryptWithKeys(payload, keys);
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught).toBeInstanceOf(SecretDecryptError);
+      expect(String((caught as Error).message)).toMatch(/could not decrypt secret/);
+      expect(String((caught as Error).message)).not.toContain('secret-value');
+    }
+  });
+
+  it('a value that is not encrypted fails at once, whatever the keys', () => {
+    expect(() => decryptWithKeys('plain text', [current, previous])).toThrow(/not an encrypted secret/);
   });
 });
 

@@ -20,6 +20,11 @@ export interface PluginConfig {
   autoDisableAfterHours: number;
   /** Key material for AES-256-GCM encryption of secrets; defaults to `admin.secrets.encryptionKey`. */
   encryptionKey?: string;
+  /**
+   * Former key materials (key rotation): secrets they encrypted still decrypt, and are
+   * re-encrypted with the current key at start-up.
+   */
+  previousEncryptionKeys: string[];
   /** How long a rotated-out secret keeps signing. */
   secretRotationGraceHours: number;
   /** Limits of the template sandbox. */
@@ -48,6 +53,7 @@ export const defaultConfig: PluginConfig = {
   pollIntervalMs: 5000,
   autoDisableAfterHours: 72,
   encryptionKey: undefined,
+  previousEncryptionKeys: [],
   secretRotationGraceHours: 24,
   renderTimeoutMs: 1000,
   maxRenderOutputBytes: 1024 * 1024,
@@ -70,7 +76,12 @@ const schema = yup
     logRetentionDays: int(0, 3650),
     pollIntervalMs: int(10, 3_600_000),
     autoDisableAfterHours: yup.number().strict().min(0),
-    encryptionKey: yup.string().strict().min(16, 'must be at least 16 characters').optional(),
+    // Type errors say what is wrong without echoing the value: it is key material.
+    encryptionKey: yup.string().strict().typeError('must be a string').min(16, 'must be at least 16 characters').optional(),
+    previousEncryptionKeys: yup
+      .array(yup.string().strict().typeError('must be a string').required().min(16, 'must be at least 16 characters'))
+      .strict()
+      .typeError('must be a list of strings'),
     secretRotationGraceHours: yup.number().strict().min(0).max(24 * 30),
     renderTimeoutMs: int(10, 60_000),
     maxRenderOutputBytes: int(1024, 64 * 1024 * 1024),

@@ -65,6 +65,24 @@ export function decryptSecret(payload: string, key: Buffer): string {
   }
 }
 
+/**
+ * Decrypt with the first of `keys` that fits (key rotation: the current key first, then the
+ * previous ones); `index` tells which. Throws the generic SecretDecryptError when none fits.
+ */
+export function decryptWithKeys(payload: string, keys: Buffer[]): { plain: string; index: number } {
+  let last: unknown = new SecretDecryptError('could not decrypt secret: no encryption key');
+  for (let index = 0; index < keys.length; index += 1) {
+    try {
+      return { plain: decryptSecret(payload, keys[index]), index };
+    } catch (err) {
+      // A malformed value fails the same way with every key.
+      if (!(err instanceof SecretDecryptError) || !isEncrypted(payload)) throw err;
+      last = err;
+    }
+  }
+  throw last;
+}
+
 /** True for strings in the `enc:v1:iv:tag:ciphertext` shape (does not prove the key fits). */
 export function isEncrypted(value: unknown): boolean {
   if (typeof value !== 'string' || !value.startsWith(ENCRYPTED_PREFIX)) return false;

@@ -98,8 +98,17 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
   const maskHeaders = (headers: Record<string, string>) =>
     Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, k.toLowerCase() === 'webhook-signature' || k.toLowerCase() === 'x-frappe-webhook-signature' ? REDACTED : v]));
 
-  const send = (row: WebhookRow, req: RenderedRequest, messageId: string) => {
-    const { headers, signature } = signedHeaders(row, req.headers, messageId, req.body);
+  const send = (row: WebhookRow, req: RenderedRequest, messageId: string): { result: Promise<SendResult>; loggedHeaders: Record<string, string> } => {
+    let signed: ReturnType<typeof signedHeaders>;
+    try {
+      signed = signedHeaders(row, req.headers, messageId, req.body);
+    } catch (err) {
+      // A secret that no configured key decrypts (encryptionKey changed without
+      // previousEncryptionKeys): a failed attempt with its reason, retried on schedule.
+      const error = `Not sent: cannot sign or fill in secret headers: ${(err as Error).message}`;
+      return { result: Promise.resolve({ status: null, headers: {}, body: null, durationMs: 0, error }), loggedHeaders: maskHeaders(req.headers) };
+    }
+    const { headers, signature } = signed;
     const result = sendRequest(
       { method: req.method, url: req.url, headers, body: req.body, timeoutMs: row.timeoutMs ?? cfg().defaultTimeoutMs },
       { policy: engine().ssrfPolicy(), agents: engine().agents(), maxResponseBodyBytes: cfg().maxResponseBodyBytes }

@@ -1,5 +1,5 @@
 import type { Core } from '@strapi/strapi';
-import { decryptSecret, deriveKey, encryptSecret } from '../secrets/crypto';
+import { decryptWithKeys, deriveKey, encryptSecret } from '../secrets/crypto';
 import { getPluginConfig } from '../plugin';
 
 /** Minimum key material length; shorter keys are refused in production. */
@@ -7,10 +7,14 @@ export const MIN_KEY_LENGTH = 16;
 
 /**
  * AES-256-GCM for secrets at rest. The key comes from the plugin's `encryptionKey`, or the
- * admin's `secrets.encryptionKey` that every Strapi 5 app already has.
+ * admin's `secrets.encryptionKey` that every Strapi 5 app already has. Values encrypted with
+ * one of `previousEncryptionKeys` still decrypt (key rotation, docs/security.md).
  */
 export default ({ strapi }: { strapi: Core.Strapi }) => {
   let key: Buffer | null = null;
+  let keys: Buffer[] | null = null;
+  // The current key first: most values use it.
+  const getKeys = () => (keys ??= [getKey(), ...(getPluginConfig(strapi).previousEncryptionKeys ?? []).map(deriveKey)]);
   const getKey = () => {
     if (key) return key;
     const material = getPluginConfig(strapi).encryptionKey ?? (strapi.config.get('admin.secrets.encryptionKey') as string | undefined);
@@ -29,9 +33,15 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     /** Called at start-up so a bad key stops the boot rather than the first save. */
     init() {
       key = null;
-      getKey();
+      keys = null;
+      getKeys();
     },
     encrypt: (plain: string) => encryptSecret(plain, getKey()),
-    decrypt: (payload: string) => decryptSecret(payload, getKey()),
+    decrypt: (payload: string) => decryptWithKeys(payload, getKeys()).plain,
+    /** `payload` encrypted with the current key, or null when it already is. Throws when no key decrypts it. */
+    reencrypt(payload: string): string | null {
+      const { plain, index } = decryptWithKeys(payload, getKeys());
+      return index === 0 ? null : encryptSecret(plain, getKey());
+    },
   };
 };

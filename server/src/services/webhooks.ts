@@ -5,6 +5,7 @@ import type { FieldError, HeaderInput, WebhookInput, WebhookRow } from '../defin
 import { unknownFieldErrors, validateWebhook, WEBHOOK_FIELDS } from '../definitions/validate';
 import { sampleDocument } from '../definitions/sample';
 import { generateSecret } from '../sign/signature';
+import { SecretDecryptError } from '../secrets/crypto';
 import { buildContext } from '../render/context';
 import { renderJsonBody } from '../render/json';
 import { getPluginConfig, PLUGIN_ID, WEBHOOK_UID } from '../plugin';
@@ -227,6 +228,45 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
       });
       await changed();
       return { secret, previousSecretExpiresAt };
+    },
+
+    /**
+     * Key rotation: re-encrypt with the current key every secret and secret header value that
+     * one of `previousEncryptionKeys` encrypted, a webhook at a time (read again in its
+     * transaction, so an edit made meanwhile is not overwritten). Resolves to the number of
+     * webhooks rewritten and the ids of those holding a value no configured key decrypts.
+     */
+    async reencryptSecrets(): Promise<{ updated: number; unreadable: number[] }> {
+      let updated = 0;
+      const unreadable: number[] = [];
+      const ids = ((await query().findMany({ select: ['id'] })) as { id: number }[]).map((r) => r.id);
+      for (const id of ids) {
+        try {
+          const wrote = await strapi.db.transaction(async () => {
+            const row = (await query().findOne({ where: { id } })) as WebhookRow | null;
+            if (!row) return false;
+            const data: Record<string, unknown> = {};
+            for (const field of ['secret', 'previousSecret'] as const) {
+              const next = row[field] ? secrets().reencrypt(row[field] as string) : null;
+              if (next) data[field] = next;
+            }
+            const headers = (row.headers ?? []).map((h) => {
+              const next = h.secret ? secrets().reencrypt(h.value) : null;
+              return next ? { ...h, value: next } : h;
+            });
+            if (headers.some((h, i) => h !== row.headers![i])) data.headers = headers;
+            if (!Object.keys(data).length) return false;
+            await query().update({ where: { id }, data });
+            return true;
+          });
+          if (wrote) updated += 1;
+        } catch (err) {
+          if (!(err instanceof SecretDecryptError)) throw err;
+          unreadable.push(id);
+        }
+      }
+      if (updated) await changed();
+      return { updated, unreadable };
     },
 
     /** Decrypted signing secrets, current first, then the rotated-out one while its grace lasts. */
