@@ -4,10 +4,11 @@
  * headers (redacted in the log), and signatures checked by an independent implementation,
  * across retries and a secret rotation.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootStrapi, type TestApp } from '../helpers/strapi';
 import { eventually, startReceiver, type Receiver, type ReceivedRequest } from '../helpers/receiver';
+import { verifyFrappe, verifyStandard } from '../helpers/signatures';
 
 const Q = 'api::quotation.quotation';
 
@@ -27,24 +28,6 @@ const logsOf = async (webhookId: number) => {
 };
 const at = (path: string) => (reqs: ReceivedRequest[]) => reqs.filter((r) => r.url === path);
 const create = (data: Record<string, unknown>) => app.strapi.documents(Q).create({ data });
-
-// --- an independent Standard Webhooks / Frappe verifier (no code shared with the plugin) ---
-const hmacB64 = (key: Buffer, content: string) => createHmac('sha256', key).update(content, 'utf8').digest('base64');
-const standardKey = (secret: string) => {
-  expect(secret.startsWith('whsec_')).toBe(true);
-  return Buffer.from(secret.slice('whsec_'.length), 'base64');
-};
-const sameB64 = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
-function verifyStandard(r: ReceivedRequest, secret: string): boolean {
-  const id = String(r.headers['webhook-id']);
-  const ts = String(r.headers['webhook-timestamp']);
-  const expected = hmacB64(standardKey(secret), `${id}.${ts}.${r.body}`);
-  return String(r.headers['webhook-signature'] ?? '')
-    .split(' ')
-    .some((sig) => sig.startsWith('v1,') && sameB64(sig.slice(3), expected));
-}
-const verifyFrappe = (r: ReceivedRequest, secret: string) =>
-  sameB64(String(r.headers['x-frappe-webhook-signature'] ?? ''), hmacB64(Buffer.from(secret, 'utf8'), r.body));
 
 beforeAll(async () => {
   rx = await startReceiver();
