@@ -11,28 +11,24 @@ export const MIN_KEY_LENGTH = 16;
  * one of `previousEncryptionKeys` still decrypt (key rotation, docs/security.md).
  */
 export default ({ strapi }: { strapi: Core.Strapi }) => {
-  let key: Buffer | null = null;
   let keys: Buffer[] | null = null;
-  // The current key first: most values use it.
-  const getKeys = () => (keys ??= [getKey(), ...(getPluginConfig(strapi).previousEncryptionKeys ?? []).map(deriveKey)]);
-  const getKey = () => {
-    if (key) return key;
+  /** The current key first (most values use it), then the previous ones; derived once. */
+  const getKeys = () => (keys ??= [currentKey(), ...(getPluginConfig(strapi).previousEncryptionKeys ?? []).map(deriveKey)]);
+  const getKey = () => getKeys()[0];
+  const currentKey = () => {
     const material = getPluginConfig(strapi).encryptionKey ?? (strapi.config.get('admin.secrets.encryptionKey') as string | undefined);
     if (!material || material.length < MIN_KEY_LENGTH) {
       const message =
         'document-webhooks: encryptionKey is missing or shorter than 16 characters; set the plugin\'s `encryptionKey` or `admin.secrets.encryptionKey` (ENCRYPTION_KEY).';
       if (process.env.NODE_ENV === 'production') throw new Error(message);
       strapi.log.warn(`${message} Using an insecure development key.`);
-      key = deriveKey(`document-webhooks-insecure-development-key:${material ?? ''}`);
-      return key;
+      return deriveKey(`document-webhooks-insecure-development-key:${material ?? ''}`);
     }
-    key = deriveKey(material);
-    return key;
+    return deriveKey(material);
   };
   return {
     /** Called at start-up so a bad key stops the boot rather than the first save. */
     init() {
-      key = null;
       keys = null;
       getKeys();
     },
