@@ -4,6 +4,7 @@ import { EVENTS } from '../definitions/events';
 import type { FieldError, HeaderInput, WebhookInput, WebhookRow } from '../definitions/types';
 import { unknownFieldErrors, validateWebhook, WEBHOOK_FIELDS } from '../definitions/validate';
 import { sampleDocument } from '../definitions/sample';
+import { isWatchable } from '../definitions/content-types';
 import { generateSecret } from '../sign/signature';
 import { SecretDecryptError } from '../secrets/crypto';
 import { buildContext } from '../render/context';
@@ -65,7 +66,7 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
   const validationContext = {
     attributesOf(uid: string) {
       const ct = strapi.contentTypes[uid as keyof typeof strapi.contentTypes] as any;
-      if (!ct || !uid.startsWith('api::')) return null;
+      if (!isWatchable(ct)) return null;
       return Object.keys(ct.attributes ?? {});
     },
     async tryJsonTemplate(template: string, uid: string) {
@@ -286,10 +287,10 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
 
     events: EVENTS,
 
-    /** Application content types a webhook can target, for the admin's picker. */
+    /** Content types a webhook can target (those the Content Manager lists), for the admin's pickers. */
     contentTypes() {
       return Object.values(strapi.contentTypes as Record<string, any>)
-        .filter((ct) => ct.uid.startsWith('api::'))
+        .filter(isWatchable)
         .map((ct) => ({
           uid: ct.uid,
           displayName: ct.info?.displayName ?? ct.modelName,
