@@ -304,6 +304,30 @@ describe('strapi.documents() code', () => {
 });
 
 describe('users-permissions User', () => {
+  it('is listed for the admin pickers with its public fields only; hidden and admin types are not', async () => {
+    const res = await app.api('GET', '/document-webhooks/content-types');
+    expect(res.status).toBe(200);
+    const uids: string[] = res.body.data.map((c: any) => c.uid);
+    expect(uids).toEqual(expect.arrayContaining([A, U, 'api::quotation.quotation', 'api::author.author']));
+    for (const hidden of ['admin::user', 'admin::api-token', 'plugin::users-permissions.role', 'plugin::upload.file', 'plugin::i18n.locale']) expect(uids).not.toContain(hidden);
+    expect(uids.filter((u) => u.startsWith('plugin::document-webhooks.'))).toEqual([]);
+    const user = res.body.data.find((c: any) => c.uid === U);
+    expect(user.displayName).toBe('User');
+    const names = user.attributes.map((a: any) => a.name);
+    expect(names).toEqual(expect.arrayContaining(['username', 'email', 'confirmed', 'blocked', 'role']));
+    for (const secret of ['password', 'resetPasswordToken', 'confirmationToken']) expect(names).not.toContain(secret);
+    // A localized type's virtual `localizations` is never in a snapshot: not offered either.
+    expect(res.body.data.find((c: any) => c.uid === A).attributes.map((a: any) => a.name)).not.toContain('localizations');
+
+    // Form fields are checked against the same list.
+    const form = (field: string) =>
+      app.api('POST', '/document-webhooks/webhooks', { name: `user form ${field}`, contentType: U, events: ['entry.create'], url: rx.url('/form'), bodyType: 'form', formFields: [{ field, key: field }] });
+    expect((await form('email')).status).toBe(201);
+    const refused = await form('password');
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.details.errors[0].path).toEqual(['formFields', 0, 'field']);
+  });
+
   it('POST /api/auth/local/register is an entry.create on the User type, without password or tokens', async () => {
     const email = `signup-${Date.now()}@example.test`;
     const password = 'Sup3r-secret-pw';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planEvents, possibleEvents, touchedLocales, type ActionOutcome, type Version } from '../../server/src/capture/plan';
-import { isWatchable } from '../../server/src/definitions/content-types';
+import { isWatchable, snapshotAttributes } from '../../server/src/definitions/content-types';
 
 /**
  * The event contract (docs/events.md): action × draft & publish × locale existed before →
@@ -105,5 +105,24 @@ describe('isWatchable', () => {
     [null, false],
   ] as const)('%j → %s', (ct, expected) => {
     expect(isWatchable(ct as any)).toBe(expected);
+  });
+});
+
+describe('snapshotAttributes', () => {
+  it('leaves out private attributes, passwords and virtual relations (the User type, a localized type)', () => {
+    const attributes = {
+      username: { type: 'string' },
+      password: { type: 'password', private: true },
+      resetPasswordToken: { type: 'string', private: true },
+      confirmationToken: { type: 'string', private: true },
+      role: { type: 'relation' },
+      locale: { type: 'string', private: true },
+      localizations: { type: 'relation', unstable_virtual: true },
+      legacyPassword: { type: 'password' },
+    };
+    expect(snapshotAttributes(attributes)).toEqual([
+      { name: 'username', type: 'string' },
+      { name: 'role', type: 'relation' },
+    ]);
   });
 });

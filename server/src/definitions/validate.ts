@@ -101,7 +101,7 @@ const toPath = (path: string | undefined): (string | number)[] =>
     .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
 
 export interface ValidationContext {
-  /** Attribute names of a content type, or null when the uid is not a content type a webhook can watch (docs/events.md). */
+  /** Names of the attributes a snapshot of the content type carries, or null when the uid is not a content type a webhook can watch (docs/events.md). */
   attributesOf(uid: string): string[] | null;
   /** Render a JSON template against a sample document; resolve to an error message or null. */
   tryJsonTemplate(template: string, uid: string): Promise<string | null>;

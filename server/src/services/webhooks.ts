@@ -4,7 +4,7 @@ import { EVENTS } from '../definitions/events';
 import type { FieldError, HeaderInput, WebhookInput, WebhookRow } from '../definitions/types';
 import { unknownFieldErrors, validateWebhook, WEBHOOK_FIELDS } from '../definitions/validate';
 import { sampleDocument } from '../definitions/sample';
-import { isWatchable } from '../definitions/content-types';
+import { isWatchable, snapshotAttributes } from '../definitions/content-types';
 import { generateSecret } from '../sign/signature';
 import { SecretDecryptError } from '../secrets/crypto';
 import { buildContext } from '../render/context';
@@ -67,7 +67,7 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     attributesOf(uid: string) {
       const ct = strapi.contentTypes[uid as keyof typeof strapi.contentTypes] as any;
       if (!isWatchable(ct)) return null;
-      return Object.keys(ct.attributes ?? {});
+      return snapshotAttributes(ct.attributes).map((a) => a.name);
     },
     async tryJsonTemplate(template: string, uid: string) {
       const ct = strapi.contentTypes[uid as keyof typeof strapi.contentTypes] as any;
@@ -297,9 +297,7 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
           kind: ct.kind,
           draftAndPublish: Boolean(ct.options?.draftAndPublish),
           localized: Boolean(ct.pluginOptions?.i18n?.localized),
-          attributes: Object.entries<any>(ct.attributes ?? {})
-            .filter(([, a]) => !a.private && a.type !== 'password')
-            .map(([name, a]) => ({ name, type: a.type })),
+          attributes: snapshotAttributes(ct.attributes),
         }))
         .sort((a, b) => a.displayName.localeCompare(b.displayName));
     },
