@@ -2,7 +2,7 @@ import type { Core } from '@strapi/strapi';
 import { randomBytes } from 'node:crypto';
 import { EVENTS } from '../definitions/events';
 import type { FieldError, HeaderInput, WebhookInput, WebhookRow } from '../definitions/types';
-import { unknownFieldErrors, validateWebhook, WEBHOOK_FIELDS } from '../definitions/validate';
+import { nestingErrors, unknownFieldErrors, validateWebhook, WEBHOOK_FIELDS } from '../definitions/validate';
 import { sampleDocument } from '../definitions/sample';
 import { generateSecret } from '../sign/signature';
 import { SecretDecryptError } from '../secrets/crypto';
@@ -112,6 +112,9 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     if (!body || typeof body !== 'object' || Array.isArray(body)) {
       throw new WebhookValidationError([{ path: [], message: 'request body must be a JSON object with the webhook fields' }]);
     }
+    // Refused before any other check walks it: those are recursive.
+    const deep = nestingErrors(body as Record<string, unknown>);
+    if (deep.length) throw new WebhookValidationError(deep);
     return body as Record<string, unknown>;
   };
 
