@@ -8,6 +8,17 @@ import type { ContentAccess } from '../services/delivery';
  * conditions, i18n locale restrictions and field permissions apply to previews and tests as
  * they do in the Content Manager (docs/security.md, "Preview and test").
  */
+/** Whether a field path (`items.qty`) reaches the snapshot: the output sanitizer drops private and password attributes. */
+function shown(strapi: Core.Strapi, uid: string, path: string): boolean {
+  let model = strapi.getModel(uid as any) as any;
+  for (const segment of path.split('.')) {
+    const attr = model?.attributes?.[segment];
+    if (!attr || attr.private || attr.type === 'password') return false;
+    model = attr.type === 'component' ? strapi.getModel(attr.component) : null;
+  }
+  return true;
+}
+
 export function contentManagerAccess(strapi: Core.Strapi, userAbility: unknown): ContentAccess {
   return {
     async assertCanRead(uid, version) {
@@ -22,9 +33,9 @@ export function contentManagerAccess(strapi: Core.Strapi, userAbility: unknown):
       if (checker.cannot.read(subject)) {
         throw new ForbiddenError(`${denied} on this document${subject.locale ? ` (locale "${String(subject.locale)}")` : ''}`);
       }
-      // A preview or test shows the whole document: every field must be readable.
+      // A preview or test shows the whole document: every field it shows must be readable.
       const fields: string[] = strapi.service('admin::content-type').getNestedFields(strapi.contentTypes[uid as keyof typeof strapi.contentTypes], { components: strapi.components });
-      const hidden = fields.filter((f) => checker.cannot.read(subject, f));
+      const hidden = fields.filter((f) => shown(strapi, uid, f) && checker.cannot.read(subject, f));
       if (hidden.length) throw new ForbiddenError(`${denied} on every field (not readable: ${hidden.join(', ')})`);
     },
   };

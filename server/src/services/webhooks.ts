@@ -95,7 +95,7 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     const previous = new Map((stored ?? []).filter((h) => h.secret).map((h) => [h.name.toLowerCase(), h.value]));
     const headers = incoming.map((h, i) => {
       // Malformed entries pass through untouched: validation reports them, nothing is stored.
-      if (!h || typeof h !== 'object') return h as unknown as { name: string; value: string; secret: boolean };
+      if (!h || typeof h !== 'object' || Array.isArray(h)) return h as unknown as { name: string; value: string; secret: boolean };
       if (!h.secret) return { name: h.name, value: h.value as string, secret: false };
       if (h.value === null || h.value === undefined) {
         const kept = typeof h.name === 'string' ? previous.get(h.name.toLowerCase()) : undefined;
