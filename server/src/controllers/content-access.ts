@@ -2,12 +2,6 @@ import type { Core } from '@strapi/strapi';
 import { ForbiddenError } from '../errors';
 import type { ContentAccess } from '../services/delivery';
 
-/**
- * What an admin may read of a document, asked of Strapi's own Content Manager permission
- * checker (the one its `GET /content-manager/collection-types/:uid/:id` uses), so role
- * conditions, i18n locale restrictions and field permissions apply to previews and tests as
- * they do in the Content Manager (docs/security.md, "Preview and test").
- */
 /** Whether a field path (`items.qty`) reaches the snapshot: the output sanitizer drops private and password attributes. */
 function shown(strapi: Core.Strapi, uid: string, path: string): boolean {
   let model = strapi.getModel(uid as any) as any;
@@ -19,6 +13,12 @@ function shown(strapi: Core.Strapi, uid: string, path: string): boolean {
   return true;
 }
 
+/**
+ * What an admin may read of a document, asked of Strapi's own Content Manager permission
+ * checker (the one its `GET /content-manager/collection-types/:uid/:id` uses), so role
+ * conditions, i18n locale restrictions and field permissions apply to previews and tests as
+ * they do in the Content Manager (docs/security.md, "Preview and test of a real document").
+ */
 export function contentManagerAccess(strapi: Core.Strapi, userAbility: unknown): ContentAccess {
   return {
     async assertCanRead(uid, version) {
