@@ -14,3 +14,11 @@ export class NotFoundError extends Error {
     this.name = 'NotFoundError';
   }
 }
+
+/** 403 in Strapi's ForbiddenError shape (e.g. no Content Manager access to a previewed document). */
+export class ForbiddenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ForbiddenError';
+  }
+}

@@ -201,14 +201,13 @@ describe('headers and signatures', () => {
       headers: [
         { name: 'X-Api-Version', value: '2024-01', secret: false },
         { name: 'Authorization', value: secretValue, secret: true },
-        { name: 'Content-Type', value: 'text/plain', secret: false },
       ],
     });
     await create({ customer: 'Headers Co' });
     const r = await rx.waitFor((reqs) => at('/headers')(reqs)[0]);
     expect(r.headers['x-api-version']).toBe('2024-01');
     expect(r.headers.authorization).toBe(secretValue);
-    // Content-Type always matches the body.
+    // Content-Type always matches the body (a user Content-Type is refused on save).
     expect(r.headers['content-type']).toBe('application/json');
     expect(r.headers['webhook-id']).toMatch(/^msg_/);
     expect(r.headers['webhook-signature']).toBeUndefined();

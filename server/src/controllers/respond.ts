@@ -1,4 +1,4 @@
-import { NotFoundError, WebhookValidationError } from '../errors';
+import { ForbiddenError, NotFoundError, WebhookValidationError } from '../errors';
 
 /**
  * Run a controller body and answer domain errors in Strapi's error shape. The shape is written
@@ -17,6 +17,11 @@ export async function respond(ctx: any, fn: () => Promise<unknown>, status = 200
         data: null,
         error: { status: 400, name: 'ValidationError', message: err.message, details: { errors: err.errors } },
       };
+      return;
+    }
+    if (err instanceof ForbiddenError) {
+      ctx.status = 403;
+      ctx.body = { data: null, error: { status: 403, name: 'ForbiddenError', message: err.message, details: {} } };
       return;
     }
     if (err instanceof NotFoundError) {

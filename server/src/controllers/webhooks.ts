@@ -1,6 +1,7 @@
 import type { Core } from '@strapi/strapi';
 import { PLUGIN_ID } from '../plugin';
 import { respond } from './respond';
+import { contentManagerAccess } from './content-access';
 
 export default ({ strapi }: { strapi: Core.Strapi }) => {
   const webhooks = () => strapi.plugin(PLUGIN_ID).service('webhooks');
@@ -12,8 +13,9 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     update: (ctx: any) => respond(ctx, () => webhooks().update(ctx.params.id, ctx.request.body)),
     delete: (ctx: any) => respond(ctx, () => webhooks().remove(ctx.params.id)),
     rotateSecret: (ctx: any) => respond(ctx, () => webhooks().rotateSecret(ctx.params.id)),
-    preview: (ctx: any) => respond(ctx, () => delivery().preview(ctx.params.id, ctx.request.body ?? {})),
-    test: (ctx: any) => respond(ctx, () => delivery().test(ctx.params.id, ctx.request.body ?? {}, ctx.state.user)),
+    preview: (ctx: any) => respond(ctx, () => delivery().preview(ctx.params.id, ctx.request.body ?? {}, contentManagerAccess(strapi, ctx.state.userAbility))),
+    test: (ctx: any) =>
+      respond(ctx, () => delivery().test(ctx.params.id, ctx.request.body ?? {}, ctx.state.user, contentManagerAccess(strapi, ctx.state.userAbility))),
     contentTypes: (ctx: any) => respond(ctx, async () => webhooks().contentTypes()),
     stats: (ctx: any) => respond(ctx, () => strapi.plugin(PLUGIN_ID).service('stats').all()),
   };

@@ -3,14 +3,19 @@ import { BODY_TYPES, EVENTS, METHODS } from './events';
 import type { FieldError, WebhookInput } from './types';
 import { validateCondition } from '../dispatch/condition';
 import { checkTemplate, MAX_TEMPLATE_LENGTH } from '../render/template-check';
+import { reservedHeaderReason } from './headers';
 
 /** RFC 7230 `token`: the characters allowed in a header field name. */
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Header values: visible ASCII/Latin-1 and tabs/spaces, never CR, LF or NUL (header injection). */
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
-/** Headers the signer owns: a user header may not pretend to be one of them. */
-export const RESERVED_HEADERS = ['webhook-id', 'webhook-timestamp', 'webhook-signature', 'x-frappe-webhook-signature'];
+/**
+ * Deepest nesting of arrays/objects accepted in a request body: a definition needs 3 (body →
+ * headers → header). Deeper input is refused before any recursive code (yup's messages print
+ * the value) can overflow the stack on it.
+ */
+export const MAX_INPUT_DEPTH = 8;
 
 export const WEBHOOK_FIELDS = [
   'name', 'enabled', 'contentType', 'events', 'condition', 'url', 'dynamicUrl', 'method',
@@ -71,7 +76,10 @@ const schema = yup
               .max(256)
               .required()
               .matches(HEADER_NAME, 'must be a valid HTTP header name (RFC 7230 token)')
-              .test('reserved', 'is set by the signer and cannot be overridden', (v) => !v || !RESERVED_HEADERS.includes(v.toLowerCase())),
+              .test('reserved', (v, ctx) => {
+                const reason = v ? reservedHeaderReason(v) : null;
+                return reason ? ctx.createError({ message: `header "${v}" ${reason}` }) : true;
+              }),
             // null = "keep the stored value" for secret headers on update.
             value: yup.string().strict().max(8192).nullable().defined().matches(HEADER_VALUE, {
               message: 'must not contain control characters such as CR or LF',
@@ -105,6 +113,37 @@ export interface ValidationContext {
   attributesOf(uid: string): string[] | null;
   /** Render a JSON template against a sample document; resolve to an error message or null. */
   tryJsonTemplate(template: string, uid: string): Promise<string | null>;
+}
+
+/** Containers of a value, counted from the value itself (a string is 0, `[]` is 1), walked without recursion. */
+function nestingDepth(value: unknown, limit: number): { depth: number; path: (string | number)[] } {
+  const stack: { v: unknown; depth: number; path: (string | number)[] }[] = [{ v: value, depth: 0, path: [] }];
+  let deepest = { depth: 0, path: [] as (string | number)[] };
+  while (stack.length) {
+    const { v, depth, path } = stack.pop()!;
+    if (!v || typeof v !== 'object') continue;
+    if (depth + 1 > deepest.depth) deepest = { depth: depth + 1, path };
+    if (depth + 1 > limit) break;
+    for (const [k, child] of Object.entries(v)) stack.push({ v: child, depth: depth + 1, path: [...path, Array.isArray(v) ? Number(k) : k] });
+  }
+  return deepest;
+}
+
+/**
+ * Fields of a request body nested deeper than MAX_INPUT_DEPTH (the body itself counts as one),
+ * each named by its path down to the item of a list field (`["headers", 0, "name"]`).
+ */
+export function nestingErrors(body: Record<string, unknown>, listFields: readonly string[] = ['headers', 'formFields']): FieldError[] {
+  return Object.entries(body).flatMap(([key, value]) => {
+    const { depth, path } = nestingDepth(value, MAX_INPUT_DEPTH - 1);
+    if (depth <= MAX_INPUT_DEPTH - 1) return [];
+    const at: (string | number)[] = [key];
+    if (listFields.includes(key) && typeof path[0] === 'number') {
+      at.push(path[0]);
+      if (typeof path[1] === 'string') at.push(path[1]);
+    }
+    return [{ path: at, message: `${at.join('.')} is nested too deeply (more than ${MAX_INPUT_DEPTH} levels of arrays or objects in the request body)` }];
+  });
 }
 
 /** Unknown top-level keys are refused by name rather than silently dropped. */
@@ -170,8 +209,13 @@ export async function validateWebhook(input: WebhookInput, ctx: ValidationContex
     });
   }
   if (!bad.has('headers')) {
+    const seen = new Map<string, number>();
     input.headers.forEach((h, i) => {
       if (h.value === null && !h.secret) add(['headers', i, 'value'], 'value is required for a non-secret header');
+      // HTTP names are case-insensitive: two spellings would go out as one merged header.
+      const first = seen.get(h.name.toLowerCase());
+      if (first !== undefined) add(['headers', i, 'name'], `header "${h.name}" repeats headers[${first}] ("${input.headers[first].name}"): names are case-insensitive`);
+      else seen.set(h.name.toLowerCase(), i);
     });
   }
   if (!bad.has('secret') && typeof input.secret === 'string' && input.secret.startsWith('whsec_')) {

@@ -19,6 +19,8 @@ export interface SendResult {
   headers: Record<string, string>;
   /** Response body, cut at the configured cap. */
   body: string | null;
+  /** The body was cut at the cap (it may end inside a secret: send/redact.ts). */
+  truncated?: boolean;
   durationMs: number;
   /** Why no (successful) response: network error, timeout, SSRF block. */
   error: string | null;
@@ -30,22 +32,24 @@ export interface SendOptions {
   maxResponseBodyBytes: number;
 }
 
-/** Read at most `max` bytes of a response stream, then drop the rest. */
-async function readCapped(stream: Readable, max: number): Promise<string> {
+/** Read at most `max` bytes of a response stream, then drop the rest (`truncated`: the cap was reached). */
+async function readCapped(stream: Readable, max: number): Promise<{ text: string; truncated: boolean }> {
   const chunks: Buffer[] = [];
   let size = 0;
+  let truncated = false;
   for await (const chunk of stream) {
     const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
     if (size + buf.length >= max) {
       chunks.push(buf.subarray(0, max - size));
       size = max;
+      truncated = true;
       stream.destroy();
       break;
     }
     chunks.push(buf);
     size += buf.length;
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return { text: Buffer.concat(chunks).toString('utf8'), truncated };
 }
 
 const flatHeaders = (headers: Record<string, unknown>) =>
@@ -89,8 +93,8 @@ export async function sendRequest(req: OutgoingRequest, opts: SendOptions): Prom
       httpsAgent: opts.agents.httpsAgent,
       transformRequest: [(data: unknown) => data],
     });
-    const body = await readCapped(res.data, opts.maxResponseBodyBytes);
-    return { status: res.status, headers: flatHeaders(res.headers as any), body, durationMs: elapsed(), error: null };
+    const { text, truncated } = await readCapped(res.data, opts.maxResponseBodyBytes);
+    return { status: res.status, headers: flatHeaders(res.headers as any), body: text, truncated, durationMs: elapsed(), error: null };
   } catch (err) {
     // A body still streaming at the deadline aborts with a generic "aborted"/"canceled" error.
     const error = deadline.aborted ? `Timeout: no complete response within ${req.timeoutMs} ms` : describeError(err, req.timeoutMs);

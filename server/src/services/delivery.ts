@@ -3,8 +3,10 @@ import { evaluateCondition } from '../dispatch/condition';
 import { nextAttemptDelayMs, parseRetryAfter } from '../dispatch/backoff';
 import { buildContext, type EventContext } from '../render/context';
 import { REDACTED, renderRequest, type RenderedRequest } from '../render/request';
-import { newMessageId, signatureHeaders } from '../sign/signature';
+import { FRAPPE_SIGNATURE_HEADER, newMessageId, signatureHeaders } from '../sign/signature';
 import { sendRequest, type SendResult } from '../send/send';
+import { redactResponse, secretNeedles } from '../send/redact';
+import { sendableHeaders, skippedHeaders, skippedHeadersNote } from '../definitions/headers';
 import { loadVersions, sanitizeSnapshot } from '../capture/snapshot';
 import { sampleDocument } from '../definitions/sample';
 import type { ClaimedEvent } from '../outbox/outbox';
@@ -13,7 +15,14 @@ import { getPluginConfig, LOG_UID, PLUGIN_ID, WEBHOOK_UID } from '../plugin';
 import { WebhookValidationError } from '../errors';
 import { affected, queueTransaction, tableFor, type Db } from '../outbox/rows';
 
-const SIGNATURE_HEADERS = ['webhook-id', 'webhook-timestamp', 'webhook-signature', 'x-frappe-webhook-signature'];
+/**
+ * The admin behind a preview or test of a real document: Strapi's Content Manager decides
+ * what they may read (controllers/content-access.ts).
+ */
+export interface ContentAccess {
+  /** Throws ForbiddenError unless the admin may read documents of `uid` and, when given, this stored version of one. */
+  assertCanRead(uid: string, version?: Record<string, unknown>): Promise<void>;
+}
 
 /** One captured event's planned deliveries (log rows to insert), not yet written. */
 export interface FanOutPlan {
@@ -49,7 +58,7 @@ export interface DeliveryRow {
   status: string;
   messageId: string;
   attempts: number;
-  attemptLog: { at: string; status: number | null; durationMs: number; error: string | null }[] | null;
+  attemptLog: { at: string; status: number | null; durationMs: number; error: string | null; note?: string }[] | null;
   requestUrl: string;
   requestMethod: string;
   requestHeaders: Record<string, string> | null;
@@ -78,27 +87,36 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
   const render = (row: WebhookRow, context: EventContext, createdAt: string) =>
     renderRequest(row as any, context, engine().renderer(), limits(), createdAt);
 
-  /** The user headers of a stored request with secret values filled in, plus fresh signatures. */
+  /**
+   * The sendable user headers of a stored request (no reserved names: definitions/headers.ts)
+   * with secret values filled in, plus fresh signatures; `needles` are the secrets a response
+   * must not carry back (send/redact.ts).
+   */
   const signedHeaders = (row: WebhookRow, stored: Record<string, string>, messageId: string, body: string) => {
     const secretValues = new Map<string, string>(webhooks().sendHeaders(row).filter((h: any) => h.secret).map((h: any) => [h.name.toLowerCase(), h.value]));
     const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(stored)) {
-      if (SIGNATURE_HEADERS.includes(name.toLowerCase())) continue;
+    for (const [name, value] of Object.entries(sendableHeaders(stored))) {
       headers[name] = value === REDACTED ? (secretValues.get(name.toLowerCase()) ?? '') : value;
     }
-    const signature = signatureHeaders({
-      secrets: webhooks().signingSecrets(row),
-      msgId: messageId,
-      timestampSeconds: Math.floor(Date.now() / 1000),
-      body,
+    const signingSecrets: string[] = webhooks().signingSecrets(row);
+    const signature = signatureHeaders({ secrets: signingSecrets, msgId: messageId, timestampSeconds: Math.floor(Date.now() / 1000), body });
+    const needles = secretNeedles({
+      signingSecrets,
+      secretHeaderValues: [...secretValues.values()],
+      signatures: [signature['webhook-signature'], signature[FRAPPE_SIGNATURE_HEADER]].filter((v): v is string => Boolean(v)),
     });
-    return { headers: { ...headers, ...signature }, signature };
+    return { headers: { ...headers, ...signature }, signature, needles };
   };
 
   const maskHeaders = (headers: Record<string, string>) =>
     Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, k.toLowerCase() === 'webhook-signature' || k.toLowerCase() === 'x-frappe-webhook-signature' ? REDACTED : v]));
 
-  const send = (row: WebhookRow, req: RenderedRequest, messageId: string): { result: Promise<SendResult>; loggedHeaders: Record<string, string> } => {
+  /**
+   * One HTTP exchange. The result is redacted (no secret or signature of this request in the
+   * response); `note` names the definition's headers that were left out (reserved names).
+   */
+  const send = (row: WebhookRow, req: RenderedRequest, messageId: string): { result: Promise<SendResult>; loggedHeaders: Record<string, string>; note: string | null } => {
+    const note = skippedHeadersNote(skippedHeaders(row.headers ?? []));
     let signed: ReturnType<typeof signedHeaders>;
     try {
       signed = signedHeaders(row, req.headers, messageId, req.body);
@@ -106,16 +124,16 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
       // A secret that no configured key decrypts (encryptionKey changed without
       // previousEncryptionKeys): a failed attempt with its reason, retried on schedule.
       const error = `Not sent: cannot sign or fill in secret headers: ${(err as Error).message}`;
-      return { result: Promise.resolve({ status: null, headers: {}, body: null, durationMs: 0, error }), loggedHeaders: maskHeaders(req.headers) };
+      return { result: Promise.resolve({ status: null, headers: {}, body: null, durationMs: 0, error }), loggedHeaders: maskHeaders(sendableHeaders(req.headers)), note };
     }
-    const { headers, signature } = signed;
+    const { headers, signature, needles } = signed;
     const result = sendRequest(
       { method: req.method, url: req.url, headers, body: req.body, timeoutMs: row.timeoutMs ?? cfg().defaultTimeoutMs },
       { policy: engine().ssrfPolicy(), agents: engine().agents(), maxResponseBodyBytes: cfg().maxResponseBodyBytes }
-    );
+    ).then((r) => redactResponse(r, needles));
     // The log keeps webhook-id/timestamp but not the signatures (as in a preview): whoever can
     // read logs must not be able to replay a validly signed request.
-    return { result, loggedHeaders: maskHeaders({ ...req.headers, ...signature }) };
+    return { result, loggedHeaders: maskHeaders({ ...sendableHeaders(req.headers), ...signature }), note };
   };
 
   const isSuccess = (r: SendResult) => r.status !== null && r.status >= 200 && r.status < 300;
@@ -163,25 +181,36 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     return undefined;
   };
 
-  const loadDocument = async (uid: string, documentId: string, locale?: string | null) => {
+  /** The version a preview/test uses (the draft first), once the admin may read it. */
+  const loadDocument = async (uid: string, documentId: string, locale: string | undefined, access: ContentAccess) => {
+    // Before anything is read, so the answer does not tell whether the document exists.
+    await access.assertCanRead(uid);
     const versions = await loadVersions(strapi, uid, documentId);
     const ofLocale = versions.filter((v: any) => !locale || v.locale === locale);
     const doc = ofLocale.find((v: any) => v.publishedAt == null) ?? ofLocale[0];
-    return doc ? sanitizeSnapshot(strapi, uid, doc) : null;
+    if (!doc) return null;
+    await access.assertCanRead(uid, doc);
+    return sanitizeSnapshot(strapi, uid, doc);
   };
 
-  /** The context for preview/test: a real document, or a sample one when none is given. */
-  const manualContext = async (row: WebhookRow, body: { documentId?: unknown; locale?: unknown }, user: any, requireDocument: boolean) => {
+  /** The context for preview/test: a real document (if `access` allows), or a sample one when none is given. */
+  const manualContext = async (row: WebhookRow, body: unknown, user: any, requireDocument: boolean, access: ContentAccess) => {
+    if (!body || typeof body !== 'object' || Array.isArray(body)) {
+      throw new WebhookValidationError([{ path: [], message: 'request body must be a JSON object: {documentId?, locale?}' }]);
+    }
+    const unknown = Object.keys(body).filter((k) => k !== 'documentId' && k !== 'locale');
+    if (unknown.length) throw new WebhookValidationError(unknown.map((k) => ({ path: [k], message: `${k} is not a known field (documentId, locale)` })));
+    const { documentId, locale } = body as { documentId?: unknown; locale?: unknown };
+    if (locale != null && typeof locale !== 'string') throw new WebhookValidationError([{ path: ['locale'], message: 'locale must be a string' }]);
     const uid = row.contentType;
     let doc: Record<string, unknown> | null;
-    if (body.documentId === undefined || body.documentId === null || body.documentId === '') {
+    if (documentId === undefined || documentId === null || documentId === '') {
       if (requireDocument) throw new WebhookValidationError([{ path: ['documentId'], message: 'documentId is required' }]);
       doc = sampleDocument((strapi.getModel(uid as any) as any)?.attributes ?? {});
     } else {
-      if (typeof body.documentId !== 'string') throw new WebhookValidationError([{ path: ['documentId'], message: 'documentId must be a string' }]);
-      if (body.locale != null && typeof body.locale !== 'string') throw new WebhookValidationError([{ path: ['locale'], message: 'locale must be a string' }]);
-      doc = await loadDocument(uid, body.documentId, body.locale as string | undefined);
-      if (!doc) throw new WebhookValidationError([{ path: ['documentId'], message: `document ${body.documentId} of ${uid} not found` }]);
+      if (typeof documentId !== 'string') throw new WebhookValidationError([{ path: ['documentId'], message: 'documentId must be a string' }]);
+      doc = await loadDocument(uid, documentId, (locale as string | null) ?? undefined, access);
+      if (!doc) throw new WebhookValidationError([{ path: ['documentId'], message: `document ${documentId} of ${uid} not found` }]);
     }
     return buildContext({
       event: row.events?.[0] ?? 'entry.update',
@@ -203,11 +232,11 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
       return finish({ status: 'exhausted', error: `The webhook is disabled${row.disabledReason ? `: ${row.disabledReason}` : ''}`, nextAttemptAt: null });
     }
     const req = { method: log.requestMethod, url: log.requestUrl, headers: log.requestHeaders ?? {}, body: log.requestBody ?? '' };
-    const { result: pending, loggedHeaders } = send(row, req, log.messageId);
+    const { result: pending, loggedHeaders, note } = send(row, req, log.messageId);
     const result = await pending;
     const attempts = (log.attempts ?? 0) + 1;
     const error = isSuccess(result) ? null : failureReason(result);
-    const attemptLog = [...(log.attemptLog ?? []), { at: new Date().toISOString(), status: result.status, durationMs: result.durationMs, error }];
+    const attemptLog = [...(log.attemptLog ?? []), { at: new Date().toISOString(), status: result.status, durationMs: result.durationMs, error, ...(note ? { note } : {}) }];
     let status: string;
     let nextAttemptAt: Date | null = null;
     if (isSuccess(result)) status = 'delivered';
@@ -514,9 +543,9 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     },
 
     /** Condition result and the exact request for a real document; nothing is sent. */
-    async preview(id: unknown, body: { documentId?: unknown; locale?: unknown }) {
+    async preview(id: unknown, body: unknown, access: ContentAccess) {
       const row = (await webhooks().findRow(id)) as WebhookRow;
-      const context = await manualContext(row, body, null, true);
+      const context = await manualContext(row, body, null, true, access);
       let matches = false;
       let conditionError: string | null = null;
       try {
@@ -536,9 +565,9 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     },
 
     /** Send now (condition ignored), log it, and report the outcome. */
-    async test(id: unknown, body: { documentId?: unknown; locale?: unknown }, user: any) {
+    async test(id: unknown, body: unknown, user: any, access: ContentAccess) {
       const row = (await webhooks().findRow(id)) as WebhookRow;
-      const context = await manualContext(row, body, user, false);
+      const context = await manualContext(row, body, user, false, access);
       const messageId = newMessageId();
       const base = {
         webhookId: row.id,
@@ -560,7 +589,7 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
         const log = await logs().create({ data: { ...base, status: 'exhausted', attempts: 0, attemptLog: [], error } });
         return { status: null, durationMs: 0, responseBody: null, error, logId: log.id };
       }
-      const { result: pending, loggedHeaders } = send(row, req, messageId);
+      const { result: pending, loggedHeaders, note } = send(row, req, messageId);
       const result = await pending;
       const error = isSuccess(result) ? null : failureReason(result);
       const log = await logs().create({
@@ -568,7 +597,7 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
           ...base,
           status: error ? 'exhausted' : 'delivered',
           attempts: 1,
-          attemptLog: [{ at: new Date().toISOString(), status: result.status, durationMs: result.durationMs, error }],
+          attemptLog: [{ at: new Date().toISOString(), status: result.status, durationMs: result.durationMs, error, ...(note ? { note } : {}) }],
           requestUrl: req.url,
           requestHeaders: loggedHeaders,
           requestBody: req.body,

@@ -2,6 +2,7 @@ import type { Core } from '@strapi/strapi';
 import { LOG_UID, PLUGIN_ID, getPluginConfig } from '../plugin';
 import { NotFoundError, WebhookValidationError } from '../errors';
 import { toId } from '../ids';
+import { nestingErrors } from '../definitions/validate';
 
 export const LOG_STATUSES = ['pending', 'delivered', 'failed', 'exhausted'] as const;
 
@@ -43,7 +44,9 @@ const parseDate = (field: string, value: unknown) => {
 
 const parseStatuses = (value: unknown): string[] | undefined => {
   if (value === undefined || value === '') return undefined;
-  const list = (Array.isArray(value) ? value : String(value).split(',')).map((s) => String(s).trim());
+  const items = Array.isArray(value) ? value : [value];
+  if (!items.every((s) => typeof s === 'string')) throw bad('status', 'status must be a string or a list of strings');
+  const list = items.flatMap((s: string) => s.split(',')).map((s) => s.trim());
   const unknown = list.find((s) => !(LOG_STATUSES as readonly string[]).includes(s));
   if (unknown) throw bad('status', `status must be one of: ${LOG_STATUSES.join(', ')}`);
   return list;
@@ -56,6 +59,16 @@ const parseId = (field: string, value: unknown) => {
   return n;
 };
 
+/** A plain text filter: a nested value (`?contentType[$ne]=x`) is refused, not passed on as an operator. */
+const parseText = (field: string, value: unknown) => {
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string') throw bad(field, `${field} must be a single string`);
+  return value;
+};
+
+/** Query parameters of the list: the filters and the page. */
+const LIST_PARAMS = ['webhook', 'status', 'contentType', 'event', 'documentId', 'since', 'until', 'page', 'pageSize'];
+
 /** Filters shared by the list and "retry all" (each named after the query parameter). */
 function buildWhere(q: Record<string, unknown>) {
   const where: Record<string, unknown> = {};
@@ -63,9 +76,12 @@ function buildWhere(q: Record<string, unknown>) {
   if (webhook !== undefined) where.webhookId = webhook;
   const statuses = parseStatuses(q.status);
   if (statuses) where.status = { $in: statuses };
-  if (typeof q.contentType === 'string' && q.contentType) where.contentType = q.contentType;
-  if (typeof q.event === 'string' && q.event) where.event = q.event;
-  if (typeof q.documentId === 'string' && q.documentId) where.targetDocumentId = q.documentId;
+  const contentType = parseText('contentType', q.contentType);
+  if (contentType) where.contentType = contentType;
+  const event = parseText('event', q.event);
+  if (event) where.event = event;
+  const documentId = parseText('documentId', q.documentId);
+  if (documentId) where.targetDocumentId = documentId;
   const since = parseDate('since', q.since);
   const until = parseDate('until', q.until);
   if (since || until) where.createdAt = { ...(since ? { $gte: since } : {}), ...(until ? { $lte: until } : {}) };
@@ -81,8 +97,12 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
 
   return {
     async find(query: Record<string, unknown>) {
-      const page = query.page === undefined ? 1 : Number(query.page);
-      const pageSize = query.pageSize === undefined ? 25 : Number(query.pageSize);
+      const unknown = Object.keys(query).find((k) => !LIST_PARAMS.includes(k));
+      if (unknown) throw bad(unknown, `${unknown} is not a known query parameter (${LIST_PARAMS.join(', ')})`);
+      // Only a single value: `Number(['2'])` would be 2.
+      const int = (v: unknown, dflt: number) => (v === undefined ? dflt : typeof v === 'string' ? Number(v) : NaN);
+      const page = int(query.page, 1);
+      const pageSize = int(query.pageSize, 25);
       if (!Number.isInteger(page) || page < 1) throw bad('page', 'page must be a positive integer');
       if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100) throw bad('pageSize', 'pageSize must be an integer from 1 to 100');
       const where = buildWhere(query);
@@ -121,6 +141,8 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     /** Queue every failed/exhausted delivery matching the filter again; returns how many. */
     async retryMany(body: Record<string, unknown>) {
       if (!body || typeof body !== 'object' || Array.isArray(body)) throw bad('body', 'body must be a JSON object');
+      const deep = nestingErrors(body, []);
+      if (deep.length) throw new WebhookValidationError(deep);
       const allowed = ['webhook', 'status', 'since', 'until', 'contentType'];
       const unknown = Object.keys(body).find((k) => !allowed.includes(k));
       if (unknown) throw bad(unknown, `${unknown} is not a known filter`);

@@ -2,7 +2,7 @@ import type { Core } from '@strapi/strapi';
 import { randomBytes } from 'node:crypto';
 import { EVENTS } from '../definitions/events';
 import type { FieldError, HeaderInput, WebhookInput, WebhookRow } from '../definitions/types';
-import { unknownFieldErrors, validateWebhook, WEBHOOK_FIELDS } from '../definitions/validate';
+import { nestingErrors, unknownFieldErrors, validateWebhook, WEBHOOK_FIELDS } from '../definitions/validate';
 import { sampleDocument } from '../definitions/sample';
 import { isWatchable, snapshotAttributes } from '../definitions/content-types';
 import { generateSecret } from '../sign/signature';
@@ -96,7 +96,7 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     const previous = new Map((stored ?? []).filter((h) => h.secret).map((h) => [h.name.toLowerCase(), h.value]));
     const headers = incoming.map((h, i) => {
       // Malformed entries pass through untouched: validation reports them, nothing is stored.
-      if (!h || typeof h !== 'object') return h as unknown as { name: string; value: string; secret: boolean };
+      if (!h || typeof h !== 'object' || Array.isArray(h)) return h as unknown as { name: string; value: string; secret: boolean };
       if (!h.secret) return { name: h.name, value: h.value as string, secret: false };
       if (h.value === null || h.value === undefined) {
         const kept = typeof h.name === 'string' ? previous.get(h.name.toLowerCase()) : undefined;
@@ -113,6 +113,9 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     if (!body || typeof body !== 'object' || Array.isArray(body)) {
       throw new WebhookValidationError([{ path: [], message: 'request body must be a JSON object with the webhook fields' }]);
     }
+    // Refused before any other check walks it: those are recursive.
+    const deep = nestingErrors(body as Record<string, unknown>);
+    if (deep.length) throw new WebhookValidationError(deep);
     return body as Record<string, unknown>;
   };
 
