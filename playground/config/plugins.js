@@ -1,6 +1,12 @@
 const path = require('path');
 
-module.exports = () => ({
+module.exports = ({ env }) => ({
+  // As in a create-strapi-app project (its .env holds JWT_SECRET); a playground-only default here.
+  'users-permissions': {
+    config: { jwtSecret: env('JWT_SECRET', 'playground-users-permissions-jwt-secret') },
+  },
+  // Bounded queries, as Strapi recommends (it warns at start-up otherwise).
+  graphql: { config: { defaultLimit: 25, maxLimit: 100, depthLimit: 10 } },
   'document-webhooks': {
     enabled: true,
     // Loads the plugin from this repository (its built dist/).

@@ -11,7 +11,17 @@ const QUOTATIONS = [
 ];
 
 const ARTICLES = [
-  { title: 'Webhooks for every document', summary: 'How document webhooks notify your ERP.', body: 'Pick a content type, an event and a URL.' },
+  {
+    title: 'Webhooks for every document',
+    summary: 'How document webhooks notify your ERP.',
+    body: 'Pick a content type, an event and a URL.',
+    seo: { metaTitle: 'Document webhooks', social: { network: 'Mastodon', title: 'Webhooks for every document' } },
+    blocks: [
+      { __component: 'blocks.quote', text: 'Send the document, not just its id.', source: { network: 'LinkedIn', title: 'A receiver' } },
+      { __component: 'blocks.text', body: 'Conditions decide which changes are sent.' },
+    ],
+    fr: { title: 'Des webhooks pour chaque document', summary: 'Comment les webhooks préviennent votre ERP.' },
+  },
   { title: 'From Dokos to Strapi', summary: 'Porting Jinja templates to Nunjucks.', body: 'Same syntax, same data.' },
 ];
 
@@ -50,7 +60,13 @@ async function seedDemo(strapi) {
 
   if ((await strapi.documents('api::quotation.quotation').count()) === 0) {
     for (const data of QUOTATIONS) await strapi.documents('api::quotation.quotation').create({ data });
-    for (const data of ARTICLES) await strapi.documents('api::article.article').create({ data, status: 'published' });
+    const author = await strapi.documents('api::author.author').create({ data: { name: 'Ada Demo', bio: 'Writes about integrations.' } });
+    for (const { fr, ...data } of ARTICLES) {
+      const blocks = (data.blocks ?? []).map((b) => (b.__component === 'blocks.quote' ? { ...b, author: author.documentId } : b));
+      const article = await strapi.documents('api::article.article').create({ data: { ...data, blocks, author: author.documentId }, status: 'published' });
+      // The French translation: an update in a locale the document does not have yet creates it.
+      if (fr) await strapi.documents('api::article.article').update({ documentId: article.documentId, locale: 'fr', data: fr, status: 'published' });
+    }
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * Delivery engine, issue 3: every document event reaches the receiver exactly once per action
- * (Document Service, REST and Content Manager), with DESIGN.md's `doc`/`previous` semantics,
+ * (Document Service, REST and Content Manager), with docs/events.md's `doc`/`previous` semantics,
  * without private attributes; the plugin's own content types and content types without
  * webhooks never reach the outbox; a rolled-back write delivers nothing.
  */
@@ -124,10 +124,10 @@ describe('Document Service events', () => {
 
     await docs.unpublish({ documentId: id });
     const un = await waitEvent(id, 'entry.unpublish');
-    // The document after the action is its draft; before it, the published version.
-    expect(un.entry).toMatchObject({ documentId: id, state: 'Replied', publishedAt: null });
-    expect(un.previous).toMatchObject({ documentId: id, state: 'Replied' });
-    expect(un.previous.publishedAt).toEqual(expect.any(String));
+    // As Strapi says it (docs/events.md): the published version that was removed.
+    expect(un.entry).toMatchObject({ documentId: id, state: 'Replied' });
+    expect(un.entry.publishedAt).toEqual(expect.any(String));
+    expect(un.previous).toBeNull();
 
     // Discard: publish again, change the draft, discard the change.
     await docs.publish({ documentId: id });
@@ -136,12 +136,15 @@ describe('Document Service events', () => {
     await waitEvent(id, 'entry.update', 3);
     await docs.discardDraft({ documentId: id });
     const dd = await waitEvent(id, 'entry.draft-discard');
+    // The draft after (a copy of the published version) and the draft that was discarded.
     expect(dd.entry).toMatchObject({ documentId: id, state: 'Replied', publishedAt: null });
-    expect(dd.previous).toBeNull();
+    expect(dd.previous).toMatchObject({ documentId: id, state: 'Lost', publishedAt: null });
 
     await docs.delete({ documentId: id });
     const d = await waitEvent(id, 'entry.delete');
+    // One event for the document (two rows): the published version, as receivers indexed it.
     expect(d.entry).toMatchObject({ documentId: id, state: 'Replied' });
+    expect(d.entry.publishedAt).toEqual(expect.any(String));
     expect(d.previous).toBeNull();
 
     await barrier();
@@ -251,6 +254,7 @@ describe('REST and Content Manager', () => {
     expect(deleted.status).toBe(204);
     const d = await waitEvent(id, 'entry.delete');
     expect(d.entry).toMatchObject({ documentId: id, state: 'Ordered' });
+    expect(d.entry.publishedAt).toEqual(expect.any(String));
 
     await barrier();
     expect(eventsOf(id)).toEqual(['entry.create', 'entry.publish', 'entry.update', 'entry.publish', 'entry.delete']);

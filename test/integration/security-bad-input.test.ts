@@ -66,7 +66,7 @@ const badCase: fc.Arbitrary<[string, Record<string, unknown>]> = fc.oneof(
   fc
     .oneof(
       wrongType('string'),
-      fc.constantFrom('api::nope.nope', 'plugin::document-webhooks.webhook', 'admin::user', 'plugin::users-permissions.user', 'api::quotation', 'quotation', 'API::quotation.quotation', 'api::quotation.quotation ', ''),
+      fc.constantFrom('api::nope.nope', 'plugin::document-webhooks.webhook', 'admin::user', 'plugin::users-permissions.role', 'plugin::upload.file', 'api::quotation', 'quotation', 'API::quotation.quotation', 'api::quotation.quotation ', ''),
       fc.string({ maxLength: 40 }).map((s) => `api::${s}`),
       huge(256),
     )

@@ -219,7 +219,7 @@ describe('validation on create: 400 in Strapi shape and nothing stored', () => {
     ['empty name', minimal({ name: '' }), ['name']],
     ['non-string name', minimal({ name: 42 }), ['name']],
     ['missing contentType', (() => { const { contentType: _c, ...rest } = minimal(); return rest; })(), ['contentType']],
-    ['contentType plugin::users-permissions.user', minimal({ contentType: 'plugin::users-permissions.user' }), ['contentType']],
+    ['contentType plugin::users-permissions.role (hidden from the Content Manager)', minimal({ contentType: 'plugin::users-permissions.role' }), ['contentType']],
     ['contentType admin::user', minimal({ contentType: 'admin::user' }), ['contentType']],
     ['contentType api::nope.nope', minimal({ contentType: 'api::nope.nope' }), ['contentType']],
     ['contentType is the plugin\'s own', minimal({ contentType: 'plugin::document-webhooks.webhook' }), ['contentType']],

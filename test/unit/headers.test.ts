@@ -14,9 +14,9 @@ describe('reservedHeaderReason', () => {
 });
 
 describe('send time', () => {
-  it('drops reserved names but the renderer Content-Type, and later case repeats', () => {
-    const stored = { Host: 'evil', 'X-A': '1', 'x-a': '2', 'Content-Length': '2', 'Content-Type': 'application/json', 'webhook-signature': '[REDACTED]', 'User-Agent': 'me' };
-    expect(sendableHeaders(stored)).toEqual({ 'X-A': '1', 'Content-Type': 'application/json', 'User-Agent': 'me' });
+  it('drops reserved names but the renderer Content-Type and X-Strapi-Event, and later case repeats', () => {
+    const stored = { Host: 'evil', 'X-A': '1', 'x-a': '2', 'Content-Length': '2', 'X-Strapi-Event': 'entry.update', 'Content-Type': 'application/json', 'webhook-signature': '[REDACTED]', 'User-Agent': 'me' };
+    expect(sendableHeaders(stored)).toEqual({ 'X-A': '1', 'X-Strapi-Event': 'entry.update', 'Content-Type': 'application/json', 'User-Agent': 'me' });
   });
 
   it('names each skipped definition header with its reason', () => {

@@ -143,7 +143,7 @@ const Section = ({ title, subtitle, children }: { title: string; subtitle?: stri
   </Box>
 );
 
-const ConditionHelp = () => {
+const ConditionHelp = ({ contentType }: { contentType?: ContentType }) => {
   const { t } = useT();
   const examples = [
     ['doc.state == "Ordered"', 'condition.help.ex1'],
@@ -171,6 +171,11 @@ const ConditionHelp = () => {
               </Box>
             ))}
             <Typography variant="pi" textColor="neutral600">{t('condition.help.variables')}</Typography>
+            {contentType && (
+              <Typography variant="pi" textColor="neutral600">
+                {t('condition.help.fields', { name: contentType.displayName, fields: ['documentId', ...contentType.attributes.map((a) => a.name)].join(', ') })}
+              </Typography>
+            )}
           </Flex>
         </Box>
       </Popover.Content>
@@ -397,7 +402,7 @@ export const EditPage = () => {
 
       <Section title={t('form.section.condition')} subtitle={t('form.section.condition.subtitle')}>
         <Field.Root name="condition" id="condition" error={err('condition')} hint={t('form.condition.hint')}>
-          <Field.Label action={<ConditionHelp />}>{t('form.condition')}</Field.Label>
+          <Field.Label action={<ConditionHelp contentType={contentType} />}>{t('form.condition')}</Field.Label>
           <CodeEditor id="condition" name="condition" rows={3} describedBy={err('condition') ? 'condition-error' : 'condition-hint'} value={values.condition} hasError={Boolean(err('condition'))} placeholder='doc.state == "Ordered" && previous.state != "Ordered"' disabled={readOnly} onChange={(v) => set('condition', v)} />
           <Field.Hint />
           <Field.Error />

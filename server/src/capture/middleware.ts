@@ -1,6 +1,8 @@
 import type { Core } from '@strapi/strapi';
-import { ACTION_EVENTS, type WebhookEvent } from '../definitions/events';
+import type { WebhookEvent } from '../definitions/events';
+import { isWatchable } from '../definitions/content-types';
 import { loadVersions, sanitizeSnapshot } from './snapshot';
+import { planEvents, possibleEvents, touchedLocales, type Version } from './plan';
 import type { OutboxRecord } from '../outbox/outbox';
 
 /** What the capture stage needs from the rest of the plugin. */
@@ -14,12 +16,6 @@ export interface CaptureDeps {
   /** A document write starts (+1) or ends (-1): the worker yields while writes are in progress. */
   writing(delta: 1 | -1): void;
 }
-
-type Version = Record<string, any>;
-
-const isDraft = (v: Version) => v.publishedAt == null;
-const byLocale = (versions: Version[], locale: string | null | undefined) =>
-  versions.filter((v) => (locale == null ? true : (v.locale ?? null) === locale));
 
 /**
  * The acting user of the current HTTP request, if any: an admin (Content Manager) or an end
@@ -37,97 +33,66 @@ function currentUser(strapi: Core.Strapi): { id: number | string; email: string 
 
 /**
  * Document Service middleware: sees each document action once, and for content types with a
- * matching enabled webhook writes outbox records in the same transaction as the write.
+ * matching enabled webhook writes outbox records in the same transaction as the write. Which
+ * events, with which `doc` and `previous`, is `planEvents` (docs/events.md).
  */
 export function createCaptureMiddleware(strapi: Core.Strapi, deps: CaptureDeps) {
   return async (ctx: any, next: () => Promise<any>) => {
-    // `clone` (the Content Manager's "Duplicate") creates a document: Strapi emits entry.create for it.
-    const event: WebhookEvent | undefined = ctx.action === 'clone' ? 'entry.create' : ACTION_EVENTS[ctx.action];
-    // Only application content types are DocTypes here; the plugin's own never trigger.
-    if (!event || typeof ctx.uid !== 'string' || !ctx.uid.startsWith('api::')) return next();
+    const params = ctx.params ?? {};
+    const events = possibleEvents(ctx.action, params.status === 'published');
+    if (events.length === 0 || typeof ctx.uid !== 'string') return next();
+    const model = ctx.contentType ?? strapi.getModel(ctx.uid as any);
+    // The types the Content Manager lists; never admin:: nor the plugin's own.
+    if (!isWatchable(model)) return next();
+    const targets = new Map(events.map((ev) => [ev, deps.webhooksFor(ctx.uid, ev)] as const));
+    if (![...targets.values()].some((ids) => ids.length > 0)) return next();
     deps.writing(1);
     try {
-      return await capture(ctx, next, event);
+      return await capture(ctx, next, model, targets);
     } finally {
       deps.writing(-1);
     }
   };
 
-  async function capture(ctx: any, next: () => Promise<any>, event: WebhookEvent) {
+  async function capture(ctx: any, next: () => Promise<any>, model: any, targets: Map<WebhookEvent, number[]>) {
     const uid: string = ctx.uid;
-    const model = ctx.contentType ?? strapi.getModel(uid as any);
-    const draftAndPublish = Boolean(model?.options?.draftAndPublish);
     const params = ctx.params ?? {};
-    // create/update with status "published" publish too: Strapi emits entry.publish for it.
-    const alsoPublish = draftAndPublish && (ctx.action === 'create' || ctx.action === 'update') && params.status === 'published';
-    const targets = deps.webhooksFor(uid, event);
-    const publishTargets = alsoPublish ? deps.webhooksFor(uid, 'entry.publish') : [];
-    if (targets.length === 0 && publishTargets.length === 0) return next();
-
     return strapi.db.transaction(async ({ trx, onCommit }: any) => {
+      // For clone, params.documentId is the source: the events are about the new document.
       const isCreate = ctx.action === 'create' || ctx.action === 'clone';
-      // For clone, params.documentId is the source: the event is about the new document.
       const documentId: string | undefined = isCreate ? undefined : params.documentId;
-      const needsBefore = documentId && ctx.action !== 'discardDraft';
-      const before: Version[] = needsBefore ? await loadVersions(strapi, uid, documentId) : [];
+      const before: Version[] = documentId ? await loadVersions(strapi, uid, documentId) : [];
       const result = await next();
       const resultDocumentId: string | undefined = documentId ?? result?.documentId;
       if (!resultDocumentId) return result;
-      const after: Version[] = await loadVersions(strapi, uid, resultDocumentId);
-      const requestedLocale: string | undefined = typeof params.locale === 'string' && params.locale !== '*' ? params.locale : undefined;
+      const deletes = ctx.action === 'delete';
+      const after: Version[] = deletes ? [] : await loadVersions(strapi, uid, resultDocumentId);
+      const planned = planEvents({
+        action: ctx.action,
+        draftAndPublish: Boolean(model?.options?.draftAndPublish),
+        publishRequested: params.status === 'published',
+        locales: touchedLocales(result, params.locale, before),
+        before,
+        after,
+      });
       const user = currentUser(strapi);
       const occurredAt = new Date().toISOString();
       const records: OutboxRecord[] = [];
-
-      const push = async (ev: WebhookEvent, webhookIds: number[], locale: string | null, doc: Version | null, previous: Version | null) => {
-        if (webhookIds.length === 0 || !doc) return;
+      for (const p of planned) {
+        const webhookIds = targets.get(p.event) ?? [];
+        if (webhookIds.length === 0) continue;
         records.push({
-          event: ev,
+          event: p.event,
           uid,
           documentId: resultDocumentId,
-          locale,
+          locale: p.locale,
           webhookIds,
-          doc: await sanitizeSnapshot(strapi, uid, doc),
-          previous: await sanitizeSnapshot(strapi, uid, previous),
+          doc: await sanitizeSnapshot(strapi, uid, p.doc),
+          previous: await sanitizeSnapshot(strapi, uid, p.previous),
           user,
           occurredAt,
         });
-      };
-      const pick = (versions: Version[], locale: string | null, draft: boolean | null) =>
-        byLocale(versions, locale).find((v) => (draft === null ? true : isDraft(v) === draft)) ?? null;
-
-      // Locales the action touched: from the result when it reports entries, else the request.
-      const entries: Version[] = Array.isArray(result?.entries) ? result.entries : result ? [result] : [];
-      const locales = [...new Set(entries.map((e) => e.locale ?? null))];
-      if (locales.length === 0) locales.push(requestedLocale ?? null);
-
-      for (const locale of locales) {
-        switch (ctx.action) {
-          case 'create':
-          case 'clone':
-            await push(event, targets, locale, pick(after, locale, draftAndPublish ? true : null), null);
-            break;
-          case 'update':
-            await push(event, targets, locale, pick(after, locale, draftAndPublish ? true : null), pick(before, locale, draftAndPublish ? true : null));
-            break;
-          case 'delete':
-            // The document as it was: its draft (the latest state) where there is one.
-            await push(event, targets, locale, pick(before, locale, true) ?? pick(before, locale, null), null);
-            break;
-          case 'publish':
-            await push(event, targets, locale, pick(after, locale, false), pick(before, locale, false));
-            break;
-          case 'unpublish':
-            await push(event, targets, locale, pick(after, locale, true), pick(before, locale, false));
-            break;
-          case 'discardDraft':
-            // DESIGN.md: `previous` only for update/publish/unpublish.
-            await push(event, targets, locale, pick(after, locale, true), null);
-            break;
-        }
-        if (alsoPublish) await push('entry.publish', publishTargets, locale, pick(after, locale, false), pick(before, locale, false));
       }
-
       if (records.length) {
         await deps.enqueue(records, trx);
         onCommit(() => deps.wake());

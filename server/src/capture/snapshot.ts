@@ -1,9 +1,11 @@
 import type { Core } from '@strapi/strapi';
 
 /**
- * Populate spec for a snapshot: components and dynamic zones in full (they are part of the
- * document), relations and media one level deep (their own fields, not theirs in turn), like
- * the payload of Strapi's own webhooks but bounded. Creator fields are private: left out.
+ * Populate spec for a snapshot, like Strapi's own webhook payload (document service
+ * `getDeepPopulate`) but bounded: components and dynamic zones in full, with the relations
+ * (one level) and nested components inside them; relations and media one level deep (their
+ * own fields, not theirs in turn). Virtual relations (i18n's `localizations`) are left out, as
+ * Strapi does; creator fields are private: left out too.
  */
 export function snapshotPopulate(strapi: Core.Strapi, uid: string, depth = 0): Record<string, unknown> | true {
   const model = strapi.getModel(uid as any) as any;
@@ -11,9 +13,13 @@ export function snapshotPopulate(strapi: Core.Strapi, uid: string, depth = 0): R
   const populate: Record<string, unknown> = {};
   for (const [name, attr] of Object.entries<any>(model.attributes ?? {})) {
     if (attr.type === 'component') populate[name] = { populate: snapshotPopulate(strapi, attr.component, depth + 1) };
-    else if (attr.type === 'dynamiczone') populate[name] = true;
-    else if (attr.type === 'media') populate[name] = true;
-    else if (attr.type === 'relation' && !String(attr.target ?? '').startsWith('admin::') && !attr.private) populate[name] = true;
+    else if (attr.type === 'dynamiczone') {
+      // One fragment per component: `true` would stop at the components' own scalar fields.
+      const on: Record<string, unknown> = {};
+      for (const component of attr.components ?? []) on[component] = { populate: snapshotPopulate(strapi, component, depth + 1) };
+      populate[name] = { on };
+    } else if (attr.type === 'media') populate[name] = true;
+    else if (attr.type === 'relation' && !attr.unstable_virtual && !String(attr.target ?? '').startsWith('admin::') && !attr.private) populate[name] = true;
   }
   return Object.keys(populate).length ? populate : true;
 }

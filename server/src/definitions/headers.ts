@@ -35,17 +35,21 @@ export function skippedHeaders(defined: { name: string }[]): SkippedHeader[] {
   return skipped;
 }
 
+/** Reserved names the renderer itself sets on every request (render/request.ts replaces any user value). */
+const RENDERED = ['content-type', 'x-strapi-event'];
+
 /**
  * The headers of a stored (rendered) request that may go out before the signer adds its own:
- * no reserved name but the renderer's `Content-Type`, each name once (first spelling wins).
- * Signature headers kept from a previous attempt are dropped here too; they are made anew.
+ * no reserved name but the renderer's `Content-Type` and `X-Strapi-Event`, each name once
+ * (first spelling wins). Signature headers kept from a previous attempt are dropped here too;
+ * they are made anew.
  */
 export function sendableHeaders(stored: Record<string, string>): Record<string, string> {
   const headers: Record<string, string> = {};
   const seen = new Set<string>();
   for (const [name, value] of Object.entries(stored)) {
     const lower = name.toLowerCase();
-    if ((lower !== 'content-type' && reservedHeaderReason(name)) || seen.has(lower)) continue;
+    if ((!RENDERED.includes(lower) && reservedHeaderReason(name)) || seen.has(lower)) continue;
     seen.add(lower);
     headers[name] = value;
   }

@@ -2,7 +2,7 @@
  * A plausible document for a content type, built from its attribute types, so that JSON
  * templates can be rendered on save before any real document exists.
  */
-type Attribute = { type: string; enum?: string[]; component?: string; repeatable?: boolean; components?: string[] };
+type Attribute = { type: string; enum?: string[]; component?: string; repeatable?: boolean; components?: string[]; private?: boolean };
 
 const sampleValue = (name: string, attr: Attribute): unknown => {
   switch (attr.type) {
@@ -48,7 +48,8 @@ const sampleValue = (name: string, attr: Attribute): unknown => {
 export function sampleDocument(attributes: Record<string, Attribute>): Record<string, unknown> {
   const doc: Record<string, unknown> = { id: 1, documentId: 'sampledocumentid000000000' };
   for (const [name, attr] of Object.entries(attributes)) {
-    if (name in doc) continue;
+    // Private attributes (a user's password and tokens) are never in a snapshot.
+    if (name in doc || attr.private || attr.type === 'password') continue;
     doc[name] = sampleValue(name, attr);
   }
   return doc;

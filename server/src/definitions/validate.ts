@@ -109,7 +109,7 @@ const toPath = (path: string | undefined): (string | number)[] =>
     .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
 
 export interface ValidationContext {
-  /** Attribute names of a content type, or null when the uid is not an existing api:: content type. */
+  /** Names of the attributes a snapshot of the content type carries, or null when the uid is not a content type a webhook can watch (docs/events.md). */
   attributesOf(uid: string): string[] | null;
   /** Render a JSON template against a sample document; resolve to an error message or null. */
   tryJsonTemplate(template: string, uid: string): Promise<string | null>;
@@ -172,8 +172,8 @@ export async function validateWebhook(input: WebhookInput, ctx: ValidationContex
   // Semantic checks, each only where the shape was already right.
   let attributes: string[] | null = null;
   if (!bad.has('contentType')) {
-    attributes = input.contentType.startsWith('api::') ? ctx.attributesOf(input.contentType) : null;
-    if (!attributes) add(['contentType'], `contentType "${input.contentType}" is not an existing api:: content type`);
+    attributes = ctx.attributesOf(input.contentType);
+    if (!attributes) add(['contentType'], `contentType "${input.contentType}" is not a content type webhooks can watch (those the Content Manager lists: api::… or plugin::users-permissions.user)`);
   }
   if (!bad.has('condition') && input.condition != null && input.condition.trim() !== '') {
     const problem = validateCondition(input.condition);

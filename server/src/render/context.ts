@@ -1,5 +1,5 @@
 /**
- * The variables conditions and templates see (DESIGN.md): plain JSON only, so nothing
+ * The variables conditions and templates see (docs/events.md): plain JSON only, so nothing
  * callable can leak into the Jexl or Nunjucks sandbox.
  */
 export interface EventContext {

@@ -1,4 +1,8 @@
 import type { EventContext } from './context';
+import { version } from '../../../package.json';
+
+/** Sent unless the webhook sets its own User-Agent header (docs/events.md). */
+export const USER_AGENT = `strapi-plugin-document-webhooks/${version}`;
 
 /** What the render stage needs from the template sandbox. */
 export interface Renderer {
@@ -24,7 +28,7 @@ export interface RequestDefinition {
 export interface RenderedRequest {
   method: string;
   url: string;
-  /** User headers then Content-Type; secret header values are replaced by REDACTED. */
+  /** User headers, then X-Strapi-Event, User-Agent (unless set) and Content-Type; secret header values are replaced by REDACTED. */
   headers: Record<string, string>;
   body: string;
 }
@@ -134,8 +138,17 @@ export async function renderRequest(
     body = '';
     contentType = null;
   }
-  // Content-Type always matches the body, whatever the user headers said.
-  for (const name of Object.keys(headers)) if (name.toLowerCase() === 'content-type') delete headers[name];
+  // Content-Type always matches the body and X-Strapi-Event the event, whatever the user
+  // headers said (receivers route on it, as on Strapi's own webhooks). A User-Agent set on the
+  // webhook is kept: some receivers allow-list a client by it.
+  let userAgentSet = false;
+  for (const name of Object.keys(headers)) {
+    const lower = name.toLowerCase();
+    if (lower === 'content-type' || lower === 'x-strapi-event') delete headers[name];
+    if (lower === 'user-agent') userAgentSet = true;
+  }
+  headers['X-Strapi-Event'] = ctx.event;
+  if (!userAgentSet) headers['User-Agent'] = USER_AGENT;
   if (contentType) headers['Content-Type'] = contentType;
   return { method: def.method, url, headers, body };
 }

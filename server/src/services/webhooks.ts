@@ -4,6 +4,7 @@ import { EVENTS } from '../definitions/events';
 import type { FieldError, HeaderInput, WebhookInput, WebhookRow } from '../definitions/types';
 import { nestingErrors, unknownFieldErrors, validateWebhook, WEBHOOK_FIELDS } from '../definitions/validate';
 import { sampleDocument } from '../definitions/sample';
+import { isWatchable, snapshotAttributes } from '../definitions/content-types';
 import { generateSecret } from '../sign/signature';
 import { SecretDecryptError } from '../secrets/crypto';
 import { buildContext } from '../render/context';
@@ -65,8 +66,8 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
   const validationContext = {
     attributesOf(uid: string) {
       const ct = strapi.contentTypes[uid as keyof typeof strapi.contentTypes] as any;
-      if (!ct || !uid.startsWith('api::')) return null;
-      return Object.keys(ct.attributes ?? {});
+      if (!isWatchable(ct)) return null;
+      return snapshotAttributes(ct.attributes).map((a) => a.name);
     },
     async tryJsonTemplate(template: string, uid: string) {
       const ct = strapi.contentTypes[uid as keyof typeof strapi.contentTypes] as any;
@@ -289,19 +290,17 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
 
     events: EVENTS,
 
-    /** Application content types a webhook can target, for the admin's picker. */
+    /** Content types a webhook can target (those the Content Manager lists), for the admin's pickers. */
     contentTypes() {
       return Object.values(strapi.contentTypes as Record<string, any>)
-        .filter((ct) => ct.uid.startsWith('api::'))
+        .filter(isWatchable)
         .map((ct) => ({
           uid: ct.uid,
           displayName: ct.info?.displayName ?? ct.modelName,
           kind: ct.kind,
           draftAndPublish: Boolean(ct.options?.draftAndPublish),
           localized: Boolean(ct.pluginOptions?.i18n?.localized),
-          attributes: Object.entries<any>(ct.attributes ?? {})
-            .filter(([, a]) => !a.private && a.type !== 'password')
-            .map(([name, a]) => ({ name, type: a.type })),
+          attributes: snapshotAttributes(ct.attributes),
         }))
         .sort((a, b) => a.displayName.localeCompare(b.displayName));
     },
