@@ -10,6 +10,8 @@
  * round trip: claims run ahead while sends are in flight (measured: claiming and committing
  * in the gap between two sends was most of the time of a drain).
  */
+import { stepRetryDelayMs } from './backoff';
+
 export interface Claimed {
   id: number;
   webhookId: number;
@@ -37,6 +39,8 @@ export interface WorkerDeps<T extends Claimed> {
   /** Whether writes are in progress (the worker then yields, see waitForWrites). */
   writing?(): boolean;
   onError(err: unknown): void;
+  /** A step succeeded after one or more failed (the database is back). */
+  onRecovered?(): void;
 }
 
 export interface WorkerOptions {
@@ -81,6 +85,8 @@ export class DeliveryWorker<T extends Claimed> {
   private claimable = true;
   private timer: NodeJS.Timeout | null = null;
   private idleWaiters: (() => void)[] = [];
+  /** Loop passes in a row that failed (the database away): the next one waits stepRetryDelayMs. */
+  private failures = 0;
 
   constructor(private deps: WorkerDeps<T>, private opts: WorkerOptions) {}
 
@@ -159,7 +165,14 @@ export class DeliveryWorker<T extends Claimed> {
           this.launchQueued();
         }
       } while (this.again && this.running);
+      if (this.failures > 0) {
+        this.failures = 0;
+        this.deps.onRecovered?.();
+      }
     } catch (err) {
+      this.failures += 1;
+      // Whatever the step was (fan-out, claim), it is tried again after the backoff.
+      this.outboxDirty = this.claimable = true;
       this.deps.onError(err);
     } finally {
       this.looping = false;
@@ -242,11 +255,12 @@ export class DeliveryWorker<T extends Claimed> {
   /**
    * Sleep until the next due delivery or the poll interval, whichever is first. While
    * deliveries are in flight their completions wake the loop, so the due time is only
-   * looked up when this instance is idle.
+   * looked up when this instance is idle. After a failed pass: the backoff, no query.
    */
   private async schedule() {
     let delay = this.opts.pollIntervalMs;
-    if (this.heldTotal === 0) {
+    if (this.failures > 0) delay = stepRetryDelayMs(this.failures);
+    else if (this.heldTotal === 0) {
       try {
         const next = await this.deps.nextDueAt();
         // A due time already past means those rows are busy (leased elsewhere): the poll
