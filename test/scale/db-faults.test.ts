@@ -225,4 +225,12 @@ describe(`database faults on ${KIND}`, () => {
   } else {
     it('MariaDB restarted mid-drain (event loop stalled at that moment)', () => scenario('mariarestart', () => restart('mariarestart', 1000, 6000)));
   }
+
+  // Last: it ends the instance. The hook the scenarios rely on does catch an unhandled rejection.
+  it('the fault hook reports an unhandled rejection in the Strapi process (and it exits, as Node would)', async () => {
+    inst.call('eval', { code: `setTimeout(() => Promise.reject(new Error('probe: unhandled')), 10); return true;` }).catch(() => {});
+    await inst.exited;
+    expect(inst.faults).toHaveLength(1);
+    expect(inst.faults[0]).toMatch(/^unhandledRejection: Error: probe: unhandled/);
+  });
 });

@@ -171,8 +171,6 @@ export class DeliveryWorker<T extends Claimed> {
       }
     } catch (err) {
       this.failures += 1;
-      // Whatever the step was (fan-out, claim), it is tried again after the backoff.
-      this.outboxDirty = this.claimable = true;
       this.deps.onError(err);
     } finally {
       this.looping = false;

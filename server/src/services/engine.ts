@@ -133,10 +133,16 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
       outbox = createOutbox(strapi);
       await refreshIndex();
       // Other instances may change definitions: re-read them now and then (cheap, one query).
-      refreshTimer = setInterval(
-        () => refreshIndex().then(() => outage.succeeded(), (err) => reportError('webhook index refresh', err)),
-        Math.max(config.pollIntervalMs, 1000)
-      );
+      // One at a time: with the database unresponsive a refresh can wait for a connection for
+      // as long as knex's acquireConnectionTimeout, and they must not pile up meanwhile.
+      let refreshing = false;
+      refreshTimer = setInterval(() => {
+        if (refreshing) return;
+        refreshing = true;
+        refreshIndex()
+          .then(() => outage.succeeded(), (err) => reportError('webhook index refresh', err))
+          .finally(() => (refreshing = false));
+      }, Math.max(config.pollIntervalMs, 1000));
       refreshTimer.unref();
       if (!config.worker) return;
       worker = new DeliveryWorker<DeliveryRow>(
