@@ -128,6 +128,8 @@ export class DeliveryWorker<T extends Claimed> {
   }
 
   private async loop() {
+    // Whether this pass reached the database (a pass may have nothing to fan out or claim).
+    let reached = false;
     try {
       do {
         this.again = false;
@@ -140,7 +142,9 @@ export class DeliveryWorker<T extends Claimed> {
           this.outboxDirty = false;
           // One batch per iteration, then claim and launch: the first deliveries go out while
           // the rest of a burst is still being fanned out.
-          if ((await this.deps.fanOut(small)) > 0) {
+          const fannedOut = await this.deps.fanOut(small);
+          reached = true;
+          if (fannedOut > 0) {
             this.outboxDirty = this.claimable = this.again = true;
           }
         }
@@ -153,6 +157,7 @@ export class DeliveryWorker<T extends Claimed> {
           const busy = new Set([...this.held].filter(([, n]) => n > REFILL_ROUNDS * this.opts.perWebhookConcurrency).map(([id]) => id));
           const limit = small ? Math.min(room, this.opts.perWebhookConcurrency) : room;
           const items = await this.deps.claim(limit, busy, new Map(this.held), cap);
+          reached = true;
           for (const item of items) {
             this.queue.push(item);
             bump(this.held, item.webhookId, 1);
@@ -165,7 +170,7 @@ export class DeliveryWorker<T extends Claimed> {
           this.launchQueued();
         }
       } while (this.again && this.running);
-      if (this.failures > 0) {
+      if (reached && this.failures > 0) {
         this.failures = 0;
         this.deps.onRecovered?.();
       }
