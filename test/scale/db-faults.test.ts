@@ -86,7 +86,10 @@ function startWriter(name: string) {
           bg.failed += 1;
           // The write's own error, nothing of the plugin's.
           expect(e.message.split('\n')[0]).not.toMatch(/document-webhooks/);
-          bg.errors.add(e.message.split('\n')[0].replace(/^.*?: /, '').slice(0, 120));
+          // knex puts the SQL first: keep the driver's message.
+          const line = e.message.split('\n')[0];
+          const sql = line.lastIndexOf(' - ');
+          bg.errors.add((sql >= 0 ? line.slice(sql + 3) : line.slice(line.indexOf(': ') + 2)).slice(0, 120));
           return delay(50);
         }
       );
