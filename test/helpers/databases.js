@@ -139,9 +139,15 @@ async function startPostgres() {
   const [initCmd, initArgs] = asPostgres(path.join(bin, 'initdb'), ['-D', data, '-U', USER, '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-instructions']);
   execFileSync(initCmd, initArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
   const port = await freePort();
-  // Throwaway test data: no fsync (instances are killed in the tests, never the database).
+  // Throwaway test data: no fsync (the fault tests stop the server cleanly, never crash it).
   const opts = [`-p ${port}`, `-k ${dir}`, '-c listen_addresses=127.0.0.1', '-c fsync=off', '-c full_page_writes=off', '-c max_connections=200'].join(' ');
-  const [ctlCmd, ctlArgs] = asPostgres(path.join(bin, 'pg_ctl'), ['-D', data, '-l', logFile, '-o', opts, '-w', '-t', '60', 'start']);
+  const pid = await pgCtlStart({ data, logFile, opts, port });
+  return { kind: 'postgres', port, pid, dir, data, logFile, opts };
+}
+
+/** `pg_ctl start` on an initialised data directory; resolves to the postmaster's PID once it accepts connections. */
+async function pgCtlStart({ data, logFile, opts, port }) {
+  const [ctlCmd, ctlArgs] = asPostgres(path.join(pgBinDir(), 'pg_ctl'), ['-D', data, '-l', logFile, '-o', opts, '-w', '-t', '60', 'start']);
   try {
     execFileSync(ctlCmd, ctlArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (err) {
@@ -149,12 +155,11 @@ async function startPostgres() {
   }
   const pid = Number(fs.readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
   await waitUntil('PostgreSQL', () => canConnect(port), 30_000);
-  return { kind: 'postgres', port, pid, dir, logFile };
+  return pid;
 }
 
 async function startMariadb() {
   const installDb = findBinary('mariadb-install-db', ['/usr/bin', '/usr/local/bin']);
-  const mariadbd = findBinary('mariadbd', ['/usr/sbin', '/usr/bin', '/usr/local/sbin']);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dw-maria-'));
   const data = path.join(dir, 'data');
   const socket = path.join(dir, 'mysqld.sock');
@@ -162,28 +167,40 @@ async function startMariadb() {
   const user = process.getuid && process.getuid() === 0 ? 'root' : os.userInfo().username;
   execFileSync(installDb, [`--datadir=${data}`, `--user=${user}`, '--auth-root-authentication-method=socket', '--skip-test-db'], { stdio: ['ignore', 'ignore', 'pipe'] });
   const port = await freePort();
+  const args = [
+    '--no-defaults',
+    `--datadir=${data}`,
+    `--socket=${socket}`,
+    `--port=${port}`,
+    '--bind-address=127.0.0.1',
+    `--user=${user}`,
+    `--pid-file=${path.join(dir, 'mariadbd.pid')}`,
+    '--skip-name-resolve',
+    '--max-connections=300',
+    // Throwaway test data: no fsync per commit.
+    '--innodb-flush-log-at-trx-commit=2',
+    '--innodb-doublewrite=0',
+    '--innodb-buffer-pool-size=256M',
+    '--character-set-server=utf8mb4',
+    '--collation-server=utf8mb4_general_ci',
+  ];
+  const pid = await mariadbdStart({ args, logFile, socket, port });
+  try {
+    const client = findBinary('mariadb', ['/usr/bin', '/usr/local/bin']);
+    const sql = `CREATE USER '${USER}'@'%' IDENTIFIED BY '${PASSWORD}'; GRANT ALL PRIVILEGES ON *.* TO '${USER}'@'%' WITH GRANT OPTION; FLUSH PRIVILEGES;`;
+    execFileSync(client, [`--socket=${socket}`, '-uroot', '-e', sql], { stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (err) {
+    await stopPid(pid, 'mariadbd');
+    throw err;
+  }
+  return { kind: 'mariadb', port, pid, dir, logFile, socket, args };
+}
+
+/** Start mariadbd (detached) with `args`; resolves to its PID once it accepts connections. */
+async function mariadbdStart({ args, logFile, socket, port }) {
+  const mariadbd = findBinary('mariadbd', ['/usr/sbin', '/usr/bin', '/usr/local/sbin']);
   const out = fs.openSync(logFile, 'a');
-  const child = spawn(
-    mariadbd,
-    [
-      '--no-defaults',
-      `--datadir=${data}`,
-      `--socket=${socket}`,
-      `--port=${port}`,
-      '--bind-address=127.0.0.1',
-      `--user=${user}`,
-      `--pid-file=${path.join(dir, 'mariadbd.pid')}`,
-      '--skip-name-resolve',
-      '--max-connections=300',
-      // Throwaway test data: no fsync per commit.
-      '--innodb-flush-log-at-trx-commit=2',
-      '--innodb-doublewrite=0',
-      '--innodb-buffer-pool-size=256M',
-      '--character-set-server=utf8mb4',
-      '--collation-server=utf8mb4_general_ci',
-    ],
-    { detached: true, stdio: ['ignore', out, out] }
-  );
+  const child = spawn(mariadbd, args, { detached: true, stdio: ['ignore', out, out] });
   fs.closeSync(out);
   child.unref();
   const pid = child.pid;
@@ -192,14 +209,11 @@ async function startMariadb() {
       if (!isAlive(pid)) throw new Error(`mariadbd exited:\n${readTail(logFile)}`);
       return fs.existsSync(socket) && (await canConnect(port));
     }, 60_000);
-    const client = findBinary('mariadb', ['/usr/bin', '/usr/local/bin']);
-    const sql = `CREATE USER '${USER}'@'%' IDENTIFIED BY '${PASSWORD}'; GRANT ALL PRIVILEGES ON *.* TO '${USER}'@'%' WITH GRANT OPTION; FLUSH PRIVILEGES;`;
-    execFileSync(client, [`--socket=${socket}`, '-uroot', '-e', sql], { stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (err) {
     await stopPid(pid, 'mariadbd');
     throw err;
   }
-  return { kind: 'mariadb', port, pid, dir, logFile, socket };
+  return pid;
 }
 
 /**
@@ -214,15 +228,35 @@ async function startServer(kind) {
 }
 
 function withStop(info, owned) {
-  return {
+  const server = {
     ...info,
     owned,
     async stop() {
       if (!owned) return;
-      await stopPid(info.pid, info.kind === 'postgres' ? 'postgres' : 'mariadbd');
-      if (!isAlive(info.pid)) fs.rmSync(info.dir, { recursive: true, force: true });
+      await stopPid(server.pid, info.kind === 'postgres' ? 'postgres' : 'mariadbd');
+      if (!isAlive(server.pid)) fs.rmSync(info.dir, { recursive: true, force: true });
+    },
+    /**
+     * Database fault tests: stop the server as a maintenance restart does (PostgreSQL: `pg_ctl
+     * stop -m fast`, which terminates every connection; MariaDB: SIGTERM, a normal shutdown),
+     * keeping its data. Only a server this process started.
+     */
+    async halt() {
+      if (!owned) throw new Error('databases: halt() only on a server this process started');
+      if (info.kind === 'postgres') {
+        const [cmd, args] = asPostgres(path.join(pgBinDir(), 'pg_ctl'), ['-D', info.data, '-m', 'fast', '-w', '-t', '60', 'stop']);
+        execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      } else {
+        await stopPid(server.pid, 'mariadbd');
+      }
+    },
+    /** Start a halted server again on the same port and data (its PID changes). */
+    async resume() {
+      if (!owned) throw new Error('databases: resume() only on a server this process started');
+      server.pid = info.kind === 'postgres' ? await pgCtlStart(info) : await mariadbdStart(info);
     },
   };
+  return server;
 }
 
 /** The server announced by a parent process, if it is of this kind and still up. */

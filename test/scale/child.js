@@ -6,7 +6,9 @@
  *
  * Messages from the parent: { id, cmd, ...args }; replies: { id, ok, result | error }.
  * Unsolicited: { type: 'ready', port } once listening; { type: 'committed', documentIds }
- * after writes commit (batched), so a parent can compare with what the receiver saw.
+ * after writes commit (batched), so a parent can compare with what the receiver saw;
+ * { type: 'fault', kind, error } on an unhandledRejection/uncaughtException, after which the
+ * process exits 70 as Node would have ended it (the tests fail on any fault).
  *
  * Commands:
  *   createWebhook {body}              → the webhook (plugin service, as the admin API does)
@@ -14,6 +16,7 @@
  *   write {uid, n, concurrency, prefix, data?}  → creates n documents; { ids, ms, latencies? }
  *   counts                            → log rows per status and outbox size
  *   eval {code}                       → runs `code` as an async function of (strapi) (bench only)
+ *   stall {ms}                        → blocks the event loop for `ms` (a GC pause, a busy CPU)
  *   stop                              → destroys Strapi and exits 0
  */
 const path = require('path');
@@ -99,6 +102,11 @@ async function handle(msg) {
     case 'eval':
       // eslint-disable-next-line no-new-func
       return new Function('strapi', 'require', `return (async () => { ${msg.code} })()`)(strapi, (name) => require(require.resolve(name, { paths: [ROOT] })));
+    case 'stall': {
+      const end = Date.now() + msg.ms;
+      while (Date.now() < end);
+      return true;
+    }
     case 'memory':
       return process.memoryUsage();
     case 'stop':
@@ -117,6 +125,14 @@ process.on('message', (msg) => {
     (err) => send({ id: msg.id, ok: false, error: String((err && err.stack) || err) })
   );
 });
+// Node ends the process on either: report it to the parent first.
+for (const kind of ['unhandledRejection', 'uncaughtException']) {
+  process.on(kind, (err) => {
+    console.error(`[child ${process.pid}] ${kind}:`, err);
+    if (process.connected) process.send({ type: 'fault', kind, error: String((err && err.stack) || err) }, () => process.exit(70));
+    else process.exit(70);
+  });
+}
 // The parent went away: do not linger.
 process.on('disconnect', () => process.exit(0));
 

@@ -14,19 +14,37 @@ const CHILD = path.join(__dirname, 'child.js');
  * @param {object} [opts.config]              plugin config (DOCUMENT_WEBHOOKS_CONFIG)
  * @param {number} [opts.bootTimeoutMs]
  * @param {string} [opts.name]
+ * @param {Record<string,string>} [opts.env]  extra environment (e.g. STRAPI_LOG_LEVEL)
+ * @param {boolean} [opts.captureOutput]      keep the child's stdout/stderr lines in `output` (still echoed)
  */
 function spawnInstance(opts) {
   const env = {
     ...process.env,
     ...opts.dbEnv,
+    ...(opts.env || {}),
     DOCUMENT_WEBHOOKS_CONFIG: JSON.stringify({ allowPrivateAddresses: true, pollIntervalMs: 500, ...(opts.config || {}) }),
   };
   // Only variables of this run: the parent's own Strapi test settings must not leak in.
   if (opts.dbEnv.DATABASE_CLIENT !== 'sqlite') delete env.DATABASE_FILENAME;
-  const child = fork(CHILD, [], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: opts.execArgv || [] });
+  const out = opts.captureOutput ? 'pipe' : 'inherit';
+  const child = fork(CHILD, [], { env, stdio: ['ignore', out, out, 'ipc'], execArgv: opts.execArgv || [] });
+  const output = [];
+  if (opts.captureOutput) {
+    for (const [stream, echo] of [[child.stdout, process.stdout], [child.stderr, process.stderr]]) {
+      let rest = '';
+      stream.on('data', (chunk) => {
+        echo.write(chunk);
+        const lines = (rest + chunk.toString('utf8')).split('\n');
+        rest = lines.pop();
+        output.push(...lines);
+      });
+    }
+  }
   const name = opts.name || `instance-${child.pid}`;
   const waiting = new Map();
   const committed = [];
+  /** unhandledRejection/uncaughtException reports of the child (child.js). */
+  const faults = [];
   let seq = 0;
   let exitInfo = null;
   const exited = new Promise((resolve) => {
@@ -53,6 +71,10 @@ function spawnInstance(opts) {
   ready.catch(() => {});
   child.on('message', (msg) => {
     if (!msg) return;
+    if (msg.type === 'fault') {
+      faults.push(`${msg.kind}: ${msg.error}`);
+      return;
+    }
     if (msg.type === 'committed') {
       for (const id of msg.documentIds) committed.push(id);
       return;
@@ -70,6 +92,8 @@ function spawnInstance(opts) {
     pid: child.pid,
     child,
     committed,
+    faults,
+    output,
     ready,
     exited,
     get alive() {

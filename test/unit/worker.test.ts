@@ -174,4 +174,43 @@ describe('DeliveryWorker', () => {
     await until(() => delivered.length === 10);
     await worker.stop();
   });
+
+  it('backs off while steps fail (the database away), reports the recovery once, then delivers everything', async () => {
+    const q = memoryQueue(items(20, 2));
+    let down = true;
+    const attempts: number[] = [];
+    const errors: unknown[] = [];
+    let recovered = 0;
+    const delivered: number[] = [];
+    const worker = new DeliveryWorker<Item>(
+      {
+        ...baseDeps(q),
+        claim: (...args) => {
+          attempts.push(Date.now());
+          return down ? Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })) : q.claim(...args);
+        },
+        deliver: async (item, sent) => {
+          sent();
+          delivered.push(item.id);
+        },
+        onError: (err) => errors.push(err),
+        onRecovered: () => (recovered += 1),
+      },
+      // A poll interval far shorter than the backoff: the waits below are the backoff's.
+      { concurrency: 4, perWebhookConcurrency: 2, pollIntervalMs: 10 }
+    );
+    worker.start();
+    await until(() => attempts.length >= 4, 10_000);
+    down = false;
+    await until(() => delivered.length === 20, 10_000);
+    await worker.stop();
+    const gaps = attempts.slice(1, 4).map((t, i) => t - attempts[i]);
+    // 250 ms doubling, drawn from the upper half: ≥ 125, 250, 500 ms (timers may fire late, never early).
+    expect(gaps[0]).toBeGreaterThanOrEqual(120);
+    expect(gaps[1]).toBeGreaterThanOrEqual(245);
+    expect(gaps[2]).toBeGreaterThanOrEqual(495);
+    expect(errors.length).toBeGreaterThanOrEqual(4);
+    expect(recovered).toBe(1);
+    expect(new Set(delivered).size).toBe(20);
+  });
 });

@@ -1,9 +1,10 @@
 import { ForbiddenError, NotFoundError, WebhookValidationError } from '../errors';
+import { describeDbError, isConnectionError } from '../db-errors';
 
 /**
- * Run a controller body and answer domain errors in Strapi's error shape. The shape is written
- * here rather than thrown as @strapi/utils errors so the plugin does not depend on sharing
- * Strapi's copy of that package.
+ * Run a controller body and answer domain errors, and the database being away (503), in
+ * Strapi's error shape. The shape is written here rather than thrown as @strapi/utils errors
+ * so the plugin does not depend on sharing Strapi's copy of that package.
  */
 export async function respond(ctx: any, fn: () => Promise<unknown>, status = 200) {
   try {
@@ -27,6 +28,16 @@ export async function respond(ctx: any, fn: () => Promise<unknown>, status = 200
     if (err instanceof NotFoundError) {
       ctx.status = 404;
       ctx.body = { data: null, error: { status: 404, name: 'NotFoundError', message: err.message, details: {} } };
+      return;
+    }
+    // The database away (restart, failover): try again later, not an internal error.
+    if (isConnectionError(err)) {
+      ctx.status = 503;
+      ctx.set?.('Retry-After', '5');
+      ctx.body = {
+        data: null,
+        error: { status: 503, name: 'ServiceUnavailableError', message: 'The database is unavailable; try again shortly', details: { reason: describeDbError(err) } },
+      };
       return;
     }
     throw err;

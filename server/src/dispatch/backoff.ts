@@ -95,3 +95,19 @@ export function nextAttemptDelayMs(input: NextAttemptInput): number | null {
   if (retryAfterMs === null || retryAfterMs === undefined || !Number.isFinite(retryAfterMs)) return scheduled;
   return Math.min(Math.max(scheduled, retryAfterMs), MAX_RETRY_DELAY_MS);
 }
+
+/** First and longest wait of the worker after a failed step (the database away, docs/scaling.md). */
+export const STEP_RETRY_BASE_MS = 250;
+export const STEP_RETRY_MAX_MS = 5000;
+
+/**
+ * Wait before the worker's next step after `failures` (>= 1) steps in a row failed: 250 ms,
+ * doubling, capped at 5 s, each drawn from its upper half (jitter) so instances sharing a
+ * database that comes back do not all retry at the same instant.
+ */
+export function stepRetryDelayMs(failures: number, random: () => number = Math.random): number {
+  const n = Math.max(1, Math.floor(failures) || 1);
+  const ceiling = Math.min(STEP_RETRY_MAX_MS, STEP_RETRY_BASE_MS * 2 ** Math.min(n - 1, 30));
+  const r = Math.min(Math.max(random(), 0), 1);
+  return Math.round(ceiling * (0.5 + r / 2));
+}

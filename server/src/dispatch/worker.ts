@@ -10,6 +10,8 @@
  * round trip: claims run ahead while sends are in flight (measured: claiming and committing
  * in the gap between two sends was most of the time of a drain).
  */
+import { stepRetryDelayMs } from './backoff';
+
 export interface Claimed {
   id: number;
   webhookId: number;
@@ -37,6 +39,8 @@ export interface WorkerDeps<T extends Claimed> {
   /** Whether writes are in progress (the worker then yields, see waitForWrites). */
   writing?(): boolean;
   onError(err: unknown): void;
+  /** A step succeeded after one or more failed (the database is back). */
+  onRecovered?(): void;
 }
 
 export interface WorkerOptions {
@@ -81,6 +85,8 @@ export class DeliveryWorker<T extends Claimed> {
   private claimable = true;
   private timer: NodeJS.Timeout | null = null;
   private idleWaiters: (() => void)[] = [];
+  /** Loop passes in a row that failed (the database away): the next one waits stepRetryDelayMs. */
+  private failures = 0;
 
   constructor(private deps: WorkerDeps<T>, private opts: WorkerOptions) {}
 
@@ -122,6 +128,8 @@ export class DeliveryWorker<T extends Claimed> {
   }
 
   private async loop() {
+    // Whether this pass reached the database (a pass may have nothing to fan out or claim).
+    let reached = false;
     try {
       do {
         this.again = false;
@@ -134,7 +142,9 @@ export class DeliveryWorker<T extends Claimed> {
           this.outboxDirty = false;
           // One batch per iteration, then claim and launch: the first deliveries go out while
           // the rest of a burst is still being fanned out.
-          if ((await this.deps.fanOut(small)) > 0) {
+          const fannedOut = await this.deps.fanOut(small);
+          reached = true;
+          if (fannedOut > 0) {
             this.outboxDirty = this.claimable = this.again = true;
           }
         }
@@ -147,6 +157,7 @@ export class DeliveryWorker<T extends Claimed> {
           const busy = new Set([...this.held].filter(([, n]) => n > REFILL_ROUNDS * this.opts.perWebhookConcurrency).map(([id]) => id));
           const limit = small ? Math.min(room, this.opts.perWebhookConcurrency) : room;
           const items = await this.deps.claim(limit, busy, new Map(this.held), cap);
+          reached = true;
           for (const item of items) {
             this.queue.push(item);
             bump(this.held, item.webhookId, 1);
@@ -159,7 +170,12 @@ export class DeliveryWorker<T extends Claimed> {
           this.launchQueued();
         }
       } while (this.again && this.running);
+      if (reached && this.failures > 0) {
+        this.failures = 0;
+        this.deps.onRecovered?.();
+      }
     } catch (err) {
+      this.failures += 1;
       this.deps.onError(err);
     } finally {
       this.looping = false;
@@ -242,11 +258,12 @@ export class DeliveryWorker<T extends Claimed> {
   /**
    * Sleep until the next due delivery or the poll interval, whichever is first. While
    * deliveries are in flight their completions wake the loop, so the due time is only
-   * looked up when this instance is idle.
+   * looked up when this instance is idle. After a failed pass: the backoff, no query.
    */
   private async schedule() {
     let delay = this.opts.pollIntervalMs;
-    if (this.heldTotal === 0) {
+    if (this.failures > 0) delay = stepRetryDelayMs(this.failures);
+    else if (this.heldTotal === 0) {
       try {
         const next = await this.deps.nextDueAt();
         // A due time already past means those rows are busy (leased elsewhere): the poll

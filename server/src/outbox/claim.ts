@@ -1,5 +1,6 @@
 import type { Core } from '@strapi/strapi';
 import { LOG_UID, OUTBOX_UID } from '../plugin';
+import { isConnectionError } from '../db-errors';
 import { affected, dbClient, listOf, listValues, queueDb, queueTransaction, tableFor, type Db, type Table } from './rows';
 
 /**
@@ -56,7 +57,9 @@ export function createClaimer(strapi: Core.Strapi) {
         const res = await knex().raw('SELECT VERSION() AS v');
         const rows = Array.isArray(res) ? res[0] : res?.rows;
         version = String(rows?.[0]?.v ?? '');
-      } catch {
+      } catch (err) {
+        // Unreachable now: decide on a later claim rather than settle for the fallback for good.
+        if (isConnectionError(err)) throw err;
         version = '';
       }
       const m = /^(\d+)\.(\d+)/.exec(version);

@@ -14,6 +14,7 @@ import type { WebhookRow } from '../definitions/types';
 import { getPluginConfig, LOG_UID, PLUGIN_ID, WEBHOOK_UID } from '../plugin';
 import { WebhookValidationError } from '../errors';
 import { affected, queueTransaction, tableFor, type Db } from '../outbox/rows';
+import { isConnectionError } from '../db-errors';
 
 /**
  * The admin behind a preview or test of a real document: Strapi's Content Manager decides
@@ -326,8 +327,10 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
             await write(batch);
             batch.forEach((o) => o.resolve());
           } catch (err) {
-            if (batch.length === 1) {
-              batch[0].reject(err);
+            // The database away: none of them can be written now (their leases keep the
+            // deliveries; they are sent again once the leases run out).
+            if (batch.length === 1 || isConnectionError(err)) {
+              batch.forEach((o) => o.reject(err));
               continue;
             }
             // One outcome that cannot be written must not lose the others: one by one.
@@ -457,7 +460,8 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
         await write(plans);
         return plans.map((p) => p.ev.id);
       } catch (err) {
-        if (plans.length === 1) throw err;
+        // One by one cannot help when the database is away: the records keep their leases.
+        if (plans.length === 1 || isConnectionError(err)) throw err;
         strapi.log.warn(`[document-webhooks] fan-out of ${plans.length} outbox records in one transaction failed (${(err as Error)?.message ?? err}); writing them one by one`);
       }
       const done: number[] = [];

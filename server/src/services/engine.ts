@@ -11,6 +11,7 @@ import { getPluginConfig, LOG_UID, PLUGIN_ID, WEBHOOK_UID } from '../plugin';
 import type { DeliveryRow } from './delivery';
 import type { WebhookRow } from '../definitions/types';
 import { queueDb, tableFor } from '../outbox/rows';
+import { createOutageLog, isConnectionError } from '../db-errors';
 
 /**
  * The plugin's long-lived parts: the in-memory index capture consults, the template
@@ -51,6 +52,17 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     }
     return Promise.race([writesDone.promise, new Promise<void>((r) => setTimeout(r, cfg().yieldToWritesMs).unref())]);
   }
+
+  /*
+   * The database away (restart, failover): every worker step, outcome and index refresh fails
+   * until it is back. One line when it goes, one when it is back (docs/scaling.md); other
+   * errors are logged each time.
+   */
+  const outage = createOutageLog({ warn: (m) => strapi.log.warn(m), info: (m) => strapi.log.info(m) });
+  const reportError = (what: string, err: unknown) => {
+    if (isConnectionError(err)) outage.failed(err);
+    else strapi.log.error(`[document-webhooks] ${what}: ${(err as Error)?.stack ?? err}`);
+  };
 
   const ssrfPolicy = (): SsrfPolicy => ({ allowPrivateAddresses: cfg().allowPrivateAddresses, allowedHosts: cfg().allowedHosts });
 
@@ -121,7 +133,16 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
       outbox = createOutbox(strapi);
       await refreshIndex();
       // Other instances may change definitions: re-read them now and then (cheap, one query).
-      refreshTimer = setInterval(() => refreshIndex().catch((e) => strapi.log.error(`[document-webhooks] ${e.message}`)), Math.max(config.pollIntervalMs, 1000));
+      // One at a time: with the database unresponsive a refresh can wait for a connection for
+      // as long as knex's acquireConnectionTimeout, and they must not pile up meanwhile.
+      let refreshing = false;
+      refreshTimer = setInterval(() => {
+        if (refreshing) return;
+        refreshing = true;
+        refreshIndex()
+          .then(() => outage.succeeded(), (err) => reportError('webhook index refresh', err))
+          .finally(() => (refreshing = false));
+      }, Math.max(config.pollIntervalMs, 1000));
       refreshTimer.unref();
       if (!config.worker) return;
       worker = new DeliveryWorker<DeliveryRow>(
@@ -139,7 +160,8 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
           nextDueAt: () => claimer.nextDueAt(),
           waitForWrites,
           writing: yielding,
-          onError: (err) => strapi.log.error(`[document-webhooks] worker: ${(err as Error)?.stack ?? err}`),
+          onError: (err) => reportError('worker', err),
+          onRecovered: () => outage.succeeded(),
         },
         { concurrency: config.concurrency, perWebhookConcurrency: config.perWebhookConcurrency, pollIntervalMs: config.pollIntervalMs }
       );
