@@ -116,8 +116,9 @@ describe('isolation between receivers (default concurrency 20, perWebhookConcurr
    * the slow ones' slots: p50 15 s and more.
    */
   const bounds = { p50: 200, max: 2000 };
+  let healthy: { id: number };
   beforeAll(async () => {
-    await createWebhook({ name: 'healthy', url: fast.url('/healthy') });
+    healthy = await createWebhook({ name: 'healthy', url: fast.url('/healthy') });
     await healthyLatencies('/healthy', (await writeLoad('warm-up')).committedAt);
     const alone = await healthyLatencies('/healthy', (await writeLoad('alone')).committedAt);
     console.log(`[isolation] alone: healthy p50 ${alone.p50} ms, max ${alone.max} ms`);
@@ -135,6 +136,15 @@ describe('isolation between receivers (default concurrency 20, perWebhookConcurr
     expect(p50).toBeLessThan(bounds.p50);
     expect(max).toBeLessThan(bounds.max);
 
+    // The slow webhooks' backlog is visible in the list page's stats (GET /stats `queued`):
+    // most of their 30 deliveries are still waiting, the healthy webhook's are all done.
+    // (The healthy webhook's last outcome may still be on its way to the database.)
+    const stats = await eventually(async () => {
+      const data = (await app.api('GET', '/document-webhooks/stats')).body.data;
+      return data[healthy.id].queued === 0 && data;
+    }, 5000);
+    for (const h of hooks) expect(stats[h.id].queued).toBeGreaterThan(WRITES / 2);
+
     // 30 deliveries per slow webhook, 4 at a time, 4 s each: about 32 s.
     await slow.waitFor((reqs) => reqs.length >= SLOW * WRITES, 90_000);
     for (let k = 0; k < SLOW; k++) expectAllInOrder(slow.requests, `/slow${k}`, perDoc);
@@ -142,6 +152,8 @@ describe('isolation between receivers (default concurrency 20, perWebhookConcurr
       await eventually(async () => (await logsOf(h.id)).filter((l) => l.status === 'delivered').length === WRITES, 20_000);
       await app.api('PUT', `/document-webhooks/webhooks/${h.id}`, { enabled: false });
     }
+    const after = (await app.api('GET', '/document-webhooks/stats')).body.data;
+    for (const h of hooks) expect(after[h.id]).toMatchObject({ queued: 0, delivered24h: WRITES });
   }, 150_000);
 
   it('beside six receivers that never answer: healthy p50 < 200 ms, max < 2 s (+ alone); every attempt is made and logged with its reason', async () => {

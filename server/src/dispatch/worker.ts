@@ -66,7 +66,7 @@ const GLOBAL_HOLD_ROUNDS = 2;
  * socket and a timer, no CPU): it stops counting against `concurrency` (docs/scaling.md,
  * "Isolation"). Healthy receivers answer well within it.
  */
-const SLOW_AFTER_MS = 1000;
+const SLOW_AFTER_MS = 500;
 /** All exchanges in flight, waiting ones included: at most this many rounds of `concurrency` (sockets). */
 const NETWORK_ROUNDS = 5;
 
