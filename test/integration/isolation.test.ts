@@ -109,22 +109,26 @@ afterAll(async () => {
 
 describe('isolation between receivers (default concurrency 20, perWebhookConcurrency 4)', () => {
   /**
-   * The bounds: the issue's targets (p50 < 200 ms, max < 2 s) on top of what the same load
-   * takes with the healthy webhook alone, measured here first: a few ms on a quiet machine,
-   * much more on a loaded one (the writes fall behind and the worker yields to them,
-   * docs/architecture.md "Foreground first"). Without isolation the healthy webhook waited for
-   * the slow ones' slots: p50 15 s and more.
+   * The bounds: the issue's targets (p50 < 200 ms, max < 2 s) on top of the same load with six
+   * receivers that answer at once instead of the slow ones, measured here first: the same
+   * writes, fan-out and claims, only the receivers' speed differs. That takes a few ms on a
+   * quiet machine and much more on a loaded one (the CI box runs other suites alongside).
+   * Without isolation the healthy webhook waited for the slow ones' slots: p50 15 s and more.
    */
   const bounds = { p50: 200, max: 2000 };
   let healthy: { id: number };
   beforeAll(async () => {
     healthy = await createWebhook({ name: 'healthy', url: fast.url('/healthy') });
+    const peers = [];
+    for (let k = 0; k < SLOW; k++) peers.push(await createWebhook({ name: `fast peer ${k}`, url: fast.url(`/peer${k}`) }));
     await healthyLatencies('/healthy', (await writeLoad('warm-up')).committedAt);
-    const alone = await healthyLatencies('/healthy', (await writeLoad('alone')).committedAt);
-    console.log(`[isolation] alone: healthy p50 ${alone.p50} ms, max ${alone.max} ms`);
-    bounds.p50 += alone.p50;
-    bounds.max += alone.max;
-  }, 60_000);
+    const reference = await healthyLatencies('/healthy', (await writeLoad('reference')).committedAt);
+    console.log(`[isolation] beside six fast receivers (reference): healthy p50 ${reference.p50} ms, max ${reference.max} ms`);
+    bounds.p50 += reference.p50;
+    bounds.max += reference.max;
+    await fast.waitFor((reqs) => reqs.filter((r) => r.url.startsWith('/peer')).length >= SLOW * 2 * WRITES, 30_000);
+    for (const p of peers) await app.api('PUT', `/document-webhooks/webhooks/${p.id}`, { enabled: false });
+  }, 90_000);
 
   it('beside six receivers answering in 4 s: healthy p50 < 200 ms, max < 2 s (+ alone); every slow delivery arrives, in order per document', async () => {
     const hooks = [];

@@ -11,7 +11,7 @@
  * Commands:
  *   createWebhook {body}              → the webhook (plugin service, as the admin API does)
  *   waitWebhooks {uid, event, count}  → resolves when the in-memory index has `count` webhooks
- *   write {uid, n, concurrency, prefix, data?}  → creates n documents; { ids, ms, latencies? }
+ *   write {uid, n, concurrency, prefix, data?, spacingMs?}  → creates n documents; { ids, ms, latencies? }
  *   counts                            → log rows per status and outbox size
  *   eval {code}                       → runs `code` as an async function of (strapi) (bench only)
  *   stop                              → destroys Strapi and exits 0
@@ -41,7 +41,9 @@ async function boot() {
 
 const plugin = () => strapi.plugin('document-webhooks');
 
-async function write({ uid = 'api::article.article', n, concurrency = 8, prefix = 'doc', data = {}, timings = false, stamps = false, reportEvery = 20 }) {
+// spacingMs: the i-th write starts spacingMs × i after the first (a steady rate), or as soon as
+// the event loop has turned once when behind.
+async function write({ uid = 'api::article.article', n, concurrency = 8, prefix = 'doc', data = {}, timings = false, stamps = false, reportEvery = 20, spacingMs = 0 }) {
   const ids = [];
   const latencies = timings ? [] : null;
   // Wall-clock commit times (sub-millisecond, comparable across processes of this machine).
@@ -57,6 +59,10 @@ async function write({ uid = 'api::article.article', n, concurrency = 8, prefix 
     for (;;) {
       const i = next++;
       if (i >= n) return;
+      if (spacingMs) {
+        const wait = started + i * spacingMs - Date.now();
+        await new Promise((r) => (wait > 0 ? setTimeout(r, wait) : setImmediate(r)));
+      }
       const t0 = process.hrtime.bigint();
       const doc = await strapi.documents(uid).create({ data: { title: `${prefix}-${i}`, ...data } });
       if (latencies) latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
