@@ -9,6 +9,9 @@
  * outcome is written, and the next item starts from the local queue without a database
  * round trip: claims run ahead while sends are in flight (measured: claiming and committing
  * in the gap between two sends was most of the time of a drain).
+ *
+ * Slow and hanging receivers do not hold back the others (docs/scaling.md, "Isolation"):
+ * `maySend` decides which queued item may start, `planClaim` which claim to make.
  */
 export interface Claimed {
   id: number;
@@ -74,7 +77,7 @@ const NETWORK_ROUNDS = 5;
  * Whether a queued item may start now, its webhook having `ofWebhook` exchanges in flight, the
  * instance `active` ones (in flight for less than SLOW_AFTER_MS) and `total` in all.
  * - A webhook's first exchange is its own: it starts whatever the others hold, so slow or
- *   hanging receivers cannot keep a healthy webhook waiting, even in their first second.
+ *   hanging receivers cannot keep a healthy webhook waiting, even before SLOW_AFTER_MS.
  * - Its further exchanges share `concurrency` with the other webhooks' active exchanges, and
  *   NETWORK_ROUNDS × `concurrency` with all of them.
  */
@@ -90,7 +93,7 @@ export interface ClaimState {
   queued: number;
   /** A regular claim may find something (see `claimable`). */
   claimable: boolean;
-  /** Webhooks not held here may have due deliveries (see `newcomers`). */
+  /** Webhooks holding less than a round here may have due deliveries (see `newcomers`). */
   newcomers: boolean;
   /** Writes are in progress: a small claim only. */
   small: boolean;
@@ -149,8 +152,8 @@ export class DeliveryWorker<T extends Claimed> {
   /** A claim may find something it did not last time (a commit freed a document, time passed, new deliveries). */
   private claimable = true;
   /**
-   * A webhook that holds nothing here may have due deliveries: a local fan-out created some,
-   * one went down to nothing held (its next delivery may be due), or the timer ran (retries
+   * A webhook holding less than a round here may have due deliveries: a local fan-out created
+   * some, one went down below a round (its next delivery may be due), or the timer ran (retries
    * come due, other instances fan out). Only claimed for separately when the hold is crowded
    * (planClaim).
    */
