@@ -93,7 +93,7 @@ export interface ClaimState {
   queued: number;
   /** A regular claim may find something (see `claimable`). */
   claimable: boolean;
-  /** Webhooks holding less than a round here may have due deliveries (see `newcomers`). */
+  /** A webhook holding nothing here may have due deliveries (see `newcomers`). */
   newcomers: boolean;
   /** Writes are in progress: a small claim only. */
   small: boolean;
@@ -152,10 +152,12 @@ export class DeliveryWorker<T extends Claimed> {
   /** A claim may find something it did not last time (a commit freed a document, time passed, new deliveries). */
   private claimable = true;
   /**
-   * A webhook holding less than a round here may have due deliveries: a local fan-out created
-   * some, one went down below a round (its next delivery may be due), or the timer ran (retries
+   * A webhook holding nothing here may have due deliveries: a local fan-out created some, one
+   * has just finished all it held (its next delivery may be due), or the timer ran (retries
    * come due, other instances fan out). Only claimed for separately when the hold is crowded
-   * (planClaim).
+   * (planClaim), where a claim also tops up the webhooks holding less than a round. Not on
+   * every dip below a round: in a drain of several fast webhooks the hold is crowded all along,
+   * and small claims in between would multiply the claims per delivery.
    */
   private newcomers = true;
   private timer: NodeJS.Timeout | null = null;
@@ -216,7 +218,7 @@ export class DeliveryWorker<T extends Claimed> {
           const fanned = await this.deps.fanOut(small);
           if (fanned.handled > 0) {
             this.outboxDirty = this.claimable = this.again = true;
-            if (fanned.webhookIds.some((id) => (this.held.get(id) ?? 0) < this.opts.perWebhookConcurrency)) this.newcomers = true;
+            if (fanned.webhookIds.some((id) => !this.held.has(id))) this.newcomers = true;
           }
         }
         if (!this.running) break;
@@ -315,7 +317,7 @@ export class DeliveryWorker<T extends Claimed> {
         // again once the webhook is down to its refill level.
         const held = this.held.get(item.webhookId) ?? 0;
         if (held <= REFILL_ROUNDS * this.opts.perWebhookConcurrency) this.claimable = true;
-        if (held < this.opts.perWebhookConcurrency) this.newcomers = true;
+        if (held === 0) this.newcomers = true;
         this.kick();
         this.notifyIdle();
       });
