@@ -8,6 +8,7 @@
  *  2. throughput       deliveries/s draining a burst (with the request log), vs a bare axios
  *                      loop at the same concurrency, vs Strapi's built-in webhooks
  *  3. latency          commit → receiver on an idle system, p50/p99
+ *  3b. isolation       the same for a healthy webhook beside six slow endpoints (4 s, hanging)
  *  4. backlog          100,000 pending deliveries: drain rate, peak RSS, admin log list time
  *
  * Strapi runs as a child process (test/scale/child.js, the built plugin from dist/; run
@@ -59,7 +60,7 @@ function startReceiver() {
       let list = byPath.get(p);
       if (!list) byPath.set(p, (list = []));
       let documentId = null;
-      if (p === '/latency') {
+      if (p === '/latency' || p === '/healthy') {
         try {
           documentId = JSON.parse(Buffer.concat(chunks).toString('utf8')).documentId;
         } catch {
@@ -71,9 +72,11 @@ function startReceiver() {
         res.writeHead(200, { 'content-type': 'text/plain' });
         res.end('ok');
       };
-      // /slow…: a receiver that takes SLOW_MS to answer, as a real endpoint does.
+      // /slow…: a receiver that takes SLOW_MS to answer, as a real endpoint does. /erp answers
+      // in 4 s (an overloaded system), /hang never (the client's timeout ends the attempt).
       if (p.startsWith('/slow')) setTimeout(answer, SLOW_MS);
-      else answer();
+      else if (p === '/erp') setTimeout(answer, 4000);
+      else if (p !== '/hang') answer();
       for (const w of waiters) w();
     });
   });
@@ -261,6 +264,30 @@ async function main() {
     log(`latency commit → receiver: p50 ${fmt(results.latency.p50)} ms, p99 ${fmt(results.latency.p99)} ms`);
     await setEnabled(inst, {}, false);
 
+    // ---- 3b. isolation: a healthy webhook beside six slow endpoints (issue 19) ---------------
+    // 30 writes 50 ms apart to a type with one healthy webhook and six to a receiver answering in
+    // 4 s, then six to one that never answers (default timeout 5 s; one attempt, so no retry
+    // outlives the section); the healthy webhook's commit → receiver latency. The slow ones are
+    // then disabled: what they still hold ends as it would (answer, timeout), the rest exhausted.
+    results.isolation = {};
+    await inst.call('createWebhook', { body: WEBHOOK('healthy', uidW, rx.url('/healthy')) });
+    for (const [kind, slowPath, extra] of [['4 s', '/erp', {}], ['hanging', '/hang', { maxAttempts: 1 }]]) {
+      await setEnabled(inst, {}, false);
+      await setEnabled(inst, { name: 'healthy' }, true);
+      for (let k = 0; k < 6; k++) await inst.call('createWebhook', { body: WEBHOOK(`isolation ${kind} ${k}`, uidW, rx.url(slowPath), extra) });
+      await inst.call('waitWebhooks', { uid: uidW, event: 'entry.create', count: 7 });
+      const before = rx.got('/healthy').length;
+      const w = await inst.call('write', { uid: uidW, n: 30, concurrency: 1, prefix: `iso${kind}`, stamps: true, spacingMs: 50 });
+      await rx.waitCount('/healthy', before + 30, 120_000);
+      const hits = new Map(rx.got('/healthy').map((r) => [r.documentId, r.at]));
+      const isoLat = w.committedAt.filter(([id]) => hits.has(id)).map(([id, at]) => hits.get(id) - at);
+      results.isolation[kind] = { p50: percentile(isoLat, 50), max: Math.max(...isoLat), n: isoLat.length };
+      log(`healthy webhook beside six ${kind} endpoints: p50 ${fmt(results.isolation[kind].p50)} ms, max ${fmt(results.isolation[kind].max)} ms`);
+      await setEnabled(inst, { name: { $startsWith: `isolation ${kind} ` } }, false);
+      await untilDrained(inst, 120_000);
+    }
+    await setEnabled(inst, {}, false);
+
     // ---- 2. throughput -------------------------------------------------------------------
     // TP_ROUNDS rounds, each: fill the outbox with the worker off and time the drain from the
     // moment it starts; the same requests from a bare axios loop; the same events through
@@ -443,6 +470,11 @@ function report(r) {
     [`latency commit → receiver, idle, p50 (n=${l.n})`, `${fmt(l.p50)} ms`, '≤ 25 ms'],
     ['latency, p90', `${fmt(l.p90)} ms`, ''],
     ['latency, p99', `${fmt(l.p99)} ms`, ''],
+    ...Object.entries(r.isolation ?? {}).map(([kind, x]) => [
+      `healthy webhook latency beside slow endpoints (6 × ${kind}), p50 / max`,
+      `${fmt(x.p50)} ms / ${fmt(x.max)} ms`,
+      '< 200 ms / < 2 s',
+    ]),
   ];
   const sl = r.slow;
   if (sl) {
@@ -491,6 +523,7 @@ ${table}
 - **Write overhead**: ${r.sizes.writes} sequential \`strapi.documents('api::article.article').create()\` calls (the Document Service, as the Content Manager and REST API use it) with no webhook and as many with 10 enabled webhooks matching \`entry.create\` on the type, in ${r.overhead.rounds} alternating rounds per side, the worker running and delivering meanwhile (each round without webhooks starts once everything is delivered); median latency of each side. The capture adds one transaction, one read of the written document and one outbox insert per write, whatever the number of webhooks.
 - **Throughput**: ${r.sizes.burst} deliveries to one webhook, captured with the worker stopped, then drained: time from the worker's start (its template thread already running) to the last request received, each delivery logged (request, response, attempt) in the request log. One webhook's deliveries run at most \`perWebhookConcurrency\` (4) at once, so the bare loop uses that concurrency: ${r.sizes.burst} \`axios.post\` calls of the same body from the Strapi process with a keep-alive agent. Strapi's built-in webhooks (\`webhookStore\` + \`webhookRunner\`, a webhook on \`entry.create\`) get the same number of \`entry.create\` events on \`strapi.eventHub\`; its runner is fixed at concurrency 5 and keeps no durable queue or per-request log. The three are run one after the other in each of ${r.throughput.rounds.length} rounds; the ratios are taken within a round and the median round is reported, every round in brackets (the speed of a shared machine drifts over minutes by more than what is compared).
 - **Five webhooks, a receiver that takes ${SLOW_MS} ms**: the same number of deliveries, ${r.slow ? r.slow.n / 5 : '?'} writes each going to 5 webhooks, the receiver answering after ${SLOW_MS} ms; ours from the worker's start, the built-in runner (5 webhooks in its store) from the first event emitted, both to the last request received. The built-in runner sends 5 requests at a time in all; the plugin up to \`perWebhookConcurrency\` per webhook and \`concurrency\` in all (the defaults, 4 and 20).
+- **Healthy webhook latency beside slow endpoints** (docs/scaling.md, "Isolation"): one webhook to a receiver answering at once and six to a receiver answering in 4 s (then six to one that accepts the request and never answers: each attempt ends at the 5 s default timeout), all on the same type, 30 writes 50 ms apart, the default \`concurrency\` (20) and \`perWebhookConcurrency\` (4); the healthy webhook's commit → receiver latency, measured as below. Six slow webhooks × 4 slots are more than the 20 global slots.
 - **Latency**: ${r.sizes.latency} single writes on an otherwise idle instance, each waiting for its delivery; from the moment \`create()\` resolved (the transaction committed) to the request's arrival at the receiver (wall clock of the same machine).
 - **Backlog**: ${r.backlog ? r.backlog.n : r.sizes.backlog} pending deliveries inserted directly in the log table (spread over ${20 / 4} webhooks so the whole \`concurrency\` is used), then the worker started; RSS of the Strapi process sampled every 250 ms, and its live heap (\`heapUsed\` right after a forced full collection) every 5 s. The admin log list (\`GET /logs\` service, 25 per page) timed with the backlog in place.
 `;

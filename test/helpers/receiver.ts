@@ -9,7 +9,8 @@ export interface ReceivedRequest {
   at: number;
 }
 
-type Responder = (req: ReceivedRequest) => { status?: number; headers?: Record<string, string>; body?: string; delayMs?: number } | void;
+/** `hang`: read the request and never answer (the client's timeout ends the attempt). */
+type Responder = (req: ReceivedRequest) => { status?: number; headers?: Record<string, string>; body?: string; delayMs?: number; hang?: boolean } | void;
 
 /**
  * A real HTTP receiver on 127.0.0.1 that records every request; tests wait on it with
@@ -33,7 +34,9 @@ export async function startReceiver() {
         res.writeHead(answer.status ?? 200, answer.headers ?? { 'content-type': 'text/plain' });
         res.end(answer.body ?? 'ok');
       };
-      if (answer.delayMs) setTimeout(reply, answer.delayMs);
+      if (answer.hang) {
+        // Nothing to send: close() destroys the socket.
+      } else if (answer.delayMs) setTimeout(reply, answer.delayMs);
       else reply();
       listeners.forEach((l) => l());
     });

@@ -13,7 +13,7 @@
  * Commands:
  *   createWebhook {body}              → the webhook (plugin service, as the admin API does)
  *   waitWebhooks {uid, event, count}  → resolves when the in-memory index has `count` webhooks
- *   write {uid, n, concurrency, prefix, data?}  → creates n documents; { ids, ms, latencies? }
+ *   write {uid, n, concurrency, prefix, data?, spacingMs?}  → creates n documents; { ids, ms, latencies? }
  *   counts                            → log rows per status and outbox size
  *   eval {code}                       → runs `code` as an async function of (strapi) (bench only)
  *   stall {ms}                        → blocks the event loop for `ms` (a GC pause, a busy CPU)
@@ -44,7 +44,9 @@ async function boot() {
 
 const plugin = () => strapi.plugin('document-webhooks');
 
-async function write({ uid = 'api::article.article', n, concurrency = 8, prefix = 'doc', data = {}, timings = false, stamps = false, reportEvery = 20 }) {
+// spacingMs: the i-th write starts spacingMs × i after the first (a steady rate), or as soon as
+// the event loop has turned once when behind.
+async function write({ uid = 'api::article.article', n, concurrency = 8, prefix = 'doc', data = {}, timings = false, stamps = false, reportEvery = 20, spacingMs = 0 }) {
   const ids = [];
   const latencies = timings ? [] : null;
   // Wall-clock commit times (sub-millisecond, comparable across processes of this machine).
@@ -60,6 +62,10 @@ async function write({ uid = 'api::article.article', n, concurrency = 8, prefix 
     for (;;) {
       const i = next++;
       if (i >= n) return;
+      if (spacingMs) {
+        const wait = started + i * spacingMs - Date.now();
+        await new Promise((r) => (wait > 0 ? setTimeout(r, wait) : setImmediate(r)));
+      }
       const t0 = process.hrtime.bigint();
       const doc = await strapi.documents(uid).create({ data: { title: `${prefix}-${i}`, ...data } });
       if (latencies) latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);

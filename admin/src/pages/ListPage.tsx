@@ -128,7 +128,7 @@ export const ListPage = () => {
             action={webhooks.length === 0 && canCreate ? createButton('secondary') : undefined}
           />
         ) : (
-          <Table colCount={8} rowCount={shown.length + 1}>
+          <Table colCount={9} rowCount={shown.length + 1}>
             <Thead>
               <Tr>
                 <Th><Typography variant="sigma">{t('list.th.name')}</Typography></Th>
@@ -138,6 +138,7 @@ export const ListPage = () => {
                 <Th><Typography variant="sigma">{t('list.th.enabled')}</Typography></Th>
                 <Th><Typography variant="sigma">{t('list.th.lastDelivery')}</Typography></Th>
                 <Th><Typography variant="sigma">{t('list.th.successRate')}</Typography></Th>
+                <Th><Typography variant="sigma" title={t('list.queued.title')}>{t('list.th.queued')}</Typography></Th>
                 <Th><VisuallyHidden>{t('list.th.actions')}</VisuallyHidden></Th>
               </Tr>
             </Thead>
@@ -193,6 +194,11 @@ export const ListPage = () => {
                               total: s.total24h,
                             })
                           : '—'}
+                      </Typography>
+                    </Td>
+                    <Td>
+                      <Typography textColor={s?.queued ? 'warning600' : 'neutral800'} title={t('list.queued.title')}>
+                        {s ? formatNumber(s.queued) : '—'}
                       </Typography>
                     </Td>
                     <Td onClick={(e: React.MouseEvent) => e.stopPropagation()}>

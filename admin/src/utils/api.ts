@@ -72,6 +72,8 @@ export interface WebhookStats {
   total24h: number;
   delivered24h: number;
   successRate24h: number | null;
+  /** Pending + failed awaiting a retry. */
+  queued: number;
 }
 
 export interface Log {

@@ -9,6 +9,9 @@
  * outcome is written, and the next item starts from the local queue without a database
  * round trip: claims run ahead while sends are in flight (measured: claiming and committing
  * in the gap between two sends was most of the time of a drain).
+ *
+ * Slow and hanging receivers do not hold back the others (docs/scaling.md, "Isolation"):
+ * `maySend` decides which queued item may start, `planClaim` which claim to make.
  */
 import { stepRetryDelayMs } from './backoff';
 
@@ -20,9 +23,9 @@ export interface Claimed {
 export interface WorkerDeps<T extends Claimed> {
   /**
    * Fan out a batch of captured events into deliveries (a small one when `small`); resolves
-   * to how many were handled.
+   * to how many were handled and the webhooks that got new deliveries.
    */
-  fanOut(small: boolean): Promise<number>;
+  fanOut(small: boolean): Promise<{ handled: number; webhookIds: number[] }>;
   /**
    * Lease up to `limit` due deliveries, at most `perWebhookLimit` per webhook counting the
    * `held` ones (leased here already), skipping webhooks in `busy`.
@@ -47,6 +50,8 @@ export interface WorkerOptions {
   concurrency: number;
   perWebhookConcurrency: number;
   pollIntervalMs: number;
+  /** SLOW_AFTER_MS unless given (tests). */
+  slowAfterMs?: number;
 }
 
 /**
@@ -63,6 +68,71 @@ const HOLD_ROUNDS = 4;
 const REFILL_ROUNDS = 2;
 const GLOBAL_HOLD_ROUNDS = 2;
 
+/**
+ * An exchange still waiting for its response after this long only waits on the network (a
+ * socket and a timer, no CPU): it stops counting against `concurrency` (docs/scaling.md,
+ * "Isolation"). Healthy receivers answer well within it.
+ */
+const SLOW_AFTER_MS = 500;
+/** All exchanges in flight, waiting ones included: at most this many rounds of `concurrency` (sockets). */
+const NETWORK_ROUNDS = 5;
+
+/**
+ * Whether a queued item may start now, its webhook having `ofWebhook` exchanges in flight, the
+ * instance `active` ones (in flight for less than SLOW_AFTER_MS) and `total` in all.
+ * - A webhook's first exchange is its own: it starts whatever the others hold, so slow or
+ *   hanging receivers cannot keep a healthy webhook waiting, even before SLOW_AFTER_MS.
+ * - Its further exchanges share `concurrency` with the other webhooks' active exchanges, and
+ *   NETWORK_ROUNDS × `concurrency` with all of them.
+ */
+export function maySend(ofWebhook: number, active: number, total: number, opts: Pick<WorkerOptions, 'concurrency' | 'perWebhookConcurrency'>): boolean {
+  if (ofWebhook >= opts.perWebhookConcurrency) return false;
+  return ofWebhook === 0 || (active < opts.concurrency && total < NETWORK_ROUNDS * opts.concurrency);
+}
+
+export interface ClaimState {
+  /** Items held here (queued, sending or committing) per webhook, and in all. */
+  held: Map<number, number>;
+  heldTotal: number;
+  queued: number;
+  /** A regular claim may find something (see `claimable`). */
+  claimable: boolean;
+  /** A webhook holding nothing here may have due deliveries (see `newcomers`). */
+  newcomers: boolean;
+  /** Writes are in progress: a small claim only. */
+  small: boolean;
+}
+
+export interface ClaimPlan {
+  /** `regular`: any webhook below its hold; `newcomers`: webhooks holding less than a round here, up to a round. */
+  kind: 'regular' | 'newcomers';
+  limit: number;
+  busy: Set<number>;
+  perWebhookLimit: number;
+}
+
+/**
+ * The next claim, if any. Regular claims fill the hold (2 × `concurrency`, HOLD_ROUNDS rounds
+ * per webhook, oldest due first). Once the hold is crowded (slow webhooks' queued rounds wait
+ * for seconds), a claim for the webhooks that hold less than one round (`perWebhookConcurrency`)
+ * here tops each up to a round instead: the oldest due rows belong to the webhooks that hold
+ * the most, and a regular claim would neither run nor reach the others' rows.
+ */
+export function planClaim(s: ClaimState, opts: Pick<WorkerOptions, 'concurrency' | 'perWebhookConcurrency'>): ClaimPlan | null {
+  const per = opts.perWebhookConcurrency;
+  const room = GLOBAL_HOLD_ROUNDS * opts.concurrency - s.heldTotal;
+  // Claim in batches (half a round at least) unless the queue ran dry.
+  const roomy = room > 0 && (room * 2 >= opts.concurrency || s.queued === 0);
+  if (roomy) {
+    if (!s.claimable) return null;
+    const busy = new Set([...s.held].filter(([, n]) => n > REFILL_ROUNDS * per).map(([id]) => id));
+    return { kind: 'regular', limit: s.small ? Math.min(room, per) : room, busy, perWebhookLimit: HOLD_ROUNDS * per };
+  }
+  if (!s.newcomers) return null;
+  const busy = new Set([...s.held].filter(([, n]) => n >= per).map(([id]) => id));
+  return { kind: 'newcomers', limit: s.small ? per : opts.concurrency, busy, perWebhookLimit: per };
+}
+
 const bump = (m: Map<number, number>, k: number, d: number) => {
   const n = (m.get(k) ?? 0) + d;
   if (n <= 0) m.delete(k);
@@ -73,6 +143,8 @@ export class DeliveryWorker<T extends Claimed> {
   private queue: T[] = [];
   private sending = new Map<number, number>(); // webhookId → HTTP exchanges in flight
   private sendingTotal = 0;
+  /** Exchanges in flight for longer than SLOW_AFTER_MS (not counted against `concurrency`). */
+  private waiting = 0;
   private held = new Map<number, number>(); // webhookId → items leased here (all stages)
   private heldTotal = 0;
   private running = false;
@@ -83,6 +155,15 @@ export class DeliveryWorker<T extends Claimed> {
   private outboxDirty = true;
   /** A claim may find something it did not last time (a commit freed a document, time passed, new deliveries). */
   private claimable = true;
+  /**
+   * A webhook holding nothing here may have due deliveries: a local fan-out created some, one
+   * has just finished all it held (its next delivery may be due), or the timer ran (retries
+   * come due, other instances fan out). Only claimed for separately when the hold is crowded
+   * (planClaim), where a claim also tops up the webhooks holding less than a round. Not on
+   * every dip below a round: in a drain of several fast webhooks the hold is crowded all along,
+   * and small claims in between would multiply the claims per delivery.
+   */
+  private newcomers = true;
   private timer: NodeJS.Timeout | null = null;
   private idleWaiters: (() => void)[] = [];
   /** Loop passes in a row that failed (the database away): the next one waits stepRetryDelayMs. */
@@ -92,7 +173,7 @@ export class DeliveryWorker<T extends Claimed> {
 
   start() {
     this.running = true;
-    this.outboxDirty = this.claimable = true;
+    this.outboxDirty = this.claimable = this.newcomers = true;
     this.kick();
   }
 
@@ -142,21 +223,21 @@ export class DeliveryWorker<T extends Claimed> {
           this.outboxDirty = false;
           // One batch per iteration, then claim and launch: the first deliveries go out while
           // the rest of a burst is still being fanned out.
-          const fannedOut = await this.deps.fanOut(small);
+          const fanned = await this.deps.fanOut(small);
           reached = true;
-          if (fannedOut > 0) {
+          if (fanned.handled > 0) {
             this.outboxDirty = this.claimable = this.again = true;
+            if (fanned.webhookIds.some((id) => !this.held.has(id))) this.newcomers = true;
           }
         }
         if (!this.running) break;
         this.launchQueued();
-        const room = GLOBAL_HOLD_ROUNDS * this.opts.concurrency - this.heldTotal;
-        // Globally too, claim in batches (half a round at least) unless the queue ran dry.
-        if (this.claimable && room > 0 && (room * 2 >= this.opts.concurrency || this.queue.length === 0)) {
-          const cap = HOLD_ROUNDS * this.opts.perWebhookConcurrency;
-          const busy = new Set([...this.held].filter(([, n]) => n > REFILL_ROUNDS * this.opts.perWebhookConcurrency).map(([id]) => id));
-          const limit = small ? Math.min(room, this.opts.perWebhookConcurrency) : room;
-          const items = await this.deps.claim(limit, busy, new Map(this.held), cap);
+        const plan = planClaim(
+          { held: this.held, heldTotal: this.heldTotal, queued: this.queue.length, claimable: this.claimable, newcomers: this.newcomers, small },
+          this.opts
+        );
+        if (plan) {
+          const items = await this.deps.claim(plan.limit, plan.busy, new Map(this.held), plan.perWebhookLimit);
           reached = true;
           for (const item of items) {
             this.queue.push(item);
@@ -164,8 +245,11 @@ export class DeliveryWorker<T extends Claimed> {
             this.heldTotal += 1;
           }
           // A short claim: nothing more is due now; wait for a commit, new deliveries or the timer.
-          if (items.length < limit) this.claimable = false;
-          else this.again = true;
+          // (A short regular claim looked at every webhook's oldest due rows, newcomers' too.)
+          if (items.length < plan.limit) {
+            this.newcomers = false;
+            if (plan.kind === 'regular') this.claimable = false;
+          } else this.again = true;
           if (!this.running) break;
           this.launchQueued();
         }
@@ -194,9 +278,9 @@ export class DeliveryWorker<T extends Claimed> {
     if (this.launching || !this.running) return;
     this.launching = true;
     try {
-      for (let i = 0; i < this.queue.length && this.sendingTotal < this.opts.concurrency; ) {
+      for (let i = 0; i < this.queue.length; ) {
         const item = this.queue[i];
-        if ((this.sending.get(item.webhookId) ?? 0) < this.opts.perWebhookConcurrency) {
+        if (maySend(this.sending.get(item.webhookId) ?? 0, this.sendingTotal - this.waiting, this.sendingTotal, this.opts)) {
           this.queue.splice(i, 1);
           this.launch(item);
         } else i += 1;
@@ -210,9 +294,21 @@ export class DeliveryWorker<T extends Claimed> {
     this.sendingTotal += 1;
     bump(this.sending, item.webhookId, 1);
     let slotFreed = false;
+    let slow = false;
+    const slowTimer = setTimeout(() => {
+      if (slotFreed) return;
+      // Still no response: it waits on the network only, and frees its share of `concurrency`.
+      slow = true;
+      this.waiting += 1;
+      if (!this.deps.writing?.()) this.launchQueued();
+      this.kick();
+    }, this.opts.slowAfterMs ?? SLOW_AFTER_MS);
+    slowTimer.unref();
     const sent = () => {
       if (slotFreed) return;
       slotFreed = true;
+      clearTimeout(slowTimer);
+      if (slow) this.waiting -= 1;
       this.sendingTotal -= 1;
       bump(this.sending, item.webhookId, -1);
       // The next queued item starts now, even while the loop awaits a claim, unless writes
@@ -234,7 +330,9 @@ export class DeliveryWorker<T extends Claimed> {
         bump(this.held, item.webhookId, -1);
         // Its lease is gone (the next delivery of its document may be claimable now); claim
         // again once the webhook is down to its refill level.
-        if ((this.held.get(item.webhookId) ?? 0) <= REFILL_ROUNDS * this.opts.perWebhookConcurrency) this.claimable = true;
+        const held = this.held.get(item.webhookId) ?? 0;
+        if (held <= REFILL_ROUNDS * this.opts.perWebhookConcurrency) this.claimable = true;
+        if (held === 0) this.newcomers = true;
         this.kick();
         this.notifyIdle();
       });
@@ -277,7 +375,7 @@ export class DeliveryWorker<T extends Claimed> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = null;
-      this.outboxDirty = this.claimable = true;
+      this.outboxDirty = this.claimable = this.newcomers = true;
       this.kick();
     }, delay);
     this.timer.unref();

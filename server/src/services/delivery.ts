@@ -293,16 +293,21 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
         for (const o of batch) {
           await t.updateWhereIdAnd(db, o.log.id, 'leaseOwner', o.log.leaseOwner, { ...o.data, updatedAt: now });
         }
-        // Health in completion order; a run of successes of one webhook needs one update only.
-        const lastWasSuccess = new Set<number>();
+        // Health in completion order; a run of successes of one webhook needs one update only,
+        // and so does a run of failures other than 410 (the first starts the streak, the same
+        // clock decides auto-disable for all): a hanging receiver's timeouts end together.
+        const last = new Map<number, 'success' | 'failure'>();
         for (const o of batch) {
           if (!o.health) continue;
           const { row, result } = o.health;
           if (isSuccess(result)) {
             // Nothing to end if no streak was running when the webhook was read (with the claim).
-            if (lastWasSuccess.has(row.id) || row.failingSince == null) continue;
-            lastWasSuccess.add(row.id);
-          } else lastWasSuccess.delete(row.id);
+            if (last.get(row.id) === 'success' || row.failingSince == null) continue;
+            last.set(row.id, 'success');
+          } else if (result.status !== 410) {
+            if (last.get(row.id) === 'failure') continue;
+            last.set(row.id, 'failure');
+          } else last.delete(row.id);
           const warning = await updateHealth(db, row, result);
           if (warning !== undefined) disabled = true;
           if (warning) warnings.push(warning);

@@ -100,11 +100,14 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     return rows;
   }
 
-  /** Outbox records per fan-out batch; while writes are in progress, a few only (worker.ts). */
-  async function fanOutBatch(small: boolean): Promise<number> {
+  /**
+   * Outbox records per fan-out batch; while writes are in progress, a few only (worker.ts).
+   * Resolves to how many were handled and the webhooks that got deliveries to send.
+   */
+  async function fanOutBatch(small: boolean): Promise<{ handled: number; webhookIds: number[] }> {
     const owner = token();
     const events = await outbox!.claim(owner, small ? 5 : 50, cfg().leaseMs);
-    if (!events.length) return 0;
+    if (!events.length) return { handled: 0, webhookIds: [] };
     // Plan each record outside any transaction (conditions, rendering), then write the whole
     // batch in one (delivery.commitFanOuts). One record that cannot be planned must not hold
     // back the rest of the batch (they are leased: a throw here would park them until the
@@ -118,7 +121,10 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
         strapi.log.error(`[document-webhooks] fan-out of outbox record ${ev.id} (${ev.event} ${ev.uid} ${ev.documentId}) failed: ${(err as Error)?.message ?? err}`);
       }
     }
-    return (await delivery().commitFanOuts(plans, owner)).length;
+    const done = new Set<number>(await delivery().commitFanOuts(plans, owner));
+    const webhookIds = new Set<number>();
+    for (const p of plans) if (done.has(p.ev.id)) for (const c of p.creates) if (c.status === 'pending') webhookIds.add(c.webhookId as number);
+    return { handled: done.size, webhookIds: [...webhookIds] };
   }
 
   return {
@@ -129,7 +135,9 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
       renderer ??= new TemplateRenderer();
       // The template worker starts on first use; start it now so the first delivery does not wait for it.
       if (config.worker) renderer.render('', {}).catch(() => {});
-      agents = createGuardedAgents(ssrfPolicy(), { keepAlive: true, maxSockets: config.concurrency });
+      // No socket cap per origin: the worker bounds the requests in flight (dispatch/worker.ts),
+      // and a cap here would queue a healthy webhook behind hanging ones on the same host.
+      agents = createGuardedAgents(ssrfPolicy(), { keepAlive: true });
       outbox = createOutbox(strapi);
       await refreshIndex();
       // Other instances may change definitions: re-read them now and then (cheap, one query).

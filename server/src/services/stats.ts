@@ -8,10 +8,13 @@ export interface WebhookStats {
   delivered24h: number;
   /** Delivered / finished (delivered + failed + exhausted) over the last 24 h; null when none. */
   successRate24h: number | null;
+  /** Deliveries not done yet, whatever their age: `pending` (due or being sent) + `failed` (awaiting a retry). */
+  queued: number;
 }
 
 /**
- * Per-webhook health for the list page: last delivery and the 24 h success rate. A few
+ * Per-webhook health for the list page: last delivery, the 24 h success rate and the backlog
+ * (a slow receiver's shows here: docs/scaling.md, "Isolation"). A few
  * indexed counts per webhook through the query engine, so every database dialect agrees.
  */
 export default ({ strapi }: { strapi: Core.Strapi }) => ({
@@ -24,11 +27,12 @@ export default ({ strapi }: { strapi: Core.Strapi }) => ({
       ids.map(async (webhookId: number) => {
         const base = { webhookId, event: { $ne: 'test' } };
         const recent = { ...base, createdAt: { $gte: since } };
-        const [last, total, delivered, finished] = await Promise.all([
+        const [last, total, delivered, finished, queued] = await Promise.all([
           q.findOne({ where: base, orderBy: { id: 'desc' }, select: ['status', 'updatedAt'] }),
           q.count({ where: recent }),
           q.count({ where: { ...recent, status: 'delivered' } }),
           q.count({ where: { ...recent, status: { $in: ['delivered', 'failed', 'exhausted'] } } }),
+          q.count({ where: { webhookId, status: { $in: ['pending', 'failed'] } } }),
         ]);
         out[webhookId] = {
           lastStatus: (last as any)?.status ?? null,
@@ -36,6 +40,7 @@ export default ({ strapi }: { strapi: Core.Strapi }) => ({
           total24h: total,
           delivered24h: delivered,
           successRate24h: finished > 0 ? delivered / finished : null,
+          queued,
         };
       })
     );
