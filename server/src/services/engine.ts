@@ -88,15 +88,22 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     return rows;
   }
 
-  /** Outbox records per fan-out batch; while writes are in progress, a few only (worker.ts). */
+  /**
+   * Outbox records per fan-out batch; while writes are in progress, a few only (worker.ts).
+   * Records whose parts are still being planned here come back first (oldest first): room is
+   * made for them on top, so new records are not crowded out by one slow webhook's backlog.
+   */
   async function fanOutBatch(small: boolean): Promise<number> {
     const owner = token();
-    const events = await outbox!.claim(owner, small ? 5 : 50, cfg().leaseMs);
+    const carried = Math.min(delivery().pendingFanOuts(), 500);
+    const events = await outbox!.claim(owner, (small ? 5 : 50) + carried, cfg().leaseMs);
     if (!events.length) return 0;
-    // Plan each record outside any transaction (conditions, rendering), then write the whole
-    // batch in one (delivery.commitFanOuts). One record that cannot be planned must not hold
-    // back the rest of the batch (they are leased: a throw here would park them until the
-    // lease expires). The failing one keeps its lease and is tried again when it runs out.
+    // Plan the records outside any transaction (conditions, rendering: per webhook, in the
+    // render processes, fairly shared), wait a little, then write what is ready in one
+    // transaction (delivery.commitFanOuts); a slow webhook's parts stay in the outbox for a
+    // later batch. One record that cannot be planned must not hold back the rest of the batch
+    // (they are leased: a throw here would park them until the lease expires). The failing
+    // one keeps its lease and is tried again when it runs out.
     const hooks = await delivery().webhooksById(events.flatMap((ev) => ev.webhookIds ?? []));
     const plans = [];
     for (const ev of events) {
@@ -106,17 +113,21 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
         strapi.log.error(`[document-webhooks] fan-out of outbox record ${ev.id} (${ev.event} ${ev.uid} ${ev.documentId}) failed: ${(err as Error)?.message ?? err}`);
       }
     }
+    await delivery().awaitFanOuts(plans);
     return (await delivery().commitFanOuts(plans, owner)).length;
   }
+
+  const newRenderer = () =>
+    new TemplateRenderer({ processes: cfg().renderProcesses, maxOldGenerationSizeMb: cfg().renderMemoryMb });
 
   return {
     instanceId,
 
     async start() {
       const config = cfg();
-      renderer ??= new TemplateRenderer();
-      // The template worker starts on first use; start it now so the first delivery does not wait for it.
-      if (config.worker) renderer.render('', {}).catch(() => {});
+      renderer ??= newRenderer();
+      // The render processes start on first use; start them now so the first delivery does not wait for them.
+      if (config.worker) renderer.warmUp();
       agents = createGuardedAgents(ssrfPolicy(), { keepAlive: true, maxSockets: config.concurrency });
       outbox = createOutbox(strapi);
       await refreshIndex();
@@ -153,6 +164,7 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
       worker = null;
       // Outcomes of deliveries that ended during the stop, still waiting for their group commit.
       await delivery().flushOutcomes();
+      delivery().forgetFanOuts();
       await renderer?.close();
       renderer = null;
       agents?.httpAgent.destroy();
@@ -190,7 +202,7 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     },
 
     renderer() {
-      if (!renderer) renderer = new TemplateRenderer();
+      if (!renderer) renderer = newRenderer();
       return renderer;
     },
     agents() {
