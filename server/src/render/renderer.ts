@@ -73,6 +73,11 @@ interface Slot {
   job: Job | null;
   /** Tail of the process's stderr: tells a heap-limit abort from other deaths. */
   stderr: string;
+  /**
+   * The key whose job killed this slot's previous process, until the new one is ready: the
+   * restart counts as that key's, so its next job does not take the process the others need.
+   */
+  blame: string | null;
 }
 
 function resolveNunjucks(): string {
@@ -108,7 +113,7 @@ export class TemplateRenderer {
     this.cacheSize = options.cacheSize ?? 200;
     this.nunjucksPath = options.nunjucksPath ?? resolveNunjucks();
     const n = Math.max(1, Math.floor(options.processes ?? DEFAULT_RENDER_PROCESSES));
-    this.slots = Array.from({ length: n }, () => ({ child: null, ready: false, job: null, stderr: '' }));
+    this.slots = Array.from({ length: n }, () => ({ child: null, ready: false, job: null, stderr: '', blame: null }));
   }
 
   /**
@@ -184,7 +189,9 @@ export class TemplateRenderer {
     let best = -1;
     let bestRunning = Infinity;
     for (let i = 0; i < this.turns.length; i++) {
-      const n = this.running.get(this.turns[i]) ?? 0;
+      const key = this.turns[i];
+      let n = this.running.get(key) ?? 0;
+      for (const slot of this.slots) if (slot.blame === key) n += 1;
       if (n < bestRunning && n < perKey) {
         best = i;
         bestRunning = n;
@@ -252,6 +259,7 @@ export class TemplateRenderer {
       if (slot.child !== child) return;
       if ('type' in reply) {
         slot.ready = true;
+        slot.blame = null;
         this.pump();
         return;
       }
@@ -280,6 +288,11 @@ export class TemplateRenderer {
       if (job) {
         this.finish(slot, job);
         job.reject(new RenderError(message, limit));
+        // Restart at once (the pool stays warm), on the account of the key that killed it.
+        if (wasReady && !this.closed) {
+          this.spawn(slot);
+          slot.blame = job.key;
+        }
       }
       if (!wasReady) {
         // The process could not even start: fail waiting jobs instead of respawning forever.
@@ -295,8 +308,13 @@ export class TemplateRenderer {
   private onTimeout(slot: Slot, job: Job): void {
     if (slot.job !== job) return;
     this.finish(slot, job);
-    // A synchronous loop can only be stopped by killing the process.
+    // A synchronous loop can only be stopped by killing the process; the new one starts at
+    // once (the pool stays warm), on the account of the key that killed it.
     void this.stop(slot);
+    if (!this.closed) {
+      this.spawn(slot);
+      slot.blame = job.key;
+    }
     job.reject(new RenderError(`Template rendering exceeded ${job.timeoutMs} ms`, 'time'));
     this.pump();
   }
