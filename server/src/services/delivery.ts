@@ -23,6 +23,8 @@ const SIGNATURE_HEADERS = ['webhook-id', 'webhook-timestamp', 'webhook-signature
  */
 interface PlanTask {
   key: string;
+  /** The definition version (`updatedAt`) it was planned with. */
+  version: string;
   done: boolean;
   /** The log row to insert, or null (condition false). */
   create: Record<string, unknown> | null;
@@ -116,7 +118,7 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
   const render = (row: WebhookRow, context: EventContext, createdAt: string) =>
     renderRequest(row as any, context, engine().renderer(), { ...limits(), key: row.id }, createdAt);
 
-  /** Planned (record, webhook) parts, by `record:webhook:definition version`. */
+  /** Planned (record, webhook) parts, by `record:webhook`. */
   const planned = new Map<string, PlanTask>();
   /** Per webhook, the tail of its plans: one webhook plans one part at a time, in record order. */
   const chains = new Map<number, Promise<void>>();
@@ -182,8 +184,8 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     }
   };
 
-  const startPart = (key: string, ev: ClaimedEvent, row: WebhookRow, context: EventContext): PlanTask => {
-    const task: PlanTask = { key, done: false, create: null, promise: Promise.resolve(), at: Date.now(), wakes: false };
+  const startPart = (key: string, version: string, ev: ClaimedEvent, row: WebhookRow, context: EventContext): PlanTask => {
+    const task: PlanTask = { key, version, done: false, create: null, promise: Promise.resolve(), at: Date.now(), wakes: false };
     const previous = chains.get(row.id) ?? Promise.resolve();
     task.promise = previous
       .then(() => planPart(ev, row, context))
@@ -474,8 +476,8 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     /**
      * Start planning one captured event's deliveries (current definitions; per webhook the
      * condition then the render, in the background): no write. Parts already planned for this
-     * record by an earlier batch are taken over, not done again. A throw here concerns this
-     * record only.
+     * record by an earlier batch (same definition version) are taken over, not done again. A
+     * throw here concerns this record only.
      */
     async fanOut(ev: ClaimedEvent, webhooksById: Map<number, WebhookRow>): Promise<FanOutPlan> {
       const rows = (ev.webhookIds ?? []).map((id) => webhooksById.get(id)).filter((r): r is WebhookRow => Boolean(r));
@@ -483,10 +485,17 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
       const tasks = new Map<number, PlanTask>();
       const fresh: Promise<void>[] = [];
       for (const row of rows) {
-        // The definition as it is now: a webhook disabled or changed meanwhile no longer fires.
-        if (!row.enabled || !(row.events ?? []).includes(ev.event) || row.contentType !== ev.uid) continue;
-        const key = `${ev.id}:${row.id}:${row.updatedAt}`;
+        const key = `${ev.id}:${row.id}`;
+        const version = String(row.updatedAt);
         let task = planned.get(key);
+        // The definition as it is now: a webhook disabled or changed meanwhile no longer fires,
+        // except for a part already planned (e.g. the render that got the webhook paused: its
+        // log row says why).
+        if (!row.enabled || !(row.events ?? []).includes(ev.event) || row.contentType !== ev.uid) {
+          if (task?.done) tasks.set(row.id, task);
+          continue;
+        }
+        if (task && task.version !== version) task = undefined;
         if (!task) {
           context ??= buildContext({
             event: ev.event,
@@ -498,7 +507,7 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
             locale: ev.locale,
             user: ev.user,
           });
-          task = startPart(key, ev, row, context);
+          task = startPart(key, version, ev, row, context);
           fresh.push(task.promise);
         }
         tasks.set(row.id, task);
