@@ -195,12 +195,19 @@ describe('fairness', () => {
   const WRITES = 15;
 
   /** Worst commit → receiver latency of webhook B over WRITES single writes (as scripts/bench.js measures). */
-  async function worstLatencyOfB(path: string): Promise<number> {
+  async function worstLatencyOfB(path: string, bId: number): Promise<number> {
     let worst = 0;
     for (let i = 0; i < WRITES; i++) {
       const doc = await app.strapi.documents(Q).create({ data: { customer: `Fair ${path} ${i}`, title: 'x'.repeat(40) } });
       const committedAt = Date.now();
-      const hit = await rx.waitFor((reqs) => reqs.find((r) => r.url === path && JSON.parse(r.body).documentId === doc.documentId), 30_000);
+      const hit = await rx.waitFor((reqs) => reqs.find((r) => r.url === path && JSON.parse(r.body).documentId === doc.documentId), 30_000).catch(async (err) => {
+        // Say where it got stuck: B's log rows for this document, and the outbox.
+        const logs = (await logsOf(bId)).filter((l) => l.documentId === doc.documentId).map((l) => `${l.status}: ${l.error}`);
+        const outbox = await app.strapi.db.query('plugin::document-webhooks.outbox-event').findMany({ select: ['id', 'webhookIds', 'leaseOwner', 'leaseUntil'] });
+        const all = (await app.api('GET', `/document-webhooks/logs?pageSize=100`)).body.data.filter((l: any) => l.documentId === doc.documentId).map((l: any) => [l.webhook, l.status, l.error]);
+        const hook = (await app.api('GET', `${BASE}/${bId}`)).body.data;
+        throw new Error(`${(err as Error).message}; write ${i}: B logs ${JSON.stringify(logs)}, outbox ${JSON.stringify(outbox)}, all logs ${JSON.stringify(all)}, B ${JSON.stringify(hook)}`);
+      });
       worst = Math.max(worst, hit.at - committedAt);
     }
     return worst;
@@ -211,7 +218,7 @@ describe('fairness', () => {
     for (const w of (await app.api('GET', BASE)).body.data) if (w.enabled) await disable(w.id);
     const b = await createWebhook({ url: rx.url('/fair-b'), bodyType: 'json', jsonTemplate: '{"documentId": {{ doc.documentId | dump }}}' });
     expect(b.status).toBe(201);
-    const alone = await worstLatencyOfB('/fair-b');
+    const alone = await worstLatencyOfB('/fair-b', b.body.data.id);
 
     await app.api('PUT', `${BASE}/${b.body.data.id}`, { url: rx.url('/fair-b2') });
     // 1 s of render per event on real data (a loop over the 40-character title nested 5 deep,
@@ -227,7 +234,7 @@ describe('fairness', () => {
     const before = pause.pauseAfterLimitHits;
     pause.pauseAfterLimitHits = 0;
     try {
-      const withA = await worstLatencyOfB('/fair-b2');
+      const withA = await worstLatencyOfB('/fair-b2', b.body.data.id);
       const aLogs = await logsOf(a.body.data.id);
       // A really was slow: its renders ran into the limit.
       expect(aLogs.some((l) => /exceeded 1000 ms/.test(l.error ?? ''))).toBe(true);

@@ -96,8 +96,8 @@ export function createOutbox(strapi: Core.Strapi) {
      * parts' deliveries. Resolves to false when the lease was taken over meanwhile.
      */
     async keep(id: number, webhookIds: number[], token: string, db: Db): Promise<boolean> {
-      const res = await t().updateWhereIdAnd(db, id, 'leaseOwner', token, { webhookIds, leaseOwner: null, leaseUntil: null, updatedAt: new Date() });
-      return affected(res) > 0;
+      const row = t().toRow({ webhookIds, leaseOwner: null, leaseUntil: null, updatedAt: new Date() });
+      return affected(await db.run(db(t().name).where('id', id).where(t().col('leaseOwner'), token).update(row))) > 0;
     },
 
     async count(): Promise<number> {

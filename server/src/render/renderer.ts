@@ -102,6 +102,8 @@ export class TemplateRenderer {
   private readonly running = new Map<string, number>();
   private nextId = 1;
   private closed = false;
+  /** Render processes in a row that died before they were ready. */
+  private failedStarts = 0;
   private readonly maxOldGenerationSizeMb: number;
   private readonly maxQueueLength: number;
   private readonly cacheSize: number;
@@ -260,6 +262,7 @@ export class TemplateRenderer {
       if ('type' in reply) {
         slot.ready = true;
         slot.blame = null;
+        this.failedStarts = 0;
         this.pump();
         return;
       }
@@ -277,6 +280,7 @@ export class TemplateRenderer {
     child.on('exit', (code, signal) => {
       if (slot.child !== child) return; // killed on purpose (timeout/close)
       slot.child = null;
+      slot.blame = null;
       const wasReady = slot.ready;
       slot.ready = false;
       const outOfMemory = /heap limit|out of memory/i.test(slot.stderr);
@@ -294,8 +298,8 @@ export class TemplateRenderer {
           slot.blame = job.key;
         }
       }
-      if (!wasReady) {
-        // The process could not even start: fail waiting jobs instead of respawning forever.
+      if (!wasReady && ++this.failedStarts >= 3) {
+        // Processes cannot even start: fail waiting jobs instead of respawning forever.
         for (const list of this.waiting.values()) for (const queued of list) queued.reject(new RenderError(message));
         this.waiting.clear();
         this.turns = [];
