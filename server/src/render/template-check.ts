@@ -48,7 +48,7 @@ const LOADING_TAGS: Record<string, string> = {
 /** Filters whose string arguments name attributes of the items they receive. */
 const ATTRIBUTE_FILTERS = new Set(['join', 'selectattr', 'rejectattr', 'sum', 'sort', 'groupby']);
 
-/** Filters added by the render worker on top of the nunjucks built-ins. */
+/** Filters added by the render processes on top of the nunjucks built-ins. */
 const EXTRA_FILTERS = ['json'];
 
 let known: { filters: Set<string>; tests: Set<string> } | undefined;
