@@ -32,6 +32,8 @@ interface PlanTask {
   at: number;
   /** The worker is to be woken when it finishes (it was left in the outbox unfinished). */
   wakes: boolean;
+  /** The webhook's plan it queued behind (null: none was running). */
+  after: PlanTask | null;
 }
 
 /** One captured event's planning: a task per webhook, some maybe still running. */
@@ -39,7 +41,7 @@ export interface FanOutPlan {
   ev: ClaimedEvent;
   tasks: Map<number, PlanTask>;
   /** Tasks started for this batch (not carried over from an earlier one). */
-  fresh: Promise<void>[];
+  fresh: PlanTask[];
 }
 
 /**
@@ -120,8 +122,8 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
 
   /** Planned (record, webhook) parts, by `record:webhook`. */
   const planned = new Map<string, PlanTask>();
-  /** Per webhook, the tail of its plans: one webhook plans one part at a time, in record order. */
-  const chains = new Map<number, Promise<void>>();
+  /** Per webhook, the last of its plans: one webhook plans one part at a time, in record order. */
+  const chains = new Map<number, PlanTask>();
   /** Per webhook, renders/conditions in a row that hit a sandbox limit (reset by a success). */
   const limitHits = new Map<number, number>();
   /** Webhook rows (as read) that were paused: their queued plans are not run. */
@@ -185,9 +187,9 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
   };
 
   const startPart = (key: string, version: string, ev: ClaimedEvent, row: WebhookRow, context: EventContext): PlanTask => {
-    const task: PlanTask = { key, version, done: false, create: null, promise: Promise.resolve(), at: Date.now(), wakes: false };
-    const previous = chains.get(row.id) ?? Promise.resolve();
-    task.promise = previous
+    const after = chains.get(row.id) ?? null;
+    const task: PlanTask = { key, version, done: false, create: null, promise: Promise.resolve(), at: Date.now(), wakes: false, after };
+    task.promise = (after ? after.promise : Promise.resolve())
       .then(() => planPart(ev, row, context))
       .then(
         (create) => {
@@ -200,10 +202,11 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
       )
       .finally(() => {
         task.done = true;
-        if (chains.get(row.id) === task.promise) chains.delete(row.id);
+        task.after = null;
+        if (chains.get(row.id) === task) chains.delete(row.id);
         if (task.wakes) engine().wake();
       });
-    chains.set(row.id, task.promise);
+    chains.set(row.id, task);
     planned.set(key, task);
     return task;
   };
@@ -483,7 +486,7 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
       const rows = (ev.webhookIds ?? []).map((id) => webhooksById.get(id)).filter((r): r is WebhookRow => Boolean(r));
       let context: EventContext | null = null;
       const tasks = new Map<number, PlanTask>();
-      const fresh: Promise<void>[] = [];
+      const fresh: PlanTask[] = [];
       for (const row of rows) {
         const key = `${ev.id}:${row.id}`;
         const version = String(row.updatedAt);
@@ -508,19 +511,26 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
             user: ev.user,
           });
           task = startPart(key, version, ev, row, context);
-          fresh.push(task.promise);
+          fresh.push(task);
         }
         tasks.set(row.id, task);
       }
       return { ev, tasks, fresh };
     },
 
-    /** Wait for the plans a batch started, FAN_OUT_WAIT_MS at most (slow ones go on meanwhile). */
+    /**
+     * Wait for the plans a batch started, FAN_OUT_WAIT_MS at most (slow ones go on meanwhile).
+     * Plans queued behind a webhook's backlog from earlier batches are not waited for: that
+     * webhook is slow, and the others' deliveries go ahead at once.
+     */
     async awaitFanOuts(plans: FanOutPlan[]): Promise<void> {
-      const fresh = plans.flatMap((p) => p.fresh);
-      if (!fresh.length) return;
+      const waited = new Set<PlanTask>();
+      for (const plan of plans) {
+        for (const task of plan.fresh) if (!task.after || task.after.done || waited.has(task.after)) waited.add(task);
+      }
+      if (!waited.size) return;
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.all(fresh), new Promise<void>((r) => (timer = setTimeout(r, FAN_OUT_WAIT_MS)))]);
+      await Promise.race([Promise.all([...waited].map((t) => t.promise)), new Promise<void>((r) => (timer = setTimeout(r, FAN_OUT_WAIT_MS)))]);
       clearTimeout(timer);
     },
 
