@@ -106,7 +106,6 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
   const limits = () => ({ timeoutMs: cfg().renderTimeoutMs, maxOutputBytes: cfg().maxRenderOutputBytes });
   const modelName = (uid: string) => (strapi.getModel(uid as any) as any)?.modelName ?? uid;
 
-  // The webhook is the fair-share key of the render processes (render/renderer.ts).
   /**
    * A render or condition of preview/test that a sandbox limit stopped: a 400 on the field
    * (docs/security.md), not a result; the template's own errors stay results.
@@ -117,10 +116,14 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     return new WebhookValidationError([{ path: [e.field ?? field], message: `${e.field ?? field} hit a sandbox limit: ${e.message}` }]);
   };
 
+  // The webhook is the fair-share key of the render processes (render/renderer.ts).
   const render = (row: WebhookRow, context: EventContext, createdAt: string) =>
     renderRequest(row as any, context, engine().renderer(), { ...limits(), key: row.id }, createdAt);
 
-  /** Planned (record, webhook) parts, by `record:webhook`. */
+  /**
+   * Planned (record, webhook) parts, by `record id:webhook id:document:capture time` (SQLite
+   * may give a deleted record's id to a new one).
+   */
   const planned = new Map<string, PlanTask>();
   /** Per webhook, the last of its plans: one webhook plans one part at a time, in record order. */
   const chains = new Map<number, PlanTask>();
@@ -488,7 +491,7 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
       const tasks = new Map<number, PlanTask>();
       const fresh: PlanTask[] = [];
       for (const row of rows) {
-        const key = `${ev.id}:${row.id}`;
+        const key = `${ev.id}:${row.id}:${ev.documentId}:${ev.occurredAt}`;
         const version = String(row.updatedAt);
         let task = planned.get(key);
         // The definition as it is now: a webhook disabled or changed meanwhile no longer fires,
