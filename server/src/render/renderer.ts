@@ -15,6 +15,7 @@
  * process is free for the other webhooks' renders.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { setPriority } from 'node:os';
 import { RenderError, type SandboxLimit } from './errors';
 import { FORBIDDEN_TEMPLATE_NAMES } from './forbidden';
 import { checkTemplate } from './template-check';
@@ -26,6 +27,8 @@ export const DEFAULT_RENDER_TIMEOUT_MS = 1000;
 export const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
 export const DEFAULT_RENDER_PROCESSES = 2;
 export const DEFAULT_RENDER_MEMORY_MB = 64;
+/** Niceness of the render processes (Unix; lower priority than Strapi). */
+const RENDER_NICENESS = 10;
 
 export interface RenderOptions {
   /** Hard wall-clock limit of the render itself (queueing time excluded). Default 1000. */
@@ -249,6 +252,13 @@ export class TemplateRenderer {
     slot.child = child;
     slot.ready = false;
     slot.stderr = '';
+    // A lower CPU priority: a template spinning until its time limit must not slow Strapi's
+    // own thread (or the database on the same machine) down.
+    try {
+      if (child.pid) setPriority(child.pid, RENDER_NICENESS);
+    } catch {
+      /* not permitted here: renders run at normal priority */
+    }
     // Idle render processes must not keep Strapi alive; a pending job holds its own timer.
     child.unref();
     (child as unknown as { channel?: { unref(): void } }).channel?.unref();
