@@ -11,7 +11,7 @@
  *
  * Nunjucks has no sandbox (mozilla/nunjucks#271): compiled templates read members with
  * `obj[key]` and call whatever they find, so `range.constructor("…")()` runs arbitrary code.
- * This worker has its own copy of the nunjucks modules and patches that copy's runtime:
+ * Each render process has its own copy of the nunjucks modules and patches that copy's runtime:
  *
  *  - `memberLookup` (every `a.b` / `a[b]`): own data properties of objects/arrays and
  *    indices/length of strings only; forbidden names and function values read as undefined.
@@ -25,8 +25,8 @@
  *    produced text is counted so runaway output stops early.
  *  - `inOperator`: own keys only.
  *  - `fromIterator` (the subject of every `{% for %}`): an object is iterated as a copy of
- *    its own data properties — `{% for k, v in x %}` compiles to a `for…in`, which would
- *    otherwise yield inherited enumerable methods (a SafeString's `valueOf`/`toString`).
+ *    its own data properties, and a SafeString as its text — `{% for k, v in x %}` compiles
+ *    to a `for…in`, which also yields inherited enumerable properties (defence in depth).
  *  - every filter: function arguments are dropped, and its result is data only (functions
  *    removed from it and from the arrays/objects it built, up to the nesting the built-in
  *    filters create); `dictsort` and `list` read own properties only; the attribute-taking
