@@ -149,8 +149,8 @@ const WEBHOOK = (name, uid, url, extra = {}) => ({ name, contentType: uid, event
 
 /**
  * Stop the engine and start it again with the worker on or off; resolves to the wall-clock
- * time (epoch ms) the worker started. The template thread is started before that moment: it
- * is started once per engine start (~0.1 s), so a drain measures delivering, not booting.
+ * time (epoch ms) the worker started. The render processes are started before that moment: they
+ * are started once per engine start (~0.1 s), so a drain measures delivering, not booting.
  */
 async function setWorker(inst, on) {
   return inst.call('eval', {

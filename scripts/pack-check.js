@@ -82,6 +82,20 @@ async function main() {
     const body = await res.json();
     if (res.status !== 200 || !Array.isArray(body.data)) throw new Error(`GET /document-webhooks/webhooks → ${res.status} ${JSON.stringify(body)}`);
     console.log(`[pack-check] GET /document-webhooks/webhooks → ${res.status} ${JSON.stringify(body)}`);
+    // Templates render in child processes started from the bundle (docs/security.md, 2a): a
+    // save renders the JSON template against a sample document, and a template exhausting
+    // memory is a 400 while this process lives on.
+    const save = (jsonTemplate) =>
+      fetch(`${base}/document-webhooks/webhooks`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: `pack ${Math.random()}`, contentType: 'api::note.note', events: ['entry.create'], url: 'http://127.0.0.1:9/x', bodyType: 'json', jsonTemplate }),
+      }).then(async (r) => ({ status: r.status, body: await r.json() }));
+    const ok = await save('{"text": {{ doc.text | dump }}}');
+    if (ok.status !== 201) throw new Error(`POST a JSON-template webhook → ${ok.status} ${JSON.stringify(ok.body)}`);
+    const bomb = await save('{% set s = "xx" %}{% for a in "01234567890123456789012345" %}{% set s = s ~ s %}{% endfor %}{"n": {{ s|upper|length }}}');
+    if (bomb.status !== 400 || !/memory limit|exceeded \d+ ms/.test(JSON.stringify(bomb.body))) throw new Error(`POST the memory bomb → ${bomb.status} ${JSON.stringify(bomb.body)}`);
+    console.log(`[pack-check] JSON template rendered on save (201); memory bomb → 400 ${bomb.body.error.details.errors[0].message}`);
     console.log('1 passed, 0 failed');
   } finally {
     await new Promise((resolve) => strapi.server.httpServer.close(resolve));

@@ -253,6 +253,37 @@ describe('runtime safety', () => {
     expect(Date.now() - started).toBeLessThan(2000);
   });
 
+  it('work is bounded, not only steps: the issue #12 condition over a 1 MB field and 200 items ends fast', async () => {
+    const doc = { notes: 'n'.repeat(1024 * 1024), items: Array.from({ length: 200 }, (_, i) => ({ i })) };
+    const expr = 'doc.items[.i >= 0 && doc.items[.i >= 0 && doc.notes|upper == "q"]|length > 0]|length > 0';
+    const started = Date.now();
+    const err = await evaluateCondition(expr, { doc }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConditionError);
+    expect((err as ConditionError).limit).toBe('work');
+    expect((err as Error).message).toMatch(/work limit/);
+    // Unbounded it took 14.5 s; the work limit is ~20 M characters.
+    expect(Date.now() - started).toBeLessThan(1500);
+    // The same shape on small data still evaluates.
+    await expect(evaluateCondition(expr, { doc: { notes: 'q', items: [{ i: 1 }] } })).resolves.toBe(false);
+  });
+
+  it.each([
+    ['doubling by concatenation', 'doc.s + doc.s + doc.s + doc.s + doc.s + doc.s + doc.s + doc.s + doc.s == "x"'],
+    ['case mapping a huge string', '(doc.s + doc.s + doc.s)|upper == "x"'],
+  ])('%s cannot build strings past the size limit', async (_name, expr) => {
+    const err = await evaluateCondition(expr, { doc: { s: 'x'.repeat(1024 * 1024) } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConditionError);
+    expect((err as Error).message).toMatch(/string longer than|work limit/);
+  });
+
+  it('a time limit backs the work limit up', async () => {
+    const items = Array.from({ length: 400 }, (_, i) => ({ a: i }));
+    const err = await evaluateCondition('doc.i[.a >= 0 && doc.i[.a >= 0]|length > 0]|length', { doc: { i: items } }, { timeoutMs: 1 }).catch((e: unknown) => e);
+    // 160 000 visits: either limit may end it first on a loaded machine, never the process.
+    expect(err).toBeInstanceOf(ConditionError);
+    expect(['time', 'work']).toContain((err as ConditionError).limit);
+  });
+
   it('runtime errors become ConditionError', async () => {
     await expect(evaluateCondition('doc.a == )', {})).rejects.toBeInstanceOf(ConditionError);
     const cyclic: Record<string, unknown> = {};

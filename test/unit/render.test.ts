@@ -148,7 +148,7 @@ describe('limits', () => {
     // A generous time limit so that, even on a loaded machine, the heap limit is what stops it.
     const err = await renderer.render(bomb, { items }, { timeoutMs: 60_000 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RenderError);
-    expect((err as Error).message).toBe('Template rendering exceeded the memory limit');
+    expect((err as Error).message).toBe('Template rendering exceeded the memory limit (64 MB)');
     await expect(renderer.render('{{ "still alive" }}', {})).resolves.toBe('still alive');
   }, 90_000);
 
@@ -170,6 +170,79 @@ describe('limits', () => {
     expect(err).toBeInstanceOf(RenderError);
     await expect(renderer.render('ok', {})).resolves.toBe('ok');
   });
+});
+
+describe('containment (render processes)', () => {
+  const doubling = '{% set s = "xx" %}{% for a in "01234567890123456789012345" %}{% set s = s ~ s %}{% endfor %}{"n": {{ s|upper|length }}}';
+
+  it('the string-doubling template kills its render process only: a memory-limit RenderError, and the next render works', async () => {
+    const err = await renderer.render(doubling, {}, { timeoutMs: 30_000 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RenderError);
+    // On a loaded machine the time limit may win the race; either way it is a limit, not a crash of this process.
+    expect(['memory', 'time']).toContain((err as RenderError).limit);
+    await expect(renderer.render('{{ "alive" }}', {})).resolves.toBe('alive');
+  }, 60_000);
+
+  it('one key busy with slow renders does not hold up another key (fair share of the processes)', async () => {
+    const own = new TemplateRenderer({ processes: 2 });
+    try {
+      own.warmUp();
+      await Promise.all([own.render('{{ 1 }}', {}), own.render('{{ 2 }}', {})]);
+      const slow = '{% for a in items %}{% for b in items %}{% endfor %}{% endfor %}';
+      const items = Array.from({ length: 20_000 }, (_, i) => i);
+      // Six slow jobs of key A queued first, each running into its 1.5 s limit.
+      const a = Array.from({ length: 6 }, () => own.render(slow, { items }, { key: 'A', timeoutMs: 1500 }).catch((e: unknown) => e));
+      const started = Date.now();
+      for (let i = 0; i < 5; i++) await expect(own.render('{{ n }}', { n: i }, { key: 'B' })).resolves.toBe(String(i));
+      // Without fair scheduling B would wait behind A's jobs (~4.5 s on two processes).
+      expect(Date.now() - started).toBeLessThan(1400);
+      const results = await Promise.all(a);
+      for (const r of results) expect((r as RenderError).limit).toBe('time');
+    } finally {
+      await own.close();
+    }
+  }, 60_000);
+});
+
+describe('templates see only data (filter and loop audit)', () => {
+  // Each probe would hand the template a function (SafeString.prototype.valueOf / toString via
+  // an inherited enumerable property) if unpatched; `is callable` reveals a function reference.
+  const probes: Array<[string, string]> = [
+    ['dictsort over a SafeString', '{% for pair in ("x"|safe)|dictsort %}{% if pair[1] is callable %}F{% endif %}{% endfor %}'],
+    ['dictsort pair destructured', '{% for k, v in ("x"|safe)|dictsort %}{% if v is callable %}F{% endif %}{% endfor %}'],
+    ['for k, v over a SafeString', '{% for k, v in "x"|safe %}{% if v is callable %}F{% endif %}{% endfor %}'],
+    ['for k, v over escape()', '{% for k, v in "x"|escape %}{% if v is callable %}F{% endif %}{% endfor %}'],
+    ['list over a SafeString', '{% for e in ("x"|safe)|list %}{% if e is callable or e.value is callable %}F{% endif %}{% endfor %}'],
+    ['groupby on a dynamic attribute', '{% for k, v in doc.items|groupby(key) %}{% if v is callable or v[0] is callable %}F{% endif %}{% endfor %}'],
+    ['macro passed to filters', '{% macro m() %}x{% endmacro %}{% set r = [m]|first %}{% if r is callable %}F{% endif %}'],
+  ];
+
+  it.each(probes)('%s yields no function', async (_name, template) => {
+    // Refusing the input (an error) is fine too; handing out a function is not.
+    const out = await renderer.render(template.replaceAll('%}F{%', '%}LEAK{%'), { ...context, key: 'valueOf' }).catch((e: unknown) => (e as Error).message);
+    expect(out).not.toContain('LEAK');
+  });
+
+  it('dictsort and list still work on plain objects', async () => {
+    await expect(renderer.render('{% for k, v in doc.items[0]|dictsort %}{{ k }}={{ v }};{% endfor %}', context)).resolves.toBe('name=x;qty=2;');
+    await expect(renderer.render('{% for e in doc.items[0]|list %}{{ e.key }}:{{ e.value }};{% endfor %}', context)).resolves.toBe('name:x;qty:2;');
+    await expect(renderer.render('{% for k, v in doc.items|groupby("name") %}{{ k }}{{ v|length }}{% endfor %}', context)).resolves.toBe('x1y1');
+  });
+
+  it('no built-in filter returns a function for any probe input', async () => {
+    const names = Object.keys((new nunjucks.Environment([]) as unknown as { filters: object }).filters);
+    const inputs = ['"x"|safe', 'doc', 'doc.items', '[("x"|safe), ("y"|safe)]', '{"a": ("x"|safe)}'];
+    for (const name of names) {
+      for (const input of inputs) {
+        // Walk two levels of whatever came back; report any function found.
+        const template =
+          `{% set r = (${input})|${name} %}{% if r is callable %}LEAK{% endif %}` +
+          `{% for k, v in r %}{% if v is callable %}LEAK{% endif %}{% for k2, v2 in v %}{% if v2 is callable %}LEAK{% endif %}{% endfor %}{% endfor %}`;
+        const out = await renderer.render(template, context).catch((e: unknown) => (e as Error).message);
+        expect(out, `${name} on ${input}`).not.toContain('LEAK');
+      }
+    }
+  }, 60_000);
 });
 
 describe('SSTI payload corpus', () => {
@@ -371,7 +444,7 @@ describe('lifecycle', () => {
 
   it('a worker that cannot start fails the job instead of hanging', async () => {
     const broken = new TemplateRenderer({ nunjucksPath: '/nonexistent/nunjucks.js' });
-    await expect(broken.render('x', {})).rejects.toThrow(/render worker stopped/);
+    await expect(broken.render('x', {})).rejects.toThrow(/render process stopped/);
     await broken.close();
   });
 });

@@ -106,3 +106,33 @@ describe('checkTemplate: unknown filters and tests', () => {
     expect(checkTemplate('{{ doc | json }}{{ doc | dump(2) }}{% filter upper %}x{% endfilter %}')).toBeNull();
   });
 });
+
+describe('deep templates and the cache', () => {
+  it.each([
+    ['a ~ chain of 4000', `{{ "a"${' ~ "a"'.repeat(4000)} }}`],
+    ['a |trim chain of 6000', `{{ "a"${'|trim'.repeat(6000)} }}`],
+    ['5000 nested brackets', `{{ ${'('.repeat(5000)}1${')'.repeat(5000)} }}`],
+    ['3000 nested ifs', `${'{% if 1 %}'.repeat(3000)}${'{% endif %}'.repeat(3000)}`],
+    ['a deep constant key', `{{ doc[${'"a" ~ '.repeat(3000)}"b"] }}`],
+  ])('%s is refused with a reason, never a stack overflow', (_name, source) => {
+    const problem = checkTemplate(source);
+    expect(problem).toMatch(/nested too deeply .*line 1/);
+  });
+
+  it('accepts nesting up to the limit (long ~ chains and elif chains are fine)', () => {
+    expect(checkTemplate(`{{ "a"${' ~ "a"'.repeat(500)} }}`)).toBeNull();
+    expect(checkTemplate(`{% if x %}1${'{% elif x %}2'.repeat(300)}{% endif %}`)).toBeNull();
+  });
+
+  it('caches the result per source: a second check of a 60 KiB template does not parse it again', () => {
+    const source = '{"a": {{ doc.x }}}'.repeat(3300);
+    expect(source.length).toBeLessThan(65536);
+    const t0 = performance.now();
+    expect(checkTemplate(source)).toBeNull();
+    const first = performance.now() - t0;
+    const t1 = performance.now();
+    for (let i = 0; i < 20; i++) expect(checkTemplate(source)).toBeNull();
+    const twenty = performance.now() - t1;
+    expect(twenty).toBeLessThan(first);
+  });
+});

@@ -27,9 +27,15 @@ export interface PluginConfig {
   previousEncryptionKeys: string[];
   /** How long a rotated-out secret keeps signing. */
   secretRotationGraceHours: number;
-  /** Limits of the template sandbox. */
+  /** Limits of the template sandbox (also the time limit of a condition). */
   renderTimeoutMs: number;
   maxRenderOutputBytes: number;
+  /** Render processes (child processes running templates), shared fairly between webhooks. */
+  renderProcesses: number;
+  /** Heap limit of one render process, in MB: a template allocating more fails alone. */
+  renderMemoryMb: number;
+  /** Pause a webhook after this many renders/conditions in a row hit a sandbox limit (0 = never). */
+  pauseAfterLimitHits: number;
   /** How long a claimed record stays leased to one instance before others may take it over. */
   leaseMs: number;
   /** Run the delivery worker in this instance (turn off on API-only instances). */
@@ -57,6 +63,9 @@ export const defaultConfig: PluginConfig = {
   secretRotationGraceHours: 24,
   renderTimeoutMs: 1000,
   maxRenderOutputBytes: 1024 * 1024,
+  renderProcesses: 2,
+  renderMemoryMb: 64,
+  pauseAfterLimitHits: 5,
   leaseMs: 60_000,
   worker: true,
   yieldToWritesMs: 50,
@@ -85,6 +94,9 @@ const schema = yup
     secretRotationGraceHours: yup.number().strict().min(0).max(24 * 30),
     renderTimeoutMs: int(10, 60_000),
     maxRenderOutputBytes: int(1024, 64 * 1024 * 1024),
+    renderProcesses: int(1, 16),
+    renderMemoryMb: int(16, 4096),
+    pauseAfterLimitHits: int(0, 1_000_000),
     leaseMs: int(1000, 3_600_000),
     worker: yup.boolean().strict(),
     yieldToWritesMs: int(0, 10_000),

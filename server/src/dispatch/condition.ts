@@ -20,8 +20,12 @@
  *    evaluated once, functions dropped), so what a condition sees is exactly what a template
  *    or the webhook body sees.
  *  - Jexl "functions" (`foo(1)`) are not available; only the transforms listed below.
- *  - Evaluation is bounded by {@link MAX_EVALUATION_STEPS} AST node visits, so a filter nested
- *    inside a filter over a big list cannot stall the event loop.
+ *  - Evaluation is bounded by its work, not only by {@link MAX_EVALUATION_STEPS} AST node visits:
+ *    every string and list an operation reads or builds is charged by its length against
+ *    {@link MAX_EVALUATION_WORK} (a filter nested in a filter over 200 items applying `upper` to a
+ *    1 MB field would otherwise run for seconds on Strapi's event loop), no string longer than
+ *    {@link MAX_CONDITION_STRING_LENGTH} is built (memory), and a time limit backs both up.
+ *    docs/security.md describes the limits.
  *
  * Like Jexl, a property access on an array through the dot form applies to its first element
  * (`doc.items.price` is `doc.items[0].price`); use the `length` transform to count items.
@@ -44,6 +48,16 @@ import jexl from 'jexl';
 export const MAX_CONDITION_LENGTH = 2000;
 /** Upper bound of AST node visits for one evaluation. */
 export const MAX_EVALUATION_STEPS = 250_000;
+/**
+ * Upper bound of the characters and items one evaluation reads or builds (strings compared,
+ * changed, concatenated or searched; lists filtered or searched): ~tens of ms of CPU, and so
+ * also a bound of what it can allocate.
+ */
+export const MAX_EVALUATION_WORK = 20_000_000;
+/** Longest string an evaluation may build (`+`, transforms). */
+export const MAX_CONDITION_STRING_LENGTH = 4 * 1024 * 1024;
+/** Default wall-clock limit of one evaluation (the work limit normally ends it much sooner). */
+export const DEFAULT_CONDITION_TIMEOUT_MS = 1000;
 const CACHE_SIZE = 500;
 
 /**
@@ -61,9 +75,12 @@ export const FORBIDDEN_CONDITION_NAMES: ReadonlySet<string> = new Set([
 ]);
 
 export class ConditionError extends Error {
-  constructor(message: string) {
+  /** Set when a limit stopped the evaluation (rather than an error in the expression). */
+  readonly limit?: 'work' | 'time' | 'memory';
+  constructor(message: string, limit?: 'work' | 'time' | 'memory') {
     super(message);
     this.name = 'ConditionError';
+    if (limit) this.limit = limit;
   }
 }
 
@@ -82,7 +99,7 @@ type JexlNode =
 export interface CompiledCondition {
   readonly source: string;
   /** Evaluates the condition against an already prepared context (see {@link prepareConditionContext}). */
-  evaluate(context: Record<string, unknown>): unknown;
+  evaluate(context: Record<string, unknown>, timeoutMs?: number): unknown;
 }
 
 const hasOwn = (obj: object, key: PropertyKey): boolean => Object.prototype.hasOwnProperty.call(obj, key);
@@ -316,14 +333,45 @@ function readMember(subject: unknown, key: unknown): unknown {
   return typeof value === 'function' ? undefined : value;
 }
 
+const sizeOf = (value: unknown): number => (typeof value === 'string' || Array.isArray(value) ? value.length : 0);
+
 class Evaluation {
   private steps = 0;
+  private work = 0;
+  private readonly deadline: number;
 
-  constructor(private readonly context: Record<string, unknown>) {}
+  constructor(
+    private readonly context: Record<string, unknown>,
+    private readonly timeoutMs: number,
+  ) {
+    this.deadline = Date.now() + timeoutMs;
+  }
+
+  /** Charges `units` of work (characters or items); throws past the limits. */
+  private charge(units: number): void {
+    this.work += units;
+    if (this.work > MAX_EVALUATION_WORK) {
+      throw new ConditionError(`Condition evaluation exceeded its work limit (${MAX_EVALUATION_WORK} characters and items processed)`, 'work');
+    }
+  }
+
+  /** A string the evaluation built: charged, and refused past MAX_CONDITION_STRING_LENGTH. */
+  private built(value: unknown): unknown {
+    if (typeof value === 'string') {
+      if (value.length > MAX_CONDITION_STRING_LENGTH) {
+        throw new ConditionError(`Condition evaluation built a string longer than ${MAX_CONDITION_STRING_LENGTH} characters`, 'memory');
+      }
+      this.charge(value.length);
+    }
+    return value;
+  }
 
   run(node: JexlNode, rel: unknown): unknown {
     if (++this.steps > MAX_EVALUATION_STEPS) {
-      throw new ConditionError(`Condition evaluation exceeded ${MAX_EVALUATION_STEPS} steps`);
+      throw new ConditionError(`Condition evaluation exceeded ${MAX_EVALUATION_STEPS} steps`, 'work');
+    }
+    if ((this.steps & 1023) === 0 && Date.now() > this.deadline) {
+      throw new ConditionError(`Condition evaluation exceeded ${this.timeoutMs} ms`, 'time');
     }
     switch (node.type) {
       case 'Literal':
@@ -349,7 +397,20 @@ class Evaluation {
         }
         const op = BINARY_OPS[node.operator];
         if (!op) throw new ConditionError(`Unsupported operator "${node.operator}"`);
-        return op(this.run(node.left, rel), this.run(node.right, rel));
+        const left = this.run(node.left, rel);
+        const right = this.run(node.right, rel);
+        // Comparing, searching or concatenating costs the length of what is read.
+        if (typeof left === 'string' && typeof right === 'string' && node.operator !== '+') this.charge(left.length + right.length);
+        else if (node.operator === 'in') this.charge(sizeOf(right));
+        if (node.operator === '+' && (typeof left === 'string' || typeof right === 'string')) {
+          // Check the size before building (String(object) is a short "[object Object]").
+          const size = sizeOf(left) + sizeOf(right);
+          if (size > MAX_CONDITION_STRING_LENGTH) {
+            throw new ConditionError(`Condition evaluation built a string longer than ${MAX_CONDITION_STRING_LENGTH} characters`, 'memory');
+          }
+        }
+        const result = op(left, right);
+        return node.operator === '+' ? this.built(result) : result;
       }
       case 'ConditionalExpression': {
         const test = this.run(node.test, rel);
@@ -360,6 +421,7 @@ class Evaluation {
         const subject = this.run(node.subject, rel);
         if (node.relative) {
           const list = Array.isArray(subject) ? subject : subject === undefined ? [] : [subject];
+          this.charge(list.length);
           return list.filter((elem) => Boolean(this.run(node.expr, elem)));
         }
         const key = this.run(node.expr, rel);
@@ -374,8 +436,15 @@ class Evaluation {
         const transform = node.pool === 'transforms' && hasOwn(TRANSFORMS, node.name) ? TRANSFORMS[node.name] : undefined;
         if (!transform) throw new ConditionError(`Unknown transform "${node.name}"`);
         const args = (node.args ?? []).map((arg) => this.run(arg, rel));
+        // Transforms read their subject (and search in it): charged by its length first.
+        this.charge(sizeOf(args[0]) + sizeOf(args[1]) + (isRecord(args[0]) ? Object.keys(args[0]).length : 0));
+        if ((node.name === 'upper' || node.name === 'lower') && sizeOf(args[0]) * 3 > MAX_CONDITION_STRING_LENGTH) {
+          // Case mapping can triple a string's length ("ß" → "SS", ligatures).
+          throw new ConditionError(`Condition evaluation built a string longer than ${MAX_CONDITION_STRING_LENGTH} characters`, 'memory');
+        }
         const result = transform(args[0], ...args.slice(1));
-        return typeof result === 'function' ? undefined : result;
+        if (typeof result === 'function') return undefined;
+        return node.name === 'string' || node.name === 'upper' || node.name === 'lower' || node.name === 'trim' ? this.built(result) : result;
       }
       default:
         throw new ConditionError(`Unsupported expression node "${(node as { type?: unknown }).type}"`);
@@ -429,8 +498,8 @@ function buildCondition(expr: string): CompiledCondition {
   }
   return Object.freeze({
     source: expr,
-    evaluate(context: Record<string, unknown>): unknown {
-      return ast ? new Evaluation(context).run(ast, context) : true;
+    evaluate(context: Record<string, unknown>, timeoutMs = DEFAULT_CONDITION_TIMEOUT_MS): unknown {
+      return ast ? new Evaluation(context, timeoutMs).run(ast, context) : true;
     },
   });
 }
@@ -493,11 +562,12 @@ export function prepareConditionContext(context: Record<string, unknown>): Recor
 export async function evaluateCondition(
   expr: string | null | undefined,
   context: Record<string, unknown>,
+  opts: { timeoutMs?: number } = {},
 ): Promise<boolean> {
   if (isBlank(expr)) return true;
   const compiled = compileCondition(expr as string);
   try {
-    return Boolean(compiled.evaluate(prepareConditionContext(context)));
+    return Boolean(compiled.evaluate(prepareConditionContext(context), opts.timeoutMs));
   } catch (err) {
     if (err instanceof ConditionError) throw err;
     throw new ConditionError(`Condition evaluation failed: ${err instanceof Error ? err.message : String(err)}`);

@@ -90,6 +90,16 @@ export function createOutbox(strapi: Core.Strapi) {
       return new Set(mine);
     },
 
+    /**
+     * A record fanned out in part: keep only `webhookIds` (the parts not written yet) and
+     * release it for a later batch, in the queue transaction `db` that inserts the written
+     * parts' deliveries. Resolves to false when the lease was taken over meanwhile.
+     */
+    async keep(id: number, webhookIds: number[], token: string, db: Db): Promise<boolean> {
+      const row = t().toRow({ webhookIds, leaseOwner: null, leaseUntil: null, updatedAt: new Date() });
+      return affected(await db.run(db(t().name).where('id', id).where(t().col('leaseOwner'), token).update(row))) > 0;
+    },
+
     async count(): Promise<number> {
       return q().count({});
     },

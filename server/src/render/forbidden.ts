@@ -2,7 +2,7 @@
  * Names a template may never reference, as a variable, attribute, filter/test name or
  * key. They lead to constructors (→ `Function` → arbitrary code), prototypes, Node globals or
  * the module system. Shared by the static check (main thread) and, serialised, by the
- * render worker's runtime guards.
+ * render processes' runtime guards.
  */
 export const FORBIDDEN_TEMPLATE_NAMES: readonly string[] = Object.freeze([
   'constructor',

@@ -1,15 +1,22 @@
 /**
- * Renders untrusted Nunjucks templates off the main thread.
+ * Renders untrusted Nunjucks templates in a small pool of child processes.
  *
- * One lazily started `worker_threads` Worker runs the templates one at a time (jobs queue in
- * this thread and carry an id). The worker patches its private copy of the nunjucks runtime
- * so templates only see plain data (see worker-source.ts). A job that runs longer than its
- * time limit gets the worker terminated — the only way to stop a synchronous runaway loop —
- * and a fresh worker is started for the next job. Memory bombs hit the worker's heap limit,
- * which also ends up as a RenderError instead of taking Strapi down.
+ * Why processes: a template can allocate without bound (a string doubled 26 times is 128 MB
+ * in one allocation), and V8 aborts the whole process when any of its isolates runs out of
+ * memory — a worker thread's `resourceLimits` do not prevent that. A child process started
+ * with `--max-old-space-size` dies alone; the job fails with a RenderError and the next job
+ * gets a fresh process. A job that runs past its time limit gets its process killed (the only
+ * way to stop a synchronous loop). Each process patches its private copy of the nunjucks
+ * runtime so templates only see plain data (worker-source.ts).
+ *
+ * Fairness: jobs carry a key (the webhook). A free process takes the next job of the key with
+ * the fewest jobs running, keys served in turn, and one key never holds every process (at
+ * most `processes - 1` when there are several): however slow one webhook's templates are, a
+ * process is free for the other webhooks' renders.
  */
-import { Worker } from 'node:worker_threads';
-import { RenderError } from './errors';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { setPriority } from 'node:os';
+import { RenderError, type SandboxLimit } from './errors';
 import { FORBIDDEN_TEMPLATE_NAMES } from './forbidden';
 import { checkTemplate } from './template-check';
 import { RENDER_WORKER_SOURCE } from './worker-source';
@@ -18,27 +25,36 @@ export { RenderError } from './errors';
 
 export const DEFAULT_RENDER_TIMEOUT_MS = 1000;
 export const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
+export const DEFAULT_RENDER_PROCESSES = 2;
+export const DEFAULT_RENDER_MEMORY_MB = 64;
+/** Niceness of the render processes (Unix; lower priority than Strapi). */
+const RENDER_NICENESS = 10;
 
 export interface RenderOptions {
   /** Hard wall-clock limit of the render itself (queueing time excluded). Default 1000. */
   timeoutMs?: number;
   /** Maximum size of the output in UTF-8 bytes. Default 1 MiB. */
   maxOutputBytes?: number;
+  /** Fair-share key (the webhook id): processes are shared out between keys in turn. */
+  key?: string | number;
 }
 
 export interface TemplateRendererOptions {
-  /** Worker heap limit (old generation), in MB. Default 64. */
+  /** Render processes running at once. Default 2. */
+  processes?: number;
+  /** Heap limit of a render process (old generation), in MB. Default 64. */
   maxOldGenerationSizeMb?: number;
-  /** Jobs allowed to wait for the worker before new ones are refused. Default 1000. */
+  /** Jobs allowed to wait before new ones are refused. Default 1000. */
   maxQueueLength?: number;
-  /** Compiled templates kept in the worker. Default 200. */
+  /** Compiled templates kept per process. Default 200. */
   cacheSize?: number;
-  /** Absolute path of the nunjucks entry point the worker requires. Default: resolved from here. */
+  /** Absolute path of the nunjucks entry point the processes require. Default: resolved from here. */
   nunjucksPath?: string;
 }
 
 interface Job {
   id: number;
+  key: string;
   source: string;
   contextJson: string;
   timeoutMs: number;
@@ -48,13 +64,27 @@ interface Job {
   timer?: NodeJS.Timeout;
 }
 
-type WorkerReply =
+type Reply =
   | { type: 'ready' }
   | { id: number; ok: true; output: string }
   | { id: number; ok: false; kind: 'output' | 'render'; message: string };
 
+/** One render process and the job it runs. */
+interface Slot {
+  child: ChildProcess | null;
+  ready: boolean;
+  job: Job | null;
+  /** Tail of the process's stderr: tells a heap-limit abort from other deaths. */
+  stderr: string;
+  /**
+   * The key whose job killed this slot's previous process, until the new one is ready: the
+   * restart counts as that key's, so its next job does not take the process the others need.
+   */
+  blame: string | null;
+}
+
 function resolveNunjucks(): string {
-  // `require` is missing in an ESM build; the worker then resolves "nunjucks" from the cwd.
+  // `require` is missing in an ESM build; the process then resolves "nunjucks" from the cwd.
   return typeof require === 'function' ? require.resolve('nunjucks') : 'nunjucks';
 }
 
@@ -67,28 +97,34 @@ function positive(value: number | undefined, fallback: number, name: string): nu
 }
 
 export class TemplateRenderer {
-  private worker: Worker | null = null;
-  private ready = false;
-  private current: Job | null = null;
-  private readonly queue: Job[] = [];
+  private readonly slots: Slot[];
+  /** Waiting jobs per key; `turns` is the order keys are served in (least recently first). */
+  private readonly waiting = new Map<string, Job[]>();
+  private turns: string[] = [];
+  private queued = 0;
+  private readonly running = new Map<string, number>();
   private nextId = 1;
   private closed = false;
+  /** Render processes in a row that died before they were ready. */
+  private failedStarts = 0;
   private readonly maxOldGenerationSizeMb: number;
   private readonly maxQueueLength: number;
   private readonly cacheSize: number;
   private readonly nunjucksPath: string;
 
   constructor(options: TemplateRendererOptions = {}) {
-    this.maxOldGenerationSizeMb = options.maxOldGenerationSizeMb ?? 64;
+    this.maxOldGenerationSizeMb = options.maxOldGenerationSizeMb ?? DEFAULT_RENDER_MEMORY_MB;
     this.maxQueueLength = options.maxQueueLength ?? 1000;
     this.cacheSize = options.cacheSize ?? 200;
     this.nunjucksPath = options.nunjucksPath ?? resolveNunjucks();
+    const n = Math.max(1, Math.floor(options.processes ?? DEFAULT_RENDER_PROCESSES));
+    this.slots = Array.from({ length: n }, () => ({ child: null, ready: false, job: null, stderr: '', blame: null }));
   }
 
   /**
-   * Statically checks the template (see checkTemplate), then renders it in the worker.
+   * Statically checks the template (see checkTemplate), then renders it in a render process.
    * Rejects with RenderError on a syntax error, forbidden construct, runtime error, time
-   * limit, output limit or worker crash.
+   * limit, output limit, memory limit or process crash (`limit` says which limit).
    */
   async render(source: string, context: object, opts: RenderOptions = {}): Promise<string> {
     const problem = checkTemplate(source);
@@ -96,8 +132,14 @@ export class TemplateRenderer {
     return this.renderUnchecked(source, context, opts);
   }
 
+  /** Starts the render processes now, so the first renders do not wait for them. */
+  warmUp(): void {
+    if (this.closed) return;
+    for (const slot of this.slots) if (!slot.child) this.spawn(slot);
+  }
+
   /**
-   * Renders WITHOUT the static check. Only the worker's runtime guards apply.
+   * Renders WITHOUT the static check. Only the render process's runtime guards apply.
    * @internal Exists so tests can prove those guards hold on their own; use {@link render}.
    */
   renderUnchecked(source: string, context: object, opts: RenderOptions = {}): Promise<string> {
@@ -106,7 +148,7 @@ export class TemplateRenderer {
       if (typeof source !== 'string') throw new RenderError('Template must be a string');
       const timeoutMs = positive(opts.timeoutMs, DEFAULT_RENDER_TIMEOUT_MS, 'timeoutMs');
       const maxOutputBytes = positive(opts.maxOutputBytes, DEFAULT_MAX_OUTPUT_BYTES, 'maxOutputBytes');
-      if (this.queue.length >= this.maxQueueLength) throw new RenderError('Template renderer is overloaded, try again later');
+      if (this.queued >= this.maxQueueLength) throw new RenderError('Template renderer is overloaded, try again later');
       let contextJson: string;
       try {
         // Plain JSON data is all a template gets: Dates become ISO strings, functions vanish.
@@ -114,118 +156,190 @@ export class TemplateRenderer {
       } catch (err) {
         throw new RenderError(`Template context cannot be serialised: ${(err as Error).message}`);
       }
-      this.queue.push({ id: this.nextId++, source, contextJson, timeoutMs, maxOutputBytes, resolve, reject });
+      const key = String(opts.key ?? '');
+      const job: Job = { id: this.nextId++, key, source, contextJson, timeoutMs, maxOutputBytes, resolve, reject };
+      const list = this.waiting.get(key);
+      if (list) list.push(job);
+      else {
+        this.waiting.set(key, [job]);
+        this.turns.push(key);
+      }
+      this.queued += 1;
       this.pump();
     });
   }
 
-  /** Rejects pending renders and stops the worker. */
+  /** Rejects pending renders and stops the processes. */
   async close(): Promise<void> {
     this.closed = true;
-    const pending = [...(this.current ? [this.current] : []), ...this.queue.splice(0)];
-    this.current = null;
+    const pending: Job[] = [];
+    for (const slot of this.slots) if (slot.job) pending.push(slot.job);
+    for (const list of this.waiting.values()) pending.push(...list);
+    this.waiting.clear();
+    this.turns = [];
+    this.queued = 0;
     for (const job of pending) {
       clearTimeout(job.timer);
       job.reject(new RenderError('Template renderer is closed'));
     }
-    await this.stopWorker();
+    await Promise.all(this.slots.map((slot) => this.stop(slot)));
+  }
+
+  /**
+   * The next job: of the key with the fewest jobs running, the least recently served first;
+   * none of a key that already runs on `processes - 1` processes.
+   */
+  private take(): Job | null {
+    const perKey = Math.max(1, this.slots.length - 1);
+    let best = -1;
+    let bestRunning = Infinity;
+    for (let i = 0; i < this.turns.length; i++) {
+      const key = this.turns[i];
+      let n = this.running.get(key) ?? 0;
+      for (const slot of this.slots) if (slot.blame === key) n += 1;
+      if (n < bestRunning && n < perKey) {
+        best = i;
+        bestRunning = n;
+        if (n === 0) break;
+      }
+    }
+    if (best < 0) return null;
+    const key = this.turns[best];
+    const list = this.waiting.get(key) as Job[];
+    const job = list.shift() as Job;
+    this.turns.splice(best, 1);
+    if (list.length) this.turns.push(key);
+    else this.waiting.delete(key);
+    this.queued -= 1;
+    return job;
   }
 
   private pump(): void {
-    if (this.current || this.queue.length === 0 || this.closed) return;
-    if (!this.worker) this.spawn();
-    if (!this.ready || !this.worker) return;
-    const job = this.queue.shift() as Job;
-    this.current = job;
-    job.timer = setTimeout(() => this.onTimeout(job), job.timeoutMs);
-    this.worker.postMessage({
-      id: job.id,
-      source: job.source,
-      contextJson: job.contextJson,
-      maxOutputBytes: job.maxOutputBytes,
-    });
+    if (this.closed) return;
+    for (const slot of this.slots) {
+      if (this.queued === 0) return;
+      if (slot.job) continue;
+      if (!slot.child) this.spawn(slot);
+      if (!slot.ready || !slot.child) continue;
+      const job = this.take();
+      if (!job) return;
+      slot.job = job;
+      this.running.set(job.key, (this.running.get(job.key) ?? 0) + 1);
+      job.timer = setTimeout(() => this.onTimeout(slot, job), job.timeoutMs);
+      slot.child.send({ id: job.id, source: job.source, contextJson: job.contextJson, maxOutputBytes: job.maxOutputBytes });
+    }
   }
 
-  private spawn(): void {
-    const worker = new Worker(RENDER_WORKER_SOURCE, {
-      eval: true,
-      workerData: {
-        nunjucksPath: this.nunjucksPath,
-        forbiddenNames: [...FORBIDDEN_TEMPLATE_NAMES],
-        cacheSize: this.cacheSize,
-      },
-      resourceLimits: {
-        maxOldGenerationSizeMb: this.maxOldGenerationSizeMb,
-        maxYoungGenerationSizeMb: 16,
-        stackSizeMb: 4,
-      },
-      // The worker has no business with the parent's environment variables (secrets).
-      env: {},
-      stdout: false,
-      stderr: false,
-    });
-    // An idle renderer must not keep the process alive; a pending job holds its own timer.
-    worker.unref();
-    this.worker = worker;
-    this.ready = false;
-    let failure: Error | undefined;
+  /** The slot's job is over (answered, timed out or its process died). */
+  private finish(slot: Slot, job: Job): void {
+    clearTimeout(job.timer);
+    if (slot.job === job) slot.job = null;
+    const n = (this.running.get(job.key) ?? 1) - 1;
+    if (n > 0) this.running.set(job.key, n);
+    else this.running.delete(job.key);
+  }
 
-    worker.on('message', (reply: WorkerReply) => {
-      if (this.worker !== worker) return;
+  private spawn(slot: Slot): void {
+    const settings = JSON.stringify({ nunjucksPath: this.nunjucksPath, forbiddenNames: [...FORBIDDEN_TEMPLATE_NAMES], cacheSize: this.cacheSize });
+    const child = spawn(process.execPath, [`--max-old-space-size=${this.maxOldGenerationSizeMb}`, '-e', RENDER_WORKER_SOURCE, settings], {
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      // The process has no business with the parent's environment variables (secrets), and
+      // NODE_OPTIONS must not change its limits.
+      env: {},
+      serialization: 'json',
+      windowsHide: true,
+    });
+    slot.child = child;
+    slot.ready = false;
+    slot.stderr = '';
+    // A lower CPU priority: a template spinning until its time limit must not slow Strapi's
+    // own thread (or the database on the same machine) down.
+    try {
+      if (child.pid) setPriority(child.pid, RENDER_NICENESS);
+    } catch {
+      /* not permitted here: renders run at normal priority */
+    }
+    // Idle render processes must not keep Strapi alive; a pending job holds its own timer.
+    child.unref();
+    (child as unknown as { channel?: { unref(): void } }).channel?.unref();
+    child.stderr?.on('data', (chunk: Buffer) => {
+      slot.stderr = (slot.stderr + chunk.toString('utf8')).slice(-4096);
+    });
+    (child.stderr as unknown as { unref?: () => void } | null)?.unref?.();
+
+    child.on('message', (reply: Reply) => {
+      if (slot.child !== child) return;
       if ('type' in reply) {
-        this.ready = true;
+        slot.ready = true;
+        slot.blame = null;
+        this.failedStarts = 0;
         this.pump();
         return;
       }
-      const job = this.current;
+      const job = slot.job;
       if (!job || job.id !== reply.id) return;
-      clearTimeout(job.timer);
-      this.current = null;
+      this.finish(slot, job);
       if (reply.ok) job.resolve(reply.output);
-      else if (reply.kind === 'output') job.reject(new RenderError(`Template output exceeds ${job.maxOutputBytes} bytes`));
+      else if (reply.kind === 'output') job.reject(new RenderError(`Template output exceeds ${job.maxOutputBytes} bytes`, 'output'));
       else job.reject(new RenderError(reply.message));
       this.pump();
     });
-    worker.on('error', (err: Error) => {
-      failure = err;
+    child.on('error', (err: Error) => {
+      slot.stderr += `\n${err.message}`;
     });
-    worker.on('exit', () => {
-      if (this.worker !== worker) return; // terminated on purpose (timeout/close)
-      this.worker = null;
-      const wasReady = this.ready;
-      this.ready = false;
-      const code = (failure as { code?: string } | undefined)?.code;
-      const message =
-        code === 'ERR_WORKER_OUT_OF_MEMORY'
-          ? 'Template rendering exceeded the memory limit'
-          : `Template rendering failed: the render worker stopped${failure ? ` (${failure.message})` : ''}`;
-      const job = this.current;
-      this.current = null;
+    child.on('exit', (code, signal) => {
+      if (slot.child !== child) return; // killed on purpose (timeout/close)
+      slot.child = null;
+      slot.blame = null;
+      const wasReady = slot.ready;
+      slot.ready = false;
+      const outOfMemory = /heap limit|out of memory/i.test(slot.stderr);
+      const limit: SandboxLimit | undefined = outOfMemory ? 'memory' : undefined;
+      const message = outOfMemory
+        ? `Template rendering exceeded the memory limit (${this.maxOldGenerationSizeMb} MB)`
+        : `Template rendering failed: the render process stopped (${signal ?? `exit code ${code}`})${wasReady ? '' : `: ${slot.stderr.trim().split('\n').pop() ?? ''}`}`;
+      const job = slot.job;
       if (job) {
-        clearTimeout(job.timer);
-        job.reject(new RenderError(message));
+        this.finish(slot, job);
+        job.reject(new RenderError(message, limit));
+        // Restart at once (the pool stays warm), on the account of the key that killed it.
+        if (wasReady && !this.closed) {
+          this.spawn(slot);
+          slot.blame = job.key;
+        }
       }
-      if (!wasReady) {
-        // The worker could not even start: fail queued jobs instead of respawning forever.
-        for (const queued of this.queue.splice(0)) queued.reject(new RenderError(message));
+      if (!wasReady && ++this.failedStarts >= 3) {
+        // Processes cannot even start: fail waiting jobs instead of respawning forever.
+        for (const list of this.waiting.values()) for (const queued of list) queued.reject(new RenderError(message));
+        this.waiting.clear();
+        this.turns = [];
+        this.queued = 0;
       }
       this.pump();
     });
   }
 
-  private onTimeout(job: Job): void {
-    if (this.current !== job) return;
-    this.current = null;
-    // A synchronous loop in the worker can only be stopped by terminating the thread.
-    void this.stopWorker();
-    job.reject(new RenderError(`Template rendering exceeded ${job.timeoutMs} ms`));
+  private onTimeout(slot: Slot, job: Job): void {
+    if (slot.job !== job) return;
+    this.finish(slot, job);
+    // A synchronous loop can only be stopped by killing the process; the new one starts at
+    // once (the pool stays warm), on the account of the key that killed it.
+    void this.stop(slot);
+    if (!this.closed) {
+      this.spawn(slot);
+      slot.blame = job.key;
+    }
+    job.reject(new RenderError(`Template rendering exceeded ${job.timeoutMs} ms`, 'time'));
     this.pump();
   }
 
-  private async stopWorker(): Promise<void> {
-    const worker = this.worker;
-    this.worker = null;
-    this.ready = false;
-    if (worker) await worker.terminate();
+  private async stop(slot: Slot): Promise<void> {
+    const child = slot.child;
+    slot.child = null;
+    slot.ready = false;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGKILL');
+    await exited;
   }
 }

@@ -6,12 +6,14 @@ export const USER_AGENT = `strapi-plugin-document-webhooks/${version}`;
 
 /** What the render stage needs from the template sandbox. */
 export interface Renderer {
-  render(source: string, context: object, opts?: { timeoutMs?: number; maxOutputBytes?: number }): Promise<string>;
+  render(source: string, context: object, opts?: { timeoutMs?: number; maxOutputBytes?: number; key?: string | number }): Promise<string>;
 }
 
 export interface RenderLimits {
   timeoutMs: number;
   maxOutputBytes: number;
+  /** Fair-share key of the render processes (the webhook). */
+  key?: string | number;
 }
 
 /** The parts of a webhook definition that shape its request. */
@@ -36,11 +38,19 @@ export interface RenderedRequest {
 export const REDACTED = '[REDACTED]';
 
 export class RequestRenderError extends Error {
-  constructor(message: string) {
+  /** The sandbox limit the render ran into, if that is what stopped it (render/errors.ts). */
+  readonly limit?: string;
+  /** The definition field whose template failed. */
+  readonly field?: 'url' | 'jsonTemplate';
+  constructor(message: string, limit?: string, field?: 'url' | 'jsonTemplate') {
     super(message);
     this.name = 'RequestRenderError';
+    if (limit) this.limit = limit;
+    if (field) this.field = field;
   }
 }
+
+const limitOf = (err: unknown): string | undefined => (err as { limit?: string } | null)?.limit;
 
 /**
  * Strapi's core webhook payload ({event, createdAt, model, uid, entry}) plus `previous` and
@@ -87,7 +97,7 @@ export async function renderRequest(
     try {
       url = (await renderer.render(def.url, ctx, limits)).trim();
     } catch (err) {
-      throw new RequestRenderError(`URL template failed: ${describe(err)}`);
+      throw new RequestRenderError(`URL template failed: ${describe(err)}`, limitOf(err), 'url');
     }
     // What the template produced is data-dependent: an unusable URL is a render error (final),
     // not a network failure to retry for hours.
@@ -114,7 +124,7 @@ export async function renderRequest(
       try {
         rendered = await renderer.render(def.jsonTemplate ?? '', ctx, limits);
       } catch (err) {
-        throw new RequestRenderError(`JSON template failed: ${describe(err)}`);
+        throw new RequestRenderError(`JSON template failed: ${describe(err)}`, limitOf(err), 'jsonTemplate');
       }
       try {
         JSON.parse(rendered);

@@ -1,14 +1,17 @@
 /**
- * Source of the render worker, run with `new Worker(RENDER_WORKER_SOURCE, { eval: true })`.
+ * Source of a render process, run with `node --max-old-space-size=… -e RENDER_WORKER_SOURCE
+ * <settings JSON>` and an IPC channel (renderer.ts). A child process rather than a worker
+ * thread: V8 aborts the WHOLE process when any isolate of it runs out of memory, and one
+ * oversized string (a template doubling a string 26 times) does that before a worker's
+ * `resourceLimits` can stop it. A child process dies alone (docs/security.md).
  *
  * It is a self-contained plain-JavaScript string on purpose: no separate file the plugin
  * bundler would have to emit, and no transpiler helpers (`__name`, import shims…) sneaking
- * into a `fn.toString()`. It only uses `require('worker_threads')` and
- * `require(workerData.nunjucksPath)`.
+ * into a `fn.toString()`. It only uses `require(settings.nunjucksPath)`.
  *
  * Nunjucks has no sandbox (mozilla/nunjucks#271): compiled templates read members with
  * `obj[key]` and call whatever they find, so `range.constructor("…")()` runs arbitrary code.
- * This worker has its own copy of the nunjucks modules and patches that copy's runtime:
+ * Each render process has its own copy of the nunjucks modules and patches that copy's runtime:
  *
  *  - `memberLookup` (every `a.b` / `a[b]`): own data properties of objects/arrays and
  *    indices/length of strings only; forbidden names and function values read as undefined.
@@ -21,18 +24,30 @@
  *  - `suppressValue` (every `{{ }}` output): functions print as "" (no source text) and the
  *    produced text is counted so runaway output stops early.
  *  - `inOperator`: own keys only.
- *  - every filter: function arguments are dropped; the attribute-taking filters (`join`,
- *    `selectattr`, `rejectattr`, `sum`) read attributes through the same safe lookup.
+ *  - `fromIterator` (the subject of every `{% for %}`): an object is iterated as a copy of
+ *    its own data properties, and a SafeString as its text — `{% for k, v in x %}` compiles
+ *    to a `for…in`, which also yields inherited enumerable properties (defence in depth).
+ *  - every filter: function arguments are dropped, and its result is data only (functions
+ *    removed from it and from the arrays/objects it built, up to the nesting the built-in
+ *    filters create); `dictsort` and `list` read own properties only; the attribute-taking
+ *    filters (`join`, `selectattr`, `rejectattr`, `sum`, `groupby`) read attributes through
+ *    the same safe lookup.
  *  - globals `range`, `cycler`, `joiner` are removed; globals/filters/tests tables have a null
  *    prototype; no loaders, so nothing can be imported or included.
  *
- * Protocol: the worker posts `{ type: 'ready' }` once, then answers each
+ * Protocol: the process sends `{ type: 'ready' }` once, then answers each
  * `{ id, source, contextJson, maxOutputBytes }` with `{ id, ok: true, output }` or
- * `{ id, ok: false, kind: 'output' | 'render', message }`.
+ * `{ id, ok: false, kind: 'output' | 'render', message }`. It exits when the IPC channel
+ * closes (parent gone), so it never outlives Strapi.
  */
 export const RENDER_WORKER_SOURCE = String.raw`
 'use strict';
-const { parentPort, workerData } = require('worker_threads');
+const workerData = JSON.parse(process.argv[process.argv.length - 1]);
+const parentPort = {
+  postMessage: (msg) => process.send(msg),
+  on: (event, fn) => process.on(event, fn),
+};
+process.on('disconnect', () => process.exit(0));
 const nunjucks = require(workerData.nunjucksPath);
 const runtime = nunjucks.runtime;
 const SafeString = runtime.SafeString;
@@ -125,6 +140,66 @@ runtime.inOperator = function inOperator(key, value) {
   return originalInOperator(key, value);
 };
 
+const isPlainObject = (value) => {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+};
+
+/** Own data properties of an object, no functions: what a template may iterate. */
+function ownData(obj) {
+  const out = Object.create(null);
+  for (const key of Object.keys(obj)) {
+    if (FORBIDDEN.has(key)) continue;
+    const value = obj[key];
+    if (typeof value !== 'function') out[key] = value;
+  }
+  return out;
+}
+
+const originalFromIterator = runtime.fromIterator;
+runtime.fromIterator = function fromIterator(value) {
+  if (value instanceof SafeString) return String(value);
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) return ownData(value);
+  return originalFromIterator(value);
+};
+
+/**
+ * A filter's result as plain data: functions become undefined, also inside the arrays and
+ * objects it built. Built-in filters nest at most 2 levels (batch, slice, groupby, dictsort,
+ * list); below that sits the template's own data, which holds no functions. Copies only
+ * when something had to go.
+ */
+function dataOnly(value, depth) {
+  if (typeof value === 'function') return undefined;
+  if (value === null || typeof value !== 'object' || value instanceof SafeString) return value;
+  if (Array.isArray(value)) {
+    if (depth <= 0) return value;
+    let out = value;
+    for (let i = 0; i < value.length; i++) {
+      const clean = dataOnly(value[i], depth - 1);
+      if (clean !== value[i]) {
+        if (out === value) out = value.slice();
+        out[i] = clean;
+      }
+    }
+    return out;
+  }
+  // Anything but a plain object (a built-in's helper object) carries methods: not data.
+  if (!isPlainObject(value)) return undefined;
+  if (depth <= 0) return value;
+  let out = value;
+  for (const key of Object.keys(value)) {
+    const clean = dataOnly(value[key], depth - 1);
+    if (clean !== value[key]) {
+      if (out === value) out = Object.assign(Object.create(null), value);
+      if (clean === undefined) delete out[key];
+      else out[key] = clean;
+    }
+  }
+  return out;
+}
+
 // No loaders at all: passing [] stops nunjucks from defaulting to a FileSystemLoader('views').
 const env = new nunjucks.Environment([], { autoescape: false, throwOnUndefined: false });
 for (const name of ['range', 'cycler', 'joiner']) delete env.globals[name];
@@ -138,6 +213,25 @@ env.addFilter('json', (value, indent) => {
 });
 const filters = env.filters;
 const safeAttributeFilters = {
+  // Upstream walks for…in (inherited enumerable methods included, on purpose): own data only.
+  dictsort(original, val, caseSensitive, by) {
+    if (!isPlainObject(val)) throw new Error('dictsort filter: val must be an object');
+    return original(ownData(val), caseSensitive, by);
+  },
+  list(original, val) {
+    return original(isPlainObject(val) ? ownData(val) : val instanceof SafeString ? String(val) : val);
+  },
+  groupby(original, arr, attr) {
+    if (!Array.isArray(arr)) return Object.create(null);
+    const groups = Object.create(null);
+    for (const item of arr) {
+      const key = readPath(item, attr);
+      const name = key === undefined ? 'undefined' : String(key);
+      if (FORBIDDEN.has(name)) continue;
+      (groups[name] = groups[name] || []).push(item);
+    }
+    return groups;
+  },
   join(original, arr, del, attr) {
     if (attr !== undefined && Array.isArray(arr)) return original(arr.map((item) => readPath(item, attr)), del);
     return original(arr, del);
@@ -162,7 +256,7 @@ for (const name of Object.keys(filters)) {
   filters[name] = function safeFilter(...args) {
     const clean = args.map(dropFunction);
     const result = special ? special.call(this, bound.bind(this), ...clean) : original.apply(this, clean);
-    return dropFunction(result);
+    return dataOnly(result, 3);
   };
 }
 Object.setPrototypeOf(filters, null);

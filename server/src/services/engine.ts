@@ -102,16 +102,21 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
 
   /**
    * Outbox records per fan-out batch; while writes are in progress, a few only (worker.ts).
+   * Records whose parts are still being planned here come back first (oldest first): room is
+   * made for them on top, so new records are not crowded out by one slow webhook's backlog.
    * Resolves to how many were handled and the webhooks that got deliveries to send.
    */
   async function fanOutBatch(small: boolean): Promise<{ handled: number; webhookIds: number[] }> {
     const owner = token();
-    const events = await outbox!.claim(owner, small ? 5 : 50, cfg().leaseMs);
+    const carried = Math.min(delivery().pendingFanOuts(), 500);
+    const events = await outbox!.claim(owner, (small ? 5 : 50) + carried, cfg().leaseMs);
     if (!events.length) return { handled: 0, webhookIds: [] };
-    // Plan each record outside any transaction (conditions, rendering), then write the whole
-    // batch in one (delivery.commitFanOuts). One record that cannot be planned must not hold
-    // back the rest of the batch (they are leased: a throw here would park them until the
-    // lease expires). The failing one keeps its lease and is tried again when it runs out.
+    // Plan the records outside any transaction (conditions, rendering: per webhook, in the
+    // render processes, fairly shared), wait a little, then write what is ready in one
+    // transaction (delivery.commitFanOuts); a slow webhook's parts stay in the outbox for a
+    // later batch. One record that cannot be planned must not hold back the rest of the batch
+    // (they are leased: a throw here would park them until the lease expires). The failing
+    // one keeps its lease and is tried again when it runs out.
     const hooks = await delivery().webhooksById(events.flatMap((ev) => ev.webhookIds ?? []));
     const plans = [];
     for (const ev of events) {
@@ -121,20 +126,24 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
         strapi.log.error(`[document-webhooks] fan-out of outbox record ${ev.id} (${ev.event} ${ev.uid} ${ev.documentId}) failed: ${(err as Error)?.message ?? err}`);
       }
     }
+    await delivery().awaitFanOuts(plans);
     const done = new Set<number>(await delivery().commitFanOuts(plans, owner));
     const webhookIds = new Set<number>();
-    for (const p of plans) if (done.has(p.ev.id)) for (const c of p.creates) if (c.status === 'pending') webhookIds.add(c.webhookId as number);
+    for (const p of plans) if (done.has(p.ev.id)) for (const [id, task] of p.tasks) if (task.done && task.create?.status === 'pending') webhookIds.add(id);
     return { handled: done.size, webhookIds: [...webhookIds] };
   }
+
+  const newRenderer = () =>
+    new TemplateRenderer({ processes: cfg().renderProcesses, maxOldGenerationSizeMb: cfg().renderMemoryMb });
 
   return {
     instanceId,
 
     async start() {
       const config = cfg();
-      renderer ??= new TemplateRenderer();
-      // The template worker starts on first use; start it now so the first delivery does not wait for it.
-      if (config.worker) renderer.render('', {}).catch(() => {});
+      renderer ??= newRenderer();
+      // The render processes start on first use; start them now so the first delivery does not wait for them.
+      if (config.worker) renderer.warmUp();
       // No socket cap per origin: the worker bounds the requests in flight (dispatch/worker.ts),
       // and a cap here would queue a healthy webhook behind hanging ones on the same host.
       agents = createGuardedAgents(ssrfPolicy(), { keepAlive: true });
@@ -183,6 +192,7 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
       worker = null;
       // Outcomes of deliveries that ended during the stop, still waiting for their group commit.
       await delivery().flushOutcomes();
+      delivery().forgetFanOuts();
       await renderer?.close();
       renderer = null;
       agents?.httpAgent.destroy();
@@ -220,7 +230,7 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     },
 
     renderer() {
-      if (!renderer) renderer = new TemplateRenderer();
+      if (!renderer) renderer = newRenderer();
       return renderer;
     },
     agents() {
