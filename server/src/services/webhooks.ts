@@ -397,6 +397,8 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
       problems.push(...repeatedNameErrors(entries as { name?: unknown }[]));
       if (problems.length) throw new Error(configErrorMessage(problems.sort((a, b) => a.index - b.index)));
 
+      // What this instance wrote, over every attempt.
+      const done = { created: [] as string[], updated: [] as string[], removed: [] as string[] };
       for (let attempt = 1; ; attempt += 1) {
         const rows = (await query().findMany({ orderBy: { id: 'asc' } })) as WebhookRow[];
         const decrypted = new Map(rows.map((r) => [r.id, storedDefinition(r)]));
@@ -416,20 +418,26 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
         try {
           for (const d of plan.create) {
             await query().create({ data: { ...managedData(d, null), documentId: randomBytes(12).toString('hex') } });
+            done.created.push(d.name);
           }
           for (const u of plan.update) {
             const row = byId.get(u.id)!;
             const definition = decrypted.get(u.id);
             await query().update({ where: { id: u.id }, data: managedData(u.definition, { row, secret: definition ? definition.secret : undefined }) });
+            done.updated.push(u.definition.name);
           }
-          if (plan.remove.length) await query().deleteMany({ where: { id: { $in: plan.remove.map((r) => r.id) }, managed: true } });
+          for (const r of plan.remove) {
+            const { count } = await query().deleteMany({ where: { id: r.id, managed: true } });
+            if (count) done.removed.push(r.name);
+          }
         } catch (err) {
-          if (attempt >= 3 || !isUniqueViolation(err)) throw err;
+          // Each refusal means another instance stored that name, which the next plan no longer
+          // creates or adopts: at most one retry per declared webhook.
+          if (attempt > desired.length || !isUniqueViolation(err)) throw err;
           continue;
         }
-        const result = { created: plan.create.map((d) => d.name), updated: plan.update.map((u) => u.definition.name), removed: plan.remove.map((r) => r.name) };
-        if (result.created.length || result.updated.length || result.removed.length) await changed();
-        return result;
+        if (done.created.length || done.updated.length || done.removed.length) await changed();
+        return done;
       }
     },
 
