@@ -212,18 +212,18 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     return { input, needsSecret: needsSecret === true, errors: unique };
   };
 
+  const sendHeadersOf = (row: WebhookRow) => (row.headers ?? []).map((h) => (h.secret ? { ...h, value: secrets().decrypt(h.value) } : h));
+
   /** A stored row as a definition with its secrets decrypted, or null when one does not decrypt. */
   const storedDefinition = (row: WebhookRow): Definition | null => {
     try {
-      const pub = toPublic(row) as unknown as Record<string, unknown>;
-      return { ...(pub as unknown as Definition), secret: row.secret ? secrets().decrypt(row.secret) : null, headers: sendHeadersOf(row) };
+      const { headers: _masked, ...pub } = toPublic(row);
+      return { ...pub, secret: row.secret ? secrets().decrypt(row.secret) : null, headers: sendHeadersOf(row) };
     } catch (err) {
       if (err instanceof SecretDecryptError) return null;
       throw err;
     }
   };
-
-  const sendHeadersOf = (row: WebhookRow) => (row.headers ?? []).map((h) => (h.secret ? { ...h, value: secrets().decrypt(h.value) } : h));
 
   /** Row columns for a managed webhook from its config definition (`current`: the row it replaces). */
   const managedData = (d: Definition, current: { row: WebhookRow; secret: string | null | undefined } | null) => {
