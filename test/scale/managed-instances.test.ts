@@ -4,22 +4,23 @@ import { stopAll, type Instance } from './harness';
 
 /**
  * Issue 16: instances that start together with the same config `webhooks` (a deploy) create
- * each managed webhook once. Two Strapi processes on one database: SQLite by default
- * (one file, two processes), TEST_DB=postgres|mariadb through scripts/test-db.js.
+ * each managed webhook once. Two Strapi processes on one database: a SQLite file and a
+ * PostgreSQL database by default; only TEST_DB's engine when it is set
+ * (`node scripts/test-db.js mariadb --project scale …`).
  */
 const requireCjs = createRequire(__filename);
 const databases = requireCjs('../helpers/databases.js');
 const { spawnInstance } = requireCjs('./instances.js');
 
-const kind: string = databases.testDbKind();
+const kinds: string[] = process.env.TEST_DB ? [databases.testDbKind()] : ['sqlite', 'postgres'];
 const instances: Instance[] = [];
-let db: { env: Record<string, string>; drop(): Promise<void> } | null = null;
-let server: { owned: boolean; stop(): Promise<void> } | null = null;
+const dbs: { drop(): Promise<void> }[] = [];
+const servers: { owned: boolean; stop(): Promise<void> }[] = [];
 
 afterAll(async () => {
   await stopAll(instances);
-  await db?.drop().catch(() => {});
-  if (server?.owned) await server.stop();
+  for (const db of dbs) await db.drop().catch(() => {});
+  for (const server of servers) if (server.owned) await server.stop();
 });
 
 const hook = (i: number, extra: Record<string, unknown> = {}) => ({
@@ -32,8 +33,8 @@ const hook = (i: number, extra: Record<string, unknown> = {}) => ({
 });
 
 /** Start `n` instances at the same moment and wait until all are up. */
-async function startTogether(n: number, config: Record<string, unknown>) {
-  const started: Instance[] = Array.from({ length: n }, (_, i) => spawnInstance({ dbEnv: db!.env, config: { worker: false, ...config }, name: `strapi-${instances.length + i + 1}` }));
+async function startTogether(dbEnv: Record<string, string>, n: number, config: Record<string, unknown>) {
+  const started: Instance[] = Array.from({ length: n }, (_, i) => spawnInstance({ dbEnv, config: { worker: false, ...config }, name: `strapi-${instances.length + i + 1}` }));
   instances.push(...started);
   await Promise.all(started.map((s) => s.ready));
   return started;
@@ -42,16 +43,18 @@ async function startTogether(n: number, config: Record<string, unknown>) {
 const rows = (inst: Instance): Promise<{ id: number; name: string; managed: boolean | null; url: string }[]> =>
   inst.call('eval', { code: `return (await strapi.db.query('plugin::document-webhooks.webhook').findMany({ orderBy: { id: 'asc' } })).map((r) => ({ id: r.id, name: r.name, managed: r.managed, url: r.url }));` });
 
-describe(`several instances starting together (${kind})`, () => {
+describe.each(kinds)('several instances starting together (%s)', (kind) => {
   it('create each managed webhook once, and apply a config change once', async () => {
-    server = await databases.ensureServer(kind);
-    db = await databases.createDatabase(kind, { server });
+    const server = await databases.ensureServer(kind);
+    servers.push(server);
+    const db = await databases.createDatabase(kind, { server });
+    dbs.push(db);
     // The schema exists before a deploy starts the new instances (the first run creates it).
-    const [first] = await startTogether(1, {});
+    const [first] = await startTogether(db.env, 1, {});
     await first.stop();
 
     const config = { webhooks: Array.from({ length: 5 }, (_, i) => hook(i)) };
-    const [a, b] = await startTogether(2, config);
+    const [a, b] = await startTogether(db.env, 2, config);
     const stored = await rows(a);
     expect(stored.map((r) => r.name).sort()).toEqual(config.webhooks.map((w) => w.name).sort());
     expect(stored.every((r) => r.managed === true)).toBe(true);
@@ -68,7 +71,7 @@ describe(`several instances starting together (${kind})`, () => {
 
     // Next deploy: one renamed (delete + create), one changed, one removed.
     const next = { webhooks: [hook(0, { url: 'http://127.0.0.1:9/changed' }), hook(1), hook(2), hook(3, { name: 'renamed 3' })] };
-    const [c, d] = await startTogether(2, next);
+    const [c, d] = await startTogether(db.env, 2, next);
     const after = await rows(c);
     const managed = after.filter((r) => r.managed);
     expect(managed.map((r) => r.name).sort()).toEqual(['managed 0', 'managed 1', 'managed 2', 'renamed 3']);
