@@ -12,16 +12,10 @@ import { renderJsonBody } from '../render/json';
 import { getPluginConfig, PLUGIN_ID, WEBHOOK_UID } from '../plugin';
 import { NotFoundError, WebhookValidationError } from '../errors';
 import { toId } from '../ids';
+import type { ContentTypeInfo, Webhook } from '../contracts/webhooks';
 
 /** The shape the admin API returns: no secret values, ever. */
-export interface PublicWebhook extends Omit<WebhookInput, 'secret'> {
-  id: number;
-  hasSecret: boolean;
-  secretRotating: boolean;
-  disabledReason: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
+export type PublicWebhook = Webhook;
 
 const DEFAULTS = (timeoutMs: number): Omit<WebhookInput, 'name' | 'contentType' | 'url' | 'events'> => ({
   enabled: true,
@@ -291,7 +285,7 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     events: EVENTS,
 
     /** Content types a webhook can target (those the Content Manager lists), for the admin's pickers. */
-    contentTypes() {
+    contentTypes(): ContentTypeInfo[] {
       return Object.values(strapi.contentTypes as Record<string, any>)
         .filter(isWatchable)
         .map((ct) => ({
