@@ -1,7 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
 // Two projects: `unit` tests import the pure TypeScript modules directly; `integration`
-// tests boot a real Strapi (one per file, in its own forked process) against the built plugin.
+// tests boot a real Strapi (one per file, in its own forked process, on its own temporary
+// database and a free port) against the built plugin. Vitest 3 sizes one pool for every
+// project from the root options (`fileParallelism` is not a project option), so files run
+// side by side up to the root's worker count.
 export default defineConfig({
   test: {
     projects: [
@@ -18,7 +21,6 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           environment: 'node',
           pool: 'forks',
-          fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 180_000,
         },
@@ -30,7 +32,6 @@ export default defineConfig({
           include: ['test/scale/**/*.test.ts'],
           environment: 'node',
           pool: 'forks',
-          fileParallelism: false,
           testTimeout: 600_000,
           hookTimeout: 600_000,
         },
@@ -41,7 +42,6 @@ export default defineConfig({
           include: ['test/e2e/**/*.test.ts'],
           environment: 'node',
           pool: 'forks',
-          fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 600_000,
         },

@@ -110,7 +110,7 @@ const noWrites = (): Writes => ({ ok: 0, failed: 0, errors: new Set() });
  * Write DOCS documents, let the worker start draining them, run `fault`, then check that
  * everything committed is delivered once (one `webhook-id` per document).
  */
-async function scenario(name: string, fault: () => Promise<{ outages: [min: number, max: number]; bg: Writes }>) {
+async function scenario(name: string, fault: () => Promise<Fault>) {
   rx.respond(() => ({ status: 200, delayMs: 100 }));
   await inst.call('write', { n: DOCS, concurrency: 8, prefix: `${name}-w-` });
   // Mid-drain: some delivered, most still queued.
@@ -171,7 +171,9 @@ function sentFor(name: string) {
  * `entry.*` event re-reads the entry in an `onCommit` callback whose promise nothing awaits;
  * reproduced with no webhook configured, the plugin's capture not involved). docs/scaling.md.
  */
-async function restart(name: string, stallMs: number, downMs: number) {
+type Fault = { outages: [min: number, max: number]; bg: Writes };
+
+async function restart(name: string, stallMs: number, downMs: number): Promise<Fault> {
   const stalled = stallMs ? inst.call('stall', { ms: stallMs }) : null;
   await server.halt();
   await stalled;
@@ -226,7 +228,7 @@ describe(`database faults on ${KIND}`, () => {
         await until('reconnected', async () => (await databases.adminQuery('postgres', server.port, `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = '${db.name}'`)).rows[0].n > 0, 30_000, 50);
         await databases.adminQuery('postgres', server.port, kill);
         // Each kill may or may not hit a statement of the worker: at most one outage per kill.
-        return { outages: [0, 2], bg: noWrites() };
+        return { outages: [0, 2] as Fault['outages'], bg: noWrites() };
       }));
   } else if (KIND === 'sqlite') {
     it('another process holds the write lock for longer than the busy timeout (SQLITE_BUSY)', () =>
@@ -244,7 +246,7 @@ describe(`database faults on ${KIND}`, () => {
         expectUp();
         // The worker may or may not have a step waiting on the lock long enough to fail; reads
         // go on meanwhile (WAL), so a step that only reads can end a reported outage early.
-        return { outages: [0, 2], bg };
+        return { outages: [0, 2] as Fault['outages'], bg };
       }));
   } else {
     it('MariaDB restarted mid-drain (event loop stalled at that moment)', () => scenario('mariarestart', () => restart('mariarestart', 1000, 6000)));

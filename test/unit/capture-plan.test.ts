@@ -87,7 +87,7 @@ describe('touchedLocales', () => {
     ['nothing reported, a list of locales', { entries: [] }, ['en', 'fr'], [], ['en', 'fr']],
     ['null result, no locale: null (types without i18n)', null, undefined, [], [null]],
   ] as const)('%s', (_name, result, requested, before, expected) => {
-    expect(touchedLocales(result, requested, before as Version[])).toEqual(expected);
+    expect(touchedLocales(result, requested, [...before])).toEqual(expected);
   });
 });
 

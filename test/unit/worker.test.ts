@@ -81,7 +81,9 @@ describe('DeliveryWorker', () => {
           await new Promise((r) => setImmediate(r));
         },
       },
-      { concurrency: 5, perWebhookConcurrency: 2, pollIntervalMs: 50 }
+      // No poll timer in the way: claims driven by completions alone are what this counts
+      // (a 50 ms timer on a loaded machine added claims of its own).
+      { concurrency: 5, perWebhookConcurrency: 2, pollIntervalMs: 60_000 }
     );
     worker.start();
     await until(() => q.log.delivered.length >= 300);

@@ -3,24 +3,9 @@ import { Alert, Badge, Box, Button, Combobox, ComboboxOption, Field, Flex, Grid,
 import { Eye, PaperPlane } from '@strapi/icons';
 import { useFetchClient, useNotification } from '@strapi/strapi/admin';
 import { Link } from 'react-router-dom';
-import { API, errorMessage, pretty, type ContentType } from '../utils/api';
+import { API, errorMessage, pretty, type ContentType, type PreviewResponse, type TestResponse } from '../utils/api';
 import { useT } from '../utils/useT';
 import { CodeBlock, headerLines } from './CodeBlock';
-
-interface PreviewResult {
-  matches: boolean;
-  conditionError: string | null;
-  request: { method: string; url: string; headers: Record<string, string>; body: string | null } | null;
-  error: string | null;
-}
-
-interface TestResult {
-  status: number | null;
-  durationMs: number;
-  responseBody: string | null;
-  error: string | null;
-  logId?: number;
-}
 
 interface DocOption {
   documentId: string;
@@ -100,15 +85,15 @@ export const PreviewPanel = ({ webhookId, contentType, dirty, canTest }: Preview
   const [search, setSearch] = React.useState('');
   const [documentId, setDocumentId] = React.useState<string | undefined>();
   const { options, loading } = useDocuments(contentType, search);
-  const [preview, setPreview] = React.useState<PreviewResult | null>(null);
-  const [test, setTest] = React.useState<TestResult | null>(null);
+  const [preview, setPreview] = React.useState<PreviewResponse | null>(null);
+  const [test, setTest] = React.useState<TestResponse | null>(null);
   const [busy, setBusy] = React.useState<'preview' | 'test' | null>(null);
 
   const runPreview = async () => {
     if (!documentId) return;
     setBusy('preview');
     try {
-      const res = await post<{ data: PreviewResult }>(`${API}/webhooks/${webhookId}/preview`, { documentId });
+      const res = await post<{ data: PreviewResponse }>(`${API}/webhooks/${webhookId}/preview`, { documentId });
       setPreview(res.data.data);
     } catch (err) {
       toggleNotification({ type: 'danger', message: errorMessage(err) });
@@ -120,7 +105,7 @@ export const PreviewPanel = ({ webhookId, contentType, dirty, canTest }: Preview
   const runTest = async () => {
     setBusy('test');
     try {
-      const res = await post<{ data: TestResult }>(`${API}/webhooks/${webhookId}/test`, documentId ? { documentId } : {});
+      const res = await post<{ data: TestResponse }>(`${API}/webhooks/${webhookId}/test`, documentId ? { documentId } : {});
       setTest(res.data.data);
     } catch (err) {
       toggleNotification({ type: 'danger', message: errorMessage(err) });

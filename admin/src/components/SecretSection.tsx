@@ -4,9 +4,7 @@ import { Duplicate, Key, Trash } from '@strapi/icons';
 import { ConfirmDialog, useClipboard, useNotification } from '@strapi/strapi/admin';
 import { useT } from '../utils/useT';
 import { CodeBlock } from './CodeBlock';
-
-/** What the form will do to the secret on save. */
-export type SecretChange = { kind: 'set'; value: string } | { kind: 'generated'; value: string } | { kind: 'remove' } | null;
+import type { SecretChange } from '../utils/form';
 
 /** Node code that verifies `webhook-signature` (Standard Webhooks), for the receiver's side. */
 export const verificationSnippet = (secret: string) => `// Node.js (no dependency): verify a document webhook (Standard Webhooks)

@@ -1,189 +1,39 @@
 import * as React from 'react';
-import {
-  Alert,
-  Box,
-  Button,
-  Checkbox,
-  Dialog,
-  Field,
-  Flex,
-  Grid,
-  IconButton,
-  NumberInput,
-  Popover,
-  SingleSelect,
-  SingleSelectOption,
-  Switch,
-  Tabs,
-  TextInput,
-  Typography,
-} from '@strapi/design-system';
-import { Check, Plus, Question, Trash } from '@strapi/icons';
-import { BackButton, ConfirmDialog, Layouts, Page, useFetchClient, useNotification, useRBAC } from '@strapi/strapi/admin';
-import { useBlocker, useLocation, useNavigate, useParams } from 'react-router-dom';
+import { Alert, Box, Button, Flex, Tabs, Typography } from '@strapi/design-system';
+import { Check } from '@strapi/icons';
+import { BackButton, Layouts, Page, useFetchClient, useNotification, useRBAC } from '@strapi/strapi/admin';
+import { useLocation, useNavigate, useParams } from 'react-router-dom';
 import { PERMISSIONS } from '../permissions';
+import { API, errorMessage, fieldErrors, generateSecret, type ContentType, type Webhook } from '../utils/api';
 import {
-  API,
-  BODY_TYPES,
-  EVENTS,
-  FRAPPE_EVENTS,
-  METHODS,
-  errorMessage,
-  fieldErrors,
-  generateSecret,
-  type ContentType,
-  type FormField,
-  type Webhook,
-} from '../utils/api';
+  clearFieldErrors,
+  emptyValues,
+  fromWebhook,
+  isDirty,
+  mapServerErrors,
+  strayErrors,
+  toPayload,
+  type FieldErrors,
+  type SecretChange,
+  type Values,
+} from '../utils/form';
 import { useT } from '../utils/useT';
-import { CodeEditor, lineFromError } from '../components/CodeEditor';
-import { CodeBlock } from '../components/CodeBlock';
 import { PreviewPanel } from '../components/PreviewPanel';
-import { SecretSection, type SecretChange } from '../components/SecretSection';
+import { SecretSection } from '../components/SecretSection';
 import { LogTable } from '../components/LogTable';
 import { ManagedBadge } from '../components/ManagedBadge';
+import { Section } from '../components/webhook-form/Section';
+import { TriggerSection } from '../components/webhook-form/TriggerSection';
+import { ConditionSection } from '../components/webhook-form/ConditionSection';
+import { RequestSection } from '../components/webhook-form/RequestSection';
+import { HeadersSection } from '../components/webhook-form/HeadersSection';
+import { DataSection } from '../components/webhook-form/DataSection';
+import { LeaveDialog, useLeaveGuard } from '../components/webhook-form/LeaveGuard';
 
-/** A header row in the form; `stored` secret rows keep their value while `value` is null. */
-interface HeaderRow {
-  name: string;
-  value: string | null;
-  secret: boolean;
-  stored: boolean;
-}
-
-interface Values {
-  name: string;
-  enabled: boolean;
-  contentType: string;
-  events: string[];
-  condition: string;
-  url: string;
-  dynamicUrl: boolean;
-  method: string;
-  timeoutMs: number;
-  maxAttempts: number;
-  bodyType: 'default' | 'json' | 'form';
-  jsonTemplate: string;
-  formFields: FormField[];
-  headers: HeaderRow[];
-}
-
-const EMPTY: Values = {
-  name: '',
-  enabled: true,
-  contentType: '',
-  events: [],
-  condition: '',
-  url: '',
-  dynamicUrl: false,
-  method: 'POST',
-  timeoutMs: 5000,
-  maxAttempts: 8,
-  bodyType: 'default',
-  jsonTemplate: '',
-  formFields: [],
-  headers: [],
-};
-
-const fromWebhook = (w: Webhook): Values => ({
-  name: w.name,
-  enabled: w.enabled,
-  contentType: w.contentType,
-  events: [...w.events],
-  condition: w.condition ?? '',
-  url: w.url,
-  dynamicUrl: w.dynamicUrl,
-  method: w.method,
-  timeoutMs: w.timeoutMs,
-  maxAttempts: w.maxAttempts,
-  bodyType: w.bodyType,
-  jsonTemplate: w.jsonTemplate ?? '',
-  formFields: w.formFields.map((f) => ({ ...f })),
-  headers: w.headers.map((h) => ({ name: h.name, value: h.value, secret: h.secret, stored: h.secret })),
-});
-
-/** The JSON the admin API accepts (DESIGN.md). Secret header values left empty are kept (null). */
-const toPayload = (v: Values, secret: SecretChange) => ({
-  name: v.name,
-  enabled: v.enabled,
-  contentType: v.contentType,
-  events: v.events,
-  condition: v.condition.trim() === '' ? null : v.condition,
-  url: v.url,
-  dynamicUrl: v.dynamicUrl,
-  method: v.method,
-  timeoutMs: v.timeoutMs,
-  maxAttempts: v.maxAttempts,
-  bodyType: v.bodyType,
-  jsonTemplate: v.jsonTemplate.trim() === '' ? null : v.jsonTemplate,
-  formFields: v.formFields,
-  headers: v.headers.map((h) => ({
-    name: h.name,
-    value: h.secret && h.stored && (h.value === null || h.value === '') ? null : h.value ?? '',
-    secret: h.secret,
-  })),
-  ...(secret?.kind === 'set' || secret?.kind === 'generated' ? { secret: secret.value } : {}),
-  ...(secret?.kind === 'remove' ? { secret: null } : {}),
-});
-
-const EXAMPLE_TEMPLATE = `{
-  "id": {{ doc.documentId | dump }},
-  "event": {{ event | dump }},
-  "changedAt": {{ now | dump }}
-}`;
-
-const Section = ({ title, subtitle, children }: { title: string; subtitle?: string; children: React.ReactNode }) => (
-  <Box background="neutral0" hasRadius shadow="filterShadow" paddingTop={6} paddingBottom={6} paddingLeft={7} paddingRight={7} tag="section" aria-label={title}>
-    <Flex direction="column" alignItems="stretch" gap={4}>
-      <Flex direction="column" alignItems="stretch" gap={1}>
-        <Typography variant="delta" tag="h2">{title}</Typography>
-        {subtitle && <Typography variant="pi" textColor="neutral600">{subtitle}</Typography>}
-      </Flex>
-      {children}
-    </Flex>
-  </Box>
-);
-
-const ConditionHelp = ({ contentType }: { contentType?: ContentType }) => {
-  const { t } = useT();
-  const examples = [
-    ['doc.state == "Ordered"', 'condition.help.ex1'],
-    ['doc.state == "Ordered" && previous.state != "Ordered"', 'condition.help.ex2'],
-    ['doc.grandTotal > 10000', 'condition.help.ex3'],
-    ['previous == null || doc.customer != previous.customer', 'condition.help.ex4'],
-    ['event == "entry.publish" && locale == "fr"', 'condition.help.ex5'],
-  ];
-  return (
-    <Popover.Root>
-      <Popover.Trigger>
-        <IconButton label={t('condition.help.button')} variant="ghost" size="S" type="button">
-          <Question />
-        </IconButton>
-      </Popover.Trigger>
-      <Popover.Content side="bottom" align="start" style={{ maxWidth: 520 }}>
-        <Box padding={4}>
-          <Flex direction="column" alignItems="stretch" gap={2}>
-            <Typography variant="delta">{t('condition.help.title')}</Typography>
-            <Typography variant="pi">{t('condition.help.intro')}</Typography>
-            {examples.map(([code, key]) => (
-              <Box key={key}>
-                <Typography tag="code" variant="pi" fontWeight="semiBold" style={{ fontFamily: 'ui-monospace, monospace' }}>{code}</Typography>
-                <Typography variant="pi" textColor="neutral600" tag="div">{t(key)}</Typography>
-              </Box>
-            ))}
-            <Typography variant="pi" textColor="neutral600">{t('condition.help.variables')}</Typography>
-            {contentType && (
-              <Typography variant="pi" textColor="neutral600">
-                {t('condition.help.fields', { name: contentType.displayName, fields: ['documentId', ...contentType.attributes.map((a) => a.name)].join(', ') })}
-              </Typography>
-            )}
-          </Flex>
-        </Box>
-      </Popover.Content>
-    </Popover.Root>
-  );
-};
-
+/**
+ * Create and edit a webhook. This page loads, saves and guards; the form's sections live in
+ * components/webhook-form/, its state and API mapping in utils/form.ts (docs/architecture.md).
+ */
 export const EditPage = () => {
   const { id } = useParams<{ id: string }>();
   const isNew = !id || id === 'create';
@@ -201,22 +51,27 @@ export const EditPage = () => {
 
   const [contentTypes, setContentTypes] = React.useState<ContentType[] | null>(null);
   const [webhook, setWebhook] = React.useState<Webhook | null>(null);
-  const [values, setValues] = React.useState<Values>(EMPTY);
-  const [initial, setInitial] = React.useState<Values>(EMPTY);
+  const [values, setValues] = React.useState<Values>(emptyValues);
+  const [initial, setInitial] = React.useState<Values>(emptyValues);
   const [secret, setSecret] = React.useState<SecretChange>(null);
-  const [revealed, setRevealed] = React.useState<string | null>((location.state as any)?.revealedSecret ?? null);
-  const [errors, setErrors] = React.useState<Record<string, string>>({});
+  const [revealed, setRevealed] = React.useState<string | null>((location.state as { revealedSecret?: string } | null)?.revealedSecret ?? null);
+  const [errors, setErrors] = React.useState<FieldErrors>({});
   const [otherErrors, setOtherErrors] = React.useState<string[]>([]);
   const [loadError, setLoadError] = React.useState<string | null>(null);
   const [saving, setSaving] = React.useState(false);
   const [tab, setTab] = React.useState('configuration');
-  const skipGuard = React.useRef(false);
+
+  /** Show a webhook as saved: values and the baseline that dirtiness is measured against. */
+  const reset = React.useCallback((w: Webhook | null) => {
+    const v = w ? fromWebhook(w) : emptyValues();
+    setWebhook(w);
+    setValues(v);
+    setInitial(v);
+    setSecret(null);
+  }, []);
 
   React.useEffect(() => {
     let live = true;
-    // The create route and the edit route share this component: after "create → /:id" the
-    // same instance may stay mounted, so the leave guard is re-armed here.
-    skipGuard.current = false;
     (async () => {
       try {
         const [c, w] = await Promise.all([
@@ -225,16 +80,7 @@ export const EditPage = () => {
         ]);
         if (!live) return;
         setContentTypes(c.data.data);
-        if (w) {
-          setWebhook(w.data.data);
-          setValues(fromWebhook(w.data.data));
-          setInitial(fromWebhook(w.data.data));
-        } else {
-          setWebhook(null);
-          setValues(EMPTY);
-          setInitial(EMPTY);
-        }
-        setSecret(null);
+        reset(w ? w.data.data : null);
         setErrors({});
       } catch (err) {
         if (live) setLoadError(errorMessage(err));
@@ -243,35 +89,15 @@ export const EditPage = () => {
     return () => {
       live = false;
     };
-  }, [get, webhookId]);
+  }, [get, webhookId, reset]);
 
-  const dirty = JSON.stringify(values) !== JSON.stringify(initial) || secret !== null;
-  const dirtyRef = React.useRef(dirty);
-  dirtyRef.current = dirty;
-
-  // Unsaved changes: ask before leaving the page (in-app navigation and tab close).
-  const blocker = useBlocker(({ currentLocation, nextLocation }) => !skipGuard.current && dirtyRef.current && currentLocation.pathname !== nextLocation.pathname);
-  React.useEffect(() => {
-    const onBeforeUnload = (e: BeforeUnloadEvent) => {
-      if (!dirtyRef.current) return;
-      e.preventDefault();
-      e.returnValue = '';
-    };
-    window.addEventListener('beforeunload', onBeforeUnload);
-    return () => window.removeEventListener('beforeunload', onBeforeUnload);
-  }, []);
+  const dirty = isDirty(values, initial, secret);
+  const { blocker, allowLeave } = useLeaveGuard(dirty, webhookId);
 
   const set = <K extends keyof Values>(key: K, value: Values[K]) => {
     setValues((v) => ({ ...v, [key]: value }));
-    setErrors((e) => {
-      const next = { ...e };
-      Object.keys(next).forEach((k) => (k === key || k.startsWith(`${String(key)}.`)) && delete next[k]);
-      return next;
-    });
+    setErrors((e) => clearFieldErrors(e, key));
   };
-
-  const contentType = contentTypes?.find((c) => c.uid === values.contentType);
-  const fieldChoices = ['documentId', 'id', ...(contentType?.attributes.map((a) => a.name) ?? [])].filter((v, i, a) => a.indexOf(v) === i);
 
   const save = async () => {
     setSaving(true);
@@ -285,26 +111,17 @@ export const EditPage = () => {
       const saved = res.data.data;
       toggleNotification({ type: 'success', message: t(webhookId ? 'form.notification.saved' : 'form.notification.created') });
       if (!webhookId) {
-        skipGuard.current = true;
+        allowLeave();
         navigate(`../${saved.id}`, { replace: true, state: { revealedSecret: revealed } });
         return;
       }
-      setWebhook(saved);
-      setValues(fromWebhook(saved));
-      setInitial(fromWebhook(saved));
-      setSecret(null);
+      reset(saved);
     } catch (err) {
       const list = fieldErrors(err);
       if (list) {
-        const map: Record<string, string> = {};
-        const other: string[] = [];
-        list.forEach((e) => {
-          const key = e.path.join('.');
-          if (!key) other.push(e.message);
-          else if (!map[key]) map[key] = e.message;
-        });
-        setErrors(map);
-        setOtherErrors(other);
+        const mapped = mapServerErrors(list);
+        setErrors(mapped.fields);
+        setOtherErrors(mapped.other);
         toggleNotification({ type: 'danger', message: t('form.notification.invalid', { count: list.length }) });
       } else {
         toggleNotification({ type: 'danger', message: errorMessage(err) });
@@ -333,18 +150,17 @@ export const EditPage = () => {
 
   // A webhook declared in the plugin config changes there only (the API answers 409).
   const readOnly = (isNew ? !canCreate : !canUpdate) || Boolean(webhook?.managed);
-  const err = (path: string) => errors[path];
+  const contentType = contentTypes.find((c) => c.uid === values.contentType);
+  const sectionProps = { values, set, errors, readOnly };
   // Errors whose field is not shown on the current tab/body type still need to be visible.
-  const shownKeys = new Set(['name', 'enabled', 'contentType', 'events', 'condition', 'url', 'dynamicUrl', 'method', 'timeoutMs', 'maxAttempts', 'secret', 'bodyType', 'jsonTemplate', 'formFields']);
-  const stray = Object.entries(errors).filter(([k]) => !shownKeys.has(k.split('.')[0]) || (k.startsWith('jsonTemplate') && values.bodyType !== 'json') || (k.startsWith('formFields') && values.bodyType !== 'form'));
-  const templateError = err('jsonTemplate');
+  const alerts = [...otherErrors, ...strayErrors(errors, values.bodyType)];
   const title = isNew ? t('form.createTitle') : webhook?.name ?? '';
 
   const configuration = (
     <Flex direction="column" alignItems="stretch" gap={6}>
-      {(otherErrors.length > 0 || stray.length > 0) && (
+      {alerts.length > 0 && (
         <Alert variant="danger" closeLabel={t('common.close')} title={t('form.errors.title')}>
-          {[...otherErrors, ...stray.map(([k, m]) => `${k}: ${m}`)].join(' · ')}
+          {alerts.join(' · ')}
         </Alert>
       )}
       {webhook?.managed && (
@@ -358,111 +174,9 @@ export const EditPage = () => {
         </Alert>
       )}
 
-      <Section title={t('form.section.trigger')} subtitle={t('form.section.trigger.subtitle')}>
-        <Grid.Root gap={4}>
-          <Grid.Item col={6} s={12} direction="column" alignItems="stretch">
-            <Field.Root name="name" id="name" error={err('name')} required>
-              <Field.Label>{t('form.name')}</Field.Label>
-              <TextInput value={values.name} disabled={readOnly} placeholder={t('form.name.placeholder')} onChange={(e: React.ChangeEvent<HTMLInputElement>) => set('name', e.target.value)} />
-              <Field.Error />
-            </Field.Root>
-          </Grid.Item>
-          <Grid.Item col={6} s={12} direction="column" alignItems="stretch">
-            <Field.Root name="contentType" id="contentType" error={err('contentType')} required hint={t('form.contentType.hint')}>
-              <Field.Label>{t('form.contentType')}</Field.Label>
-              <SingleSelect value={values.contentType} disabled={readOnly} placeholder={t('form.contentType.placeholder')} onChange={(v) => set('contentType', String(v))}>
-                {contentTypes.map((c) => (
-                  <SingleSelectOption key={c.uid} value={c.uid}>
-                    {c.displayName}
-                  </SingleSelectOption>
-                ))}
-              </SingleSelect>
-              <Field.Hint />
-              <Field.Error />
-            </Field.Root>
-          </Grid.Item>
-          <Grid.Item col={12} direction="column" alignItems="stretch">
-            <Field.Root name="events" id="events" error={err('events')} required>
-              <Field.Label>{t('form.events')}</Field.Label>
-              <Flex gap={3} wrap="wrap" role="group" aria-label={t('form.events')}>
-                {EVENTS.map((ev) => (
-                  <Box key={ev} padding={3} hasRadius borderColor={values.events.includes(ev) ? 'primary600' : 'neutral200'} background={values.events.includes(ev) ? 'primary100' : 'neutral0'} minWidth="200px">
-                    <Checkbox
-                      checked={values.events.includes(ev)}
-                      disabled={readOnly}
-                      onCheckedChange={(checked) => set('events', checked ? EVENTS.filter((e) => e === ev || values.events.includes(e)) : values.events.filter((e) => e !== ev))}
-                    >
-                      {t(`event.${ev}`)}
-                    </Checkbox>
-                    <Typography variant="pi" textColor="neutral600" tag="div" style={{ paddingLeft: 24 }}>
-                      <code>{ev}</code>
-                      {FRAPPE_EVENTS[ev] ? ` · ${t('form.events.frappe', { name: FRAPPE_EVENTS[ev] })}` : ''}
-                    </Typography>
-                  </Box>
-                ))}
-              </Flex>
-              <Field.Error />
-            </Field.Root>
-          </Grid.Item>
-        </Grid.Root>
-      </Section>
-
-      <Section title={t('form.section.condition')} subtitle={t('form.section.condition.subtitle')}>
-        <Field.Root name="condition" id="condition" error={err('condition')} hint={t('form.condition.hint')}>
-          <Field.Label action={<ConditionHelp contentType={contentType} />}>{t('form.condition')}</Field.Label>
-          <CodeEditor id="condition" name="condition" rows={3} describedBy={err('condition') ? 'condition-error' : 'condition-hint'} value={values.condition} hasError={Boolean(err('condition'))} placeholder='doc.state == "Ordered" && previous.state != "Ordered"' disabled={readOnly} onChange={(v) => set('condition', v)} />
-          <Field.Hint />
-          <Field.Error />
-        </Field.Root>
-      </Section>
-
-      <Section title={t('form.section.request')} subtitle={t('form.section.request.subtitle')}>
-        <Grid.Root gap={4}>
-          <Grid.Item col={9} s={12} direction="column" alignItems="stretch">
-            <Field.Root name="url" id="url" error={err('url')} required hint={values.dynamicUrl ? t('form.url.dynamicHint') : t('form.url.hint')}>
-              <Field.Label>{t('form.url')}</Field.Label>
-              <TextInput value={values.url} disabled={readOnly} placeholder="https://erp.example.com/api/method/webhook" onChange={(e: React.ChangeEvent<HTMLInputElement>) => set('url', e.target.value)} />
-              <Field.Hint />
-              <Field.Error />
-            </Field.Root>
-          </Grid.Item>
-          <Grid.Item col={3} s={12} direction="column" alignItems="stretch">
-            <Field.Root name="method" id="method" error={err('method')}>
-              <Field.Label>{t('form.method')}</Field.Label>
-              <SingleSelect value={values.method} disabled={readOnly} onChange={(v) => set('method', String(v))}>
-                {METHODS.map((m) => (
-                  <SingleSelectOption key={m} value={m}>{m}</SingleSelectOption>
-                ))}
-              </SingleSelect>
-              <Field.Error />
-            </Field.Root>
-          </Grid.Item>
-          <Grid.Item col={4} s={12} direction="column" alignItems="stretch">
-            <Field.Root name="dynamicUrl" id="dynamicUrl" error={err('dynamicUrl')} hint={t('form.dynamicUrl.hint')}>
-              <Field.Label>{t('form.dynamicUrl')}</Field.Label>
-              <Switch aria-label={t('form.dynamicUrl')} checked={values.dynamicUrl} disabled={readOnly} onCheckedChange={(c) => set('dynamicUrl', c)} onLabel={t('common.on')} offLabel={t('common.off')} visibleLabels />
-              <Field.Hint />
-              <Field.Error />
-            </Field.Root>
-          </Grid.Item>
-          <Grid.Item col={4} s={12} direction="column" alignItems="stretch">
-            <Field.Root name="timeoutMs" id="timeoutMs" error={err('timeoutMs')} hint={t('form.timeout.hint')}>
-              <Field.Label>{t('form.timeout')}</Field.Label>
-              <NumberInput value={values.timeoutMs} disabled={readOnly} onValueChange={(v) => set('timeoutMs', v ?? 0)} />
-              <Field.Hint />
-              <Field.Error />
-            </Field.Root>
-          </Grid.Item>
-          <Grid.Item col={4} s={12} direction="column" alignItems="stretch">
-            <Field.Root name="maxAttempts" id="maxAttempts" error={err('maxAttempts')} hint={t('form.maxAttempts.hint')}>
-              <Field.Label>{t('form.maxAttempts')}</Field.Label>
-              <NumberInput value={values.maxAttempts} disabled={readOnly} onValueChange={(v) => set('maxAttempts', v ?? 0)} />
-              <Field.Hint />
-              <Field.Error />
-            </Field.Root>
-          </Grid.Item>
-        </Grid.Root>
-      </Section>
+      <TriggerSection {...sectionProps} contentTypes={contentTypes} />
+      <ConditionSection {...sectionProps} contentType={contentType} />
+      <RequestSection {...sectionProps} />
 
       <Section title={t('form.section.secret')} subtitle={t('form.section.secret.subtitle')}>
         <SecretSection
@@ -472,150 +186,19 @@ export const EditPage = () => {
           change={secret}
           onChange={(c) => {
             setSecret(c);
-            setErrors((e) => {
-              const { secret: _drop, ...rest } = e;
-              return rest;
-            });
+            setErrors((e) => clearFieldErrors(e, 'secret'));
           }}
           onRotate={rotate}
           revealed={revealed}
           onReveal={setRevealed}
           generate={generateSecret}
-          error={err('secret')}
+          error={errors.secret}
           disabled={readOnly}
         />
       </Section>
 
-      <Section title={t('form.section.headers')} subtitle={t('form.section.headers.subtitle')}>
-        <Flex direction="column" alignItems="stretch" gap={3}>
-          {values.headers.length === 0 && <Typography textColor="neutral600">{t('form.headers.none')}</Typography>}
-          {values.headers.map((h, i) => (
-            <Grid.Root key={i} gap={3} aria-label={t('form.headers.row', { index: i + 1 })} role="group">
-              <Grid.Item col={4} s={12} direction="column" alignItems="stretch">
-                <Field.Root name={`headers.${i}.name`} id={`headers.${i}.name`} error={err(`headers.${i}.name`)}>
-                  <Field.Label>{t('form.headers.name', { index: i + 1 })}</Field.Label>
-                  <TextInput value={h.name} disabled={readOnly} placeholder="Authorization" onChange={(e: React.ChangeEvent<HTMLInputElement>) => set('headers', values.headers.map((x, j) => (j === i ? { ...x, name: e.target.value } : x)))} />
-                  <Field.Error />
-                </Field.Root>
-              </Grid.Item>
-              <Grid.Item col={5} s={12} direction="column" alignItems="stretch">
-                <Field.Root name={`headers.${i}.value`} id={`headers.${i}.value`} error={err(`headers.${i}.value`)} hint={h.secret && h.stored ? t('form.headers.keep') : undefined}>
-                  <Field.Label>{t('form.headers.value', { index: i + 1 })}</Field.Label>
-                  <TextInput
-                    type={h.secret ? 'password' : 'text'}
-                    autoComplete="off"
-                    value={h.value ?? ''}
-                    disabled={readOnly}
-                    placeholder={h.secret && h.stored ? '••••••••' : ''}
-                    onChange={(e: React.ChangeEvent<HTMLInputElement>) => set('headers', values.headers.map((x, j) => (j === i ? { ...x, value: e.target.value } : x)))}
-                  />
-                  <Field.Hint />
-                  <Field.Error />
-                </Field.Root>
-              </Grid.Item>
-              <Grid.Item col={2} s={6} direction="column" alignItems="flex-start" paddingTop={6}>
-                <Checkbox
-                  checked={h.secret}
-                  disabled={readOnly}
-                  onCheckedChange={(c) =>
-                    set(
-                      'headers',
-                      values.headers.map((x, j) => (j === i ? { ...x, secret: Boolean(c), stored: Boolean(c) && x.stored, value: !c && x.value === null ? '' : x.value } : x))
-                    )
-                  }
-                >
-                  {t('form.headers.secret', { index: i + 1 })}
-                </Checkbox>
-              </Grid.Item>
-              <Grid.Item col={1} s={6} paddingTop={6}>
-                <IconButton label={t('form.headers.remove', { index: i + 1 })} variant="ghost" disabled={readOnly} onClick={() => set('headers', values.headers.filter((_, j) => j !== i))}>
-                  <Trash />
-                </IconButton>
-              </Grid.Item>
-            </Grid.Root>
-          ))}
-          <Box>
-            <Button variant="secondary" startIcon={<Plus />} disabled={readOnly} onClick={() => set('headers', [...values.headers, { name: '', value: '', secret: false, stored: false }])}>
-              {t('form.headers.add')}
-            </Button>
-          </Box>
-          <Box paddingTop={2}>
-            <Field.Root name="enabled" id="enabled" hint={t('form.enabled.hint')}>
-              <Field.Label>{t('form.enabled')}</Field.Label>
-              <Switch aria-label={t('form.enabled')} checked={values.enabled} disabled={readOnly} onCheckedChange={(c) => set('enabled', c)} onLabel={t('common.enabled')} offLabel={t('common.disabled')} visibleLabels />
-              <Field.Hint />
-            </Field.Root>
-          </Box>
-        </Flex>
-      </Section>
-
-      <Section title={t('form.section.data')} subtitle={t('form.section.data.subtitle')}>
-        <Tabs.Root value={values.bodyType} onValueChange={(v) => set('bodyType', v as Values['bodyType'])} variant="simple" hasError={err('jsonTemplate') || err('formFields') ? 'true' : undefined}>
-          <Tabs.List aria-label={t('form.bodyType')}>
-            {BODY_TYPES.map((b) => (
-              <Tabs.Trigger key={b} value={b} disabled={readOnly}>
-                {t(`form.bodyType.${b}`)}
-              </Tabs.Trigger>
-            ))}
-          </Tabs.List>
-          <Box paddingTop={4}>
-            <Tabs.Content value="default">
-              <Typography textColor="neutral700">{t('form.bodyType.default.help')}</Typography>
-              <Box paddingTop={3}>
-                <CodeBlock>{`{\n  "event": "entry.update",\n  "createdAt": "2026-01-31T12:00:00.000Z",\n  "model": "…",\n  "uid": "${values.contentType || 'api::…'}",\n  "documentId": "…",\n  "locale": null,\n  "entry": { … },\n  "previous": { … }\n}`}</CodeBlock>
-              </Box>
-            </Tabs.Content>
-            <Tabs.Content value="json">
-              <Field.Root name="jsonTemplate" id="jsonTemplate" error={templateError} hint={t('form.jsonTemplate.hint')}>
-                <Field.Label action={<Button variant="ghost" size="S" type="button" disabled={readOnly} onClick={() => set('jsonTemplate', EXAMPLE_TEMPLATE)}>{t('form.jsonTemplate.example')}</Button>}>
-                  {t('form.jsonTemplate')}
-                </Field.Label>
-                <CodeEditor id="jsonTemplate" name="jsonTemplate" rows={12} describedBy={templateError ? 'jsonTemplate-error' : 'jsonTemplate-hint'} value={values.jsonTemplate} hasError={Boolean(templateError)} errorLine={lineFromError(templateError)} disabled={readOnly} onChange={(v) => set('jsonTemplate', v)} />
-                <Field.Hint />
-                <Field.Error />
-              </Field.Root>
-            </Tabs.Content>
-            <Tabs.Content value="form">
-              <Flex direction="column" alignItems="stretch" gap={3}>
-                <Typography textColor="neutral700">{t('form.formFields.help')}</Typography>
-                {err('formFields') && <Typography textColor="danger600">{err('formFields')}</Typography>}
-                {values.formFields.map((f, i) => (
-                  <Grid.Root key={i} gap={3}>
-                    <Grid.Item col={5} s={12} direction="column" alignItems="stretch">
-                      <Field.Root name={`formFields.${i}.field`} id={`formFields.${i}.field`} error={err(`formFields.${i}.field`)}>
-                        <Field.Label>{t('form.formFields.field', { index: i + 1 })}</Field.Label>
-                        <SingleSelect value={f.field} disabled={readOnly || !contentType} placeholder={t('form.formFields.pick')} onChange={(v) => set('formFields', values.formFields.map((x, j) => (j === i ? { field: String(v), key: x.key || String(v) } : x)))}>
-                          {fieldChoices.map((name) => (
-                            <SingleSelectOption key={name} value={name}>{name}</SingleSelectOption>
-                          ))}
-                        </SingleSelect>
-                        <Field.Error />
-                      </Field.Root>
-                    </Grid.Item>
-                    <Grid.Item col={5} s={12} direction="column" alignItems="stretch">
-                      <Field.Root name={`formFields.${i}.key`} id={`formFields.${i}.key`} error={err(`formFields.${i}.key`)}>
-                        <Field.Label>{t('form.formFields.key', { index: i + 1 })}</Field.Label>
-                        <TextInput value={f.key} disabled={readOnly} onChange={(e: React.ChangeEvent<HTMLInputElement>) => set('formFields', values.formFields.map((x, j) => (j === i ? { ...x, key: e.target.value } : x)))} />
-                        <Field.Error />
-                      </Field.Root>
-                    </Grid.Item>
-                    <Grid.Item col={2} s={12} paddingTop={6}>
-                      <IconButton label={t('form.formFields.remove', { index: i + 1 })} variant="ghost" disabled={readOnly} onClick={() => set('formFields', values.formFields.filter((_, j) => j !== i))}>
-                        <Trash />
-                      </IconButton>
-                    </Grid.Item>
-                  </Grid.Root>
-                ))}
-                <Box>
-                  <Button variant="secondary" startIcon={<Plus />} disabled={readOnly || !contentType} onClick={() => set('formFields', [...values.formFields, { field: '', key: '' }])}>
-                    {t('form.formFields.add')}
-                  </Button>
-                </Box>
-              </Flex>
-            </Tabs.Content>
-          </Box>
-        </Tabs.Root>
-      </Section>
+      <HeadersSection {...sectionProps} />
+      <DataSection {...sectionProps} contentType={contentType} />
 
       <Section title={t('form.section.preview')} subtitle={t('form.section.preview.subtitle')}>
         {webhookId ? (
@@ -665,11 +248,7 @@ export const EditPage = () => {
           </Tabs.Root>
         )}
       </Layouts.Content>
-      <Dialog.Root open={blocker.state === 'blocked'} onOpenChange={(open) => !open && blocker.state === 'blocked' && blocker.reset()}>
-        <ConfirmDialog variant="danger" title={t('form.leave.title')} onConfirm={() => { if (blocker.state === 'blocked') blocker.proceed(); }} onCancel={() => { if (blocker.state === 'blocked') blocker.reset(); }}>
-          {t('form.leave.body')}
-        </ConfirmDialog>
-      </Dialog.Root>
+      <LeaveDialog blocker={blocker} />
     </Page.Main>
   );
 };

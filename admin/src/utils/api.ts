@@ -1,14 +1,24 @@
-/** Admin API of the plugin (DESIGN.md), as the admin panel uses it. */
+import type { FieldError } from '../../../server/src/contracts';
+
+/** Admin API of the plugin (docs/api.md), as the admin panel uses it. */
 export const API = '/document-webhooks';
 
-export const EVENTS = [
-  'entry.create',
-  'entry.update',
-  'entry.delete',
-  'entry.publish',
-  'entry.unpublish',
-  'entry.draft-discard',
-] as const;
+// Request and response types live in the contracts module the server imports too.
+export { EVENTS, METHODS, BODY_TYPES, LOG_STATUSES } from '../../../server/src/contracts';
+export type {
+  ContentTypeInfo as ContentType,
+  DocumentRef,
+  FieldError,
+  FormField,
+  HeaderInput as Header,
+  Log,
+  Pagination,
+  PreviewResponse,
+  TestResponse,
+  Webhook,
+  WebhookInput,
+  WebhookStats,
+} from '../../../server/src/contracts';
 
 /** Frappe/Dokos doc event names, shown as hints next to Strapi's. */
 export const FRAPPE_EVENTS: Record<string, string | undefined> = {
@@ -18,102 +28,6 @@ export const FRAPPE_EVENTS: Record<string, string | undefined> = {
   'entry.publish': 'on_submit',
   'entry.unpublish': 'on_cancel',
 };
-
-export const METHODS = ['POST', 'PUT', 'PATCH', 'DELETE', 'GET'] as const;
-export const BODY_TYPES = ['default', 'json', 'form'] as const;
-export const LOG_STATUSES = ['pending', 'delivered', 'failed', 'exhausted'] as const;
-
-export interface Header {
-  name: string;
-  value: string | null;
-  secret: boolean;
-}
-
-export interface FormField {
-  field: string;
-  key: string;
-}
-
-export interface Webhook {
-  id: number;
-  name: string;
-  enabled: boolean;
-  contentType: string;
-  events: string[];
-  condition: string | null;
-  url: string;
-  dynamicUrl: boolean;
-  method: string;
-  bodyType: 'default' | 'json' | 'form';
-  jsonTemplate: string | null;
-  formFields: FormField[];
-  headers: Header[];
-  hasSecret: boolean;
-  secretRotating?: boolean;
-  timeoutMs: number;
-  maxAttempts: number;
-  disabledReason?: string | null;
-  /** Declared in the plugin config: read-only in the admin. */
-  managed?: boolean;
-  createdAt?: string;
-  updatedAt?: string;
-}
-
-export interface ContentType {
-  uid: string;
-  displayName: string;
-  kind: string;
-  draftAndPublish: boolean;
-  localized: boolean;
-  attributes: { name: string; type: string }[];
-}
-
-export interface WebhookStats {
-  lastStatus: string | null;
-  lastAt: string | null;
-  total24h: number;
-  delivered24h: number;
-  successRate24h: number | null;
-  /** Pending + failed awaiting a retry. */
-  queued: number;
-}
-
-export interface Log {
-  id: number;
-  webhook: { id: number; name: string };
-  event: string;
-  uid: string;
-  documentId: string | null;
-  locale: string | null;
-  status: 'pending' | 'delivered' | 'failed' | 'exhausted';
-  attempts: number;
-  attemptLog: { at: string; status: number | null; durationMs: number | null; error: string | null }[];
-  nextAttemptAt: string | null;
-  requestUrl: string | null;
-  requestMethod: string | null;
-  requestHeaders: Record<string, string>;
-  requestBody: string | null;
-  responseStatus: number | null;
-  responseHeaders: Record<string, string>;
-  responseBody: string | null;
-  error: string | null;
-  durationMs: number | null;
-  user: { id: number; email: string } | null;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface Pagination {
-  page: number;
-  pageSize: number;
-  pageCount: number;
-  total: number;
-}
-
-export interface FieldError {
-  path: (string | number)[];
-  message: string;
-}
 
 /** The `details.errors` of a 400 ValidationError, or null for any other failure. */
 export function fieldErrors(err: unknown): FieldError[] | null {

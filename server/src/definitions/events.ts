@@ -1,13 +1,7 @@
-/** Strapi's own event names; Frappe doc events map onto them (see README). */
-export const EVENTS = [
-  'entry.create',
-  'entry.update',
-  'entry.delete',
-  'entry.publish',
-  'entry.unpublish',
-  'entry.draft-discard',
-] as const;
-export type WebhookEvent = (typeof EVENTS)[number];
+import type { WebhookEvent } from '../contracts/webhooks';
+
+// The lists are part of the admin API contract, shared with the admin panel (docs/architecture.md).
+export { EVENTS, METHODS, BODY_TYPES, type WebhookEvent } from '../contracts/webhooks';
 
 /** Document Service action → event. */
 export const ACTION_EVENTS: Record<string, WebhookEvent> = {
@@ -18,6 +12,3 @@ export const ACTION_EVENTS: Record<string, WebhookEvent> = {
   unpublish: 'entry.unpublish',
   discardDraft: 'entry.draft-discard',
 };
-
-export const METHODS = ['POST', 'PUT', 'PATCH', 'DELETE', 'GET'] as const;
-export const BODY_TYPES = ['default', 'json', 'form'] as const;

@@ -1,34 +1,8 @@
-import type { WebhookEvent } from './events';
+import type { FieldError, FormField, HeaderInput, WebhookInput } from '../contracts/webhooks';
 
-export interface HeaderInput {
-  name: string;
-  value: string | null;
-  secret?: boolean;
-}
-
-export interface FormFieldInput {
-  field: string;
-  key: string;
-}
-
-/** The webhook definition as the admin API accepts and returns it (DESIGN.md). */
-export interface WebhookInput {
-  name: string;
-  enabled: boolean;
-  contentType: string;
-  events: WebhookEvent[];
-  condition: string | null;
-  url: string;
-  dynamicUrl: boolean;
-  method: string;
-  bodyType: 'default' | 'json' | 'form';
-  jsonTemplate: string | null;
-  formFields: FormFieldInput[];
-  headers: HeaderInput[];
-  secret?: string | null;
-  timeoutMs: number;
-  maxAttempts: number;
-}
+// Request and response shapes are the admin API contract, shared with the admin panel.
+export type { FieldError, HeaderInput, WebhookInput };
+export type FormFieldInput = FormField;
 
 /** A stored row (secret values encrypted). */
 export interface WebhookRow extends Omit<WebhookInput, 'secret' | 'headers'> {
@@ -44,9 +18,4 @@ export interface WebhookRow extends Omit<WebhookInput, 'secret' | 'headers'> {
   managed: boolean | null;
   createdAt: string;
   updatedAt: string;
-}
-
-export interface FieldError {
-  path: (string | number)[];
-  message: string;
 }

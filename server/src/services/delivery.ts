@@ -16,6 +16,7 @@ import { WebhookValidationError } from '../errors';
 import { affected, queueTransaction, tableFor, type Db } from '../outbox/rows';
 import { isConnectionError } from '../db-errors';
 import { splitReady } from '../dispatch/fan-out';
+import type { PreviewResponse, TestResponse } from '../contracts/webhooks';
 
 /**
  * The admin behind a preview or test of a real document: Strapi's Content Manager decides
@@ -728,7 +729,7 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     },
 
     /** Condition result and the exact request for a real document; nothing is sent. */
-    async preview(id: unknown, body: unknown, access: ContentAccess) {
+    async preview(id: unknown, body: unknown, access: ContentAccess): Promise<PreviewResponse> {
       const row = (await webhooks().findRow(id)) as WebhookRow;
       const context = await manualContext(row, body, null, true, access);
       let matches = false;
@@ -754,7 +755,7 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     },
 
     /** Send now (condition ignored), log it, and report the outcome. */
-    async test(id: unknown, body: unknown, user: any, access: ContentAccess) {
+    async test(id: unknown, body: unknown, user: any, access: ContentAccess): Promise<TestResponse> {
       const row = (await webhooks().findRow(id)) as WebhookRow;
       const context = await manualContext(row, body, user, false, access);
       const messageId = newMessageId();

@@ -4,10 +4,12 @@ import { NotFoundError, WebhookValidationError } from '../errors';
 import { toId } from '../ids';
 import { nestingErrors } from '../definitions/validate';
 
-export const LOG_STATUSES = ['pending', 'delivered', 'failed', 'exhausted'] as const;
+import { LOG_STATUSES, type Log } from '../contracts/logs';
 
-/** The request-log record as the admin API returns it (DESIGN.md). */
-export const toPublicLog = (r: any) => ({
+export { LOG_STATUSES };
+
+/** The request-log record as the admin API returns it (docs/api.md). */
+export const toPublicLog = (r: any): Log => ({
   id: r.id,
   webhook: { id: r.webhookId, name: r.webhookName },
   event: r.event,

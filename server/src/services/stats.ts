@@ -1,16 +1,6 @@
 import type { Core } from '@strapi/strapi';
 import { LOG_UID, WEBHOOK_UID } from '../plugin';
-
-export interface WebhookStats {
-  lastStatus: string | null;
-  lastAt: string | null;
-  total24h: number;
-  delivered24h: number;
-  /** Delivered / finished (delivered + failed + exhausted) over the last 24 h; null when none. */
-  successRate24h: number | null;
-  /** Deliveries not done yet, whatever their age: `pending` (due or being sent) + `failed` (awaiting a retry). */
-  queued: number;
-}
+import type { WebhookStats } from '../contracts/webhooks';
 
 /**
  * Per-webhook health for the list page: last delivery, the 24 h success rate and the backlog

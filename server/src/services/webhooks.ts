@@ -14,18 +14,10 @@ import { ConflictError, NotFoundError, WebhookValidationError } from '../errors'
 import { toId } from '../ids';
 import { configErrorMessage, planReconcile, repeatedNameErrors, type Definition, type StoredWebhook } from '../definitions/reconcile';
 import { EXPORT_VERSION, exportDefinition, MAX_IMPORT, ON_CONFLICT, planImport, SECRET_REQUIRED, type OnConflict } from '../definitions/transfer';
+import type { ContentTypeInfo, Webhook } from '../contracts/webhooks';
 
 /** The shape the admin API returns: no secret values, ever. */
-export interface PublicWebhook extends Omit<WebhookInput, 'secret'> {
-  id: number;
-  hasSecret: boolean;
-  secretRotating: boolean;
-  disabledReason: string | null;
-  /** Declared in the plugin config's `webhooks`: read-only in the admin API. */
-  managed: boolean;
-  createdAt: string;
-  updatedAt: string;
-}
+export type PublicWebhook = Webhook;
 
 export interface ImportResult {
   created: string[];
@@ -531,7 +523,7 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     events: EVENTS,
 
     /** Content types a webhook can target (those the Content Manager lists), for the admin's pickers. */
-    contentTypes() {
+    contentTypes(): ContentTypeInfo[] {
       return Object.values(strapi.contentTypes as Record<string, any>)
         .filter(isWatchable)
         .map((ct) => ({

@@ -1,0 +1,45 @@
+/** The request log as the admin API returns it (docs/api.md); see ./webhooks.ts. */
+
+export const LOG_STATUSES = ['pending', 'delivered', 'failed', 'exhausted'] as const;
+export type LogStatus = (typeof LOG_STATUSES)[number];
+
+export interface Attempt {
+  at: string;
+  status: number | null;
+  durationMs: number | null;
+  error: string | null;
+  note?: string;
+}
+
+export interface Log {
+  id: number;
+  webhook: { id: number; name: string };
+  event: string;
+  uid: string;
+  documentId: string | null;
+  locale: string | null;
+  status: LogStatus;
+  messageId: string;
+  attempts: number;
+  attemptLog: Attempt[];
+  nextAttemptAt: string | null;
+  requestUrl: string | null;
+  requestMethod: string | null;
+  requestHeaders: Record<string, string>;
+  requestBody: string | null;
+  responseStatus: number | null;
+  responseHeaders: Record<string, string>;
+  responseBody: string | null;
+  error: string | null;
+  durationMs: number | null;
+  user: { id: number; email: string } | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Pagination {
+  page: number;
+  pageSize: number;
+  pageCount: number;
+  total: number;
+}
