@@ -8,9 +8,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import jexl from 'jexl';
-import { getGrammar } from 'jexl/dist/grammar';
-import Lexer from 'jexl/dist/Lexer';
-import Parser from 'jexl/dist/parser/Parser';
+import { getGrammar } from 'jexl/dist/grammar.js';
+import Lexer from 'jexl/dist/Lexer.js';
+import Parser from 'jexl/dist/parser/Parser.js';
 import { parseCondition } from '../../server/src/condition/parse';
 import { validateCondition } from '../../server/src/condition';
 

@@ -3,7 +3,7 @@
  * package.json pins Jexl to that exact version and test/unit/condition-jexl.test.ts fails when
  * their shape changes.
  */
-declare module 'jexl/dist/grammar' {
+declare module 'jexl/dist/grammar.js' {
   export interface JexlGrammarElement {
     type: string;
     precedence?: number;
@@ -14,8 +14,8 @@ declare module 'jexl/dist/grammar' {
   export function getGrammar(): JexlGrammar;
 }
 
-declare module 'jexl/dist/Lexer' {
-  import type { JexlGrammar } from 'jexl/dist/grammar';
+declare module 'jexl/dist/Lexer.js' {
+  import type { JexlGrammar } from 'jexl/dist/grammar.js';
   export interface JexlToken {
     type: string;
     value: string | number | boolean;
@@ -31,9 +31,9 @@ declare module 'jexl/dist/Lexer' {
   }
 }
 
-declare module 'jexl/dist/parser/Parser' {
-  import type { JexlGrammar } from 'jexl/dist/grammar';
-  import type { JexlToken } from 'jexl/dist/Lexer';
+declare module 'jexl/dist/parser/Parser.js' {
+  import type { JexlGrammar } from 'jexl/dist/grammar.js';
+  import type { JexlToken } from 'jexl/dist/Lexer.js';
   export default class Parser {
     constructor(grammar: JexlGrammar);
     /** Throws when the token cannot come next. */

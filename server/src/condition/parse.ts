@@ -8,9 +8,9 @@
  * token, as Jexl's own `Expression.compile` does. These are private parts of Jexl: package.json
  * pins the exact version and test/unit/condition-jexl.test.ts checks their shape.
  */
-import { getGrammar } from 'jexl/dist/grammar';
-import Lexer, { type JexlToken } from 'jexl/dist/Lexer';
-import Parser from 'jexl/dist/parser/Parser';
+import { getGrammar } from 'jexl/dist/grammar.js';
+import Lexer, { type JexlToken } from 'jexl/dist/Lexer.js';
+import Parser from 'jexl/dist/parser/Parser.js';
 import { ConditionError } from './errors';
 
 /** The subset of the Jexl 2.3 AST produced by its parser. */
