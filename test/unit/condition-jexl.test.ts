@@ -198,7 +198,9 @@ describe('syntax errors name the token and where it starts', () => {
     ['doc.status ==', 'Unexpected end of expression at position 13'],
     ['doc.status ==   ', 'Unexpected end of expression at position 13'],
     ['doc.a @ 1', 'Invalid token "@" at position 6'],
+    // Located by the lexer's elements, not by searching the text ("@" first occurs in the string).
     ['"@" == doc.a @ 1', 'Invalid token "@" at position 13'],
+    ['a == - @', 'Invalid token "-@" at position 5'],
     ['a == -foo', 'Invalid token "-foo" at position 5'],
   ])('%j', (expr, message) => {
     expect(validateCondition(expr)).toBe(message);
