@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import jexl from 'jexl';
 import { getGrammar } from 'jexl/dist/grammar.js';
 import Lexer from 'jexl/dist/Lexer.js';
@@ -194,6 +195,8 @@ describe('syntax errors name the token and where it starts', () => {
     ['doc.status == )', 'Unexpected token ")" at position 14'],
     ['  doc.status == )', 'Unexpected token ")" at position 16'],
     ['doc.a == - 5 doc', 'Unexpected token "doc" at position 13'],
+    ['a == - - 5 )', 'Unexpected token ")" at position 11'],
+    ['a - -5 )', 'Unexpected token ")" at position 7'],
     ['"a)b" == "a)b" doc', 'Unexpected token "doc" at position 15'],
     ['doc.status ==', 'Unexpected end of expression at position 13'],
     ['doc.status ==   ', 'Unexpected end of expression at position 13'],
@@ -204,5 +207,24 @@ describe('syntax errors name the token and where it starts', () => {
     ['a == -foo', 'Invalid token "-foo" at position 5'],
   ])('%j', (expr, message) => {
     expect(validateCondition(expr)).toBe(message);
+  });
+
+  it('the position points at the refused token, whatever the spacing and signs', () => {
+    const piece = fc.constantFrom('doc', '.', 'a', '==', '-', '5', '"s p"', ')', '(', '[', ']', '|', 'lower', '?', ':', '!', ',', 'in', '&&');
+    const space = fc.constantFrom('', ' ', '  ');
+    fc.assert(
+      fc.property(fc.array(fc.tuple(space, piece), { minLength: 1, maxLength: 12 }), (parts) => {
+        const expr = parts.map(([ws, p]) => ws + p).join('');
+        const problem = validateCondition(expr);
+        const refused = /^(?:Unexpected|Invalid) token "(.*)" at position (\d+)$/.exec(problem ?? '');
+        if (!refused) return;
+        const [, token, at] = refused;
+        // A negated number is reported at its first sign: "- 5" → "-5".
+        const shown = expr.slice(Number(at));
+        if (token.startsWith('-') && token !== '-') expect(shown.replace(/^[-\s]+/, '-').startsWith(token), `${expr} → ${problem}`).toBe(true);
+        else expect(shown.startsWith(token), `${expr} → ${problem}`).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -57,15 +57,15 @@ function locateElements(elements: string[]): Located[] {
 
 /**
  * Start offset of each token. The lexer makes one token per non-whitespace element, except that
- * a negating `-` joins the element after it (`- 5` → `-5`).
+ * negating `-` signs join the element after them (`- 5` → `-5`, and `- - 5` → `-5` too).
  */
 function tokenPositions(tokens: JexlToken[], elements: Located[]): number[] {
   const positions: number[] = [];
   let i = 0;
   for (const token of tokens) {
-    const element = elements[i];
-    positions.push(element.at);
-    i += element.text === '-' && token.raw.trimEnd() !== '-' ? 2 : 1;
+    positions.push(elements[i].at);
+    if (token.raw.trimEnd() !== '-') while (elements[i].text === '-') i++;
+    i++;
   }
   return positions;
 }
