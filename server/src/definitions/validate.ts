@@ -1,7 +1,7 @@
 import * as yup from 'yup';
 import { BODY_TYPES, EVENTS, METHODS } from './events';
 import type { FieldError, WebhookInput } from './types';
-import { validateCondition } from '../dispatch/condition';
+import { validateCondition } from '../condition';
 import { checkTemplate, MAX_TEMPLATE_LENGTH } from '../render/template-check';
 import { reservedHeaderReason } from './headers';
 

@@ -1,5 +1,5 @@
 import type { Core } from '@strapi/strapi';
-import { evaluateCondition } from '../dispatch/condition';
+import { evaluateCondition } from '../condition';
 import { nextAttemptDelayMs, parseRetryAfter } from '../dispatch/backoff';
 import { buildContext, type EventContext } from '../render/context';
 import { REDACTED, renderRequest, type RenderedRequest } from '../render/request';
@@ -183,7 +183,7 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     if (paused) return { ...base, status: 'exhausted', error: `Not rendered: the webhook was paused. ${paused}` };
     let matches: boolean;
     try {
-      matches = await evaluateCondition(row.condition, context as any, { timeoutMs: cfg().renderTimeoutMs });
+      matches = evaluateCondition(row.condition, context as any, { timeoutMs: cfg().renderTimeoutMs });
     } catch (err) {
       await noteLimit(row, err);
       return { ...base, status: 'exhausted', error: `Condition failed: ${(err as Error).message}` };
@@ -735,7 +735,7 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
       let matches = false;
       let conditionError: string | null = null;
       try {
-        matches = await evaluateCondition(row.condition, context as any, { timeoutMs: cfg().renderTimeoutMs });
+        matches = evaluateCondition(row.condition, context as any, { timeoutMs: cfg().renderTimeoutMs });
       } catch (err) {
         const limited = limitError(err, 'condition');
         if (limited) throw limited;

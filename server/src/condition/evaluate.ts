@@ -1,13 +1,11 @@
 /**
- * Webhook trigger conditions: Jexl expressions evaluated against the document context
- * (`doc`, `previous`, `event`, `uid`, `model`, `documentId`, `locale`, `user`, `now`).
+ * The condition evaluator: walks the AST from `parse.ts` with Jexl's semantics but its own,
+ * safe member access, synchronously and within a budget (docs/security.md, sections 2a and 3).
  *
- * Jexl is used for what it is good at — the grammar and the parser — but NOT for evaluation.
  * Jexl's own evaluator reads `subject[key]` straight off JavaScript objects, so
  * `doc["constructor"]` or `doc.name[k]` (k = "constructor" taken from the data) reach
  * `Object`/`String`, i.e. real functions. Conditions are written by admins but are still
- * untrusted input for the server process, so this module walks the parsed AST with its own
- * small evaluator that mirrors Jexl's semantics with these differences:
+ * untrusted input for the server process. The differences from Jexl:
  *
  *  - Member access (`a.b`, `a["b"]`, `a[expr]`, relative `.b` inside filters) only returns
  *    OWN data properties of plain objects/arrays, indices and `length` of strings/arrays.
@@ -16,36 +14,23 @@
  *  - Member access on `null`/`undefined` yields `undefined` instead of throwing, also for the
  *    bracket form (`previous["status"]` when `previous` is null). Jexl itself is null-safe
  *    for the dot form only.
- *  - The context is deep-copied into plain JSON data first (`Date` → ISO string, getters
- *    evaluated once, functions dropped), so what a condition sees is exactly what a template
- *    or the webhook body sees.
- *  - Jexl "functions" (`foo(1)`) are not available; only the transforms listed below.
+ *  - The context is deep-copied into plain JSON data first ({@link prepareConditionContext}:
+ *    `Date` → ISO string, getters evaluated once, functions dropped), so what a condition sees is
+ *    exactly what a template or the webhook body sees.
+ *  - Jexl "functions" (`foo(1)`) are not available; only the transforms of `transforms.ts`.
  *  - Evaluation is bounded by its work, not only by {@link MAX_EVALUATION_STEPS} AST node visits:
  *    every string and list an operation reads or builds is charged by its length against
  *    {@link MAX_EVALUATION_WORK} (a filter nested in a filter over 200 items applying `upper` to a
  *    1 MB field would otherwise run for seconds on Strapi's event loop), no string longer than
  *    {@link MAX_CONDITION_STRING_LENGTH} is built (memory), and a time limit backs both up.
- *    docs/security.md describes the limits.
  *
  * Like Jexl, a property access on an array through the dot form applies to its first element
  * (`doc.items.price` is `doc.items[0].price`); use the `length` transform to count items.
- *
- * Transforms (`value|name` or `value|name(arg)`):
- *  - `lower`, `upper`, `trim` — string case/whitespace (numbers/booleans are stringified first;
- *    anything else gives `undefined`).
- *  - `length` — length of a string or array, number of keys of an object.
- *  - `number` — numeric value of a number, numeric string or boolean; otherwise `undefined`.
- *  - `string` — string form; `null`/`undefined` → `""`, objects/arrays → JSON.
- *  - `keys` — own keys of an object (indices of an array), `[]` otherwise.
- *  - `includes(x)` — substring test on strings, strict membership on arrays, own key on objects.
- *  - `startsWith(x)`, `endsWith(x)` — string prefix/suffix tests (false on non-strings).
- *  - `abs`, `round(digits = 0)` — numeric helpers (`undefined` for non-numbers).
- *  - `date` — ISO-8601 string (or epoch ms number) → epoch milliseconds, `undefined` if invalid.
- *    Example: `doc.dueDate|date < now|date`.
  */
-import jexl from 'jexl';
+import { ConditionError } from './errors';
+import type { JexlNode } from './parse';
+import { CONDITION_TRANSFORMS, STRING_BUILDING_TRANSFORMS, TRANSFORMS, hasOwn, isRecord } from './transforms';
 
-export const MAX_CONDITION_LENGTH = 2000;
 /** Upper bound of AST node visits for one evaluation. */
 export const MAX_EVALUATION_STEPS = 250_000;
 /**
@@ -58,7 +43,6 @@ export const MAX_EVALUATION_WORK = 20_000_000;
 export const MAX_CONDITION_STRING_LENGTH = 4 * 1024 * 1024;
 /** Default wall-clock limit of one evaluation (the work limit normally ends it much sooner). */
 export const DEFAULT_CONDITION_TIMEOUT_MS = 1000;
-const CACHE_SIZE = 500;
 
 /**
  * Names that can never be read, whatever the object: they lead to constructors, prototypes
@@ -73,110 +57,6 @@ export const FORBIDDEN_CONDITION_NAMES: ReadonlySet<string> = new Set([
   '__lookupGetter__',
   '__lookupSetter__',
 ]);
-
-export class ConditionError extends Error {
-  /** Set when a limit stopped the evaluation (rather than an error in the expression). */
-  readonly limit?: 'work' | 'time' | 'memory';
-  constructor(message: string, limit?: 'work' | 'time' | 'memory') {
-    super(message);
-    this.name = 'ConditionError';
-    if (limit) this.limit = limit;
-  }
-}
-
-/** The subset of the Jexl 2.3 AST produced by its parser. */
-type JexlNode =
-  | { type: 'Literal'; value: string | number | boolean }
-  | { type: 'Identifier'; value: string; from?: JexlNode; relative?: boolean }
-  | { type: 'UnaryExpression'; operator: string; right: JexlNode }
-  | { type: 'BinaryExpression'; operator: string; left: JexlNode; right: JexlNode }
-  | { type: 'ConditionalExpression'; test: JexlNode; consequent?: JexlNode; alternate: JexlNode }
-  | { type: 'FilterExpression'; relative: boolean; expr: JexlNode; subject: JexlNode }
-  | { type: 'ArrayLiteral'; value: JexlNode[] }
-  | { type: 'ObjectLiteral'; value: Record<string, JexlNode> }
-  | { type: 'FunctionCall'; name: string; pool: 'functions' | 'transforms'; args?: JexlNode[] };
-
-export interface CompiledCondition {
-  readonly source: string;
-  /** Evaluates the condition against an already prepared context (see {@link prepareConditionContext}). */
-  evaluate(context: Record<string, unknown>, timeoutMs?: number): unknown;
-}
-
-const hasOwn = (obj: object, key: PropertyKey): boolean => Object.prototype.hasOwnProperty.call(obj, key);
-
-// --- transforms --------------------------------------------------------------------------
-
-type Transform = (value: unknown, ...args: unknown[]) => unknown;
-
-const caseTransform =
-  (fn: (s: string) => string): Transform =>
-  (value) => {
-    if (typeof value === 'string') return fn(value);
-    if (typeof value === 'number' || typeof value === 'boolean') return fn(String(value));
-    return undefined;
-  };
-
-const toNumber = (value: unknown): number | undefined => {
-  if (typeof value === 'number') return Number.isNaN(value) ? undefined : value;
-  if (typeof value === 'boolean') return value ? 1 : 0;
-  if (typeof value === 'string' && value.trim() !== '') {
-    const n = Number(value);
-    return Number.isNaN(n) ? undefined : n;
-  }
-  return undefined;
-};
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
-/** Null-prototype table: a transform name can never resolve to an Object.prototype member. */
-const TRANSFORMS: Record<string, Transform> = Object.assign(Object.create(null) as Record<string, Transform>, {
-  lower: caseTransform((s) => s.toLowerCase()),
-  upper: caseTransform((s) => s.toUpperCase()),
-  trim: caseTransform((s) => s.trim()),
-  length: (value: unknown) => {
-    if (typeof value === 'string' || Array.isArray(value)) return value.length;
-    if (isRecord(value)) return Object.keys(value).length;
-    return undefined;
-  },
-  number: (value: unknown) => toNumber(value),
-  string: (value: unknown) => {
-    if (value === null || value === undefined) return '';
-    if (typeof value === 'object') return JSON.stringify(value);
-    return String(value);
-  },
-  keys: (value: unknown) => (typeof value === 'object' && value !== null ? Object.keys(value) : []),
-  includes: (value: unknown, needle: unknown) => {
-    if (typeof value === 'string') return needle !== undefined && needle !== null && value.includes(String(needle));
-    if (Array.isArray(value)) return value.some((elem) => elem === needle);
-    if (isRecord(value) && (typeof needle === 'string' || typeof needle === 'number')) return hasOwn(value, needle);
-    return false;
-  },
-  startsWith: (value: unknown, prefix: unknown) =>
-    typeof value === 'string' && prefix !== undefined && prefix !== null && value.startsWith(String(prefix)),
-  endsWith: (value: unknown, suffix: unknown) =>
-    typeof value === 'string' && suffix !== undefined && suffix !== null && value.endsWith(String(suffix)),
-  abs: (value: unknown) => {
-    const n = toNumber(value);
-    return n === undefined ? undefined : Math.abs(n);
-  },
-  round: (value: unknown, digits: unknown = 0) => {
-    const n = toNumber(value);
-    const d = toNumber(digits) ?? 0;
-    if (n === undefined) return undefined;
-    const factor = 10 ** Math.max(0, Math.min(15, Math.trunc(d)));
-    return Math.round(n * factor) / factor;
-  },
-  date: (value: unknown) => {
-    if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
-    if (typeof value !== 'string' || value.trim() === '') return undefined;
-    const ms = Date.parse(value);
-    return Number.isNaN(ms) ? undefined : ms;
-  },
-});
-
-/** Names of the transforms available in conditions. */
-export const CONDITION_TRANSFORMS: readonly string[] = Object.freeze(Object.keys(TRANSFORMS));
 
 // --- binary operators (same semantics as Jexl 2.3's default grammar) ----------------------
 
@@ -203,48 +83,7 @@ const BINARY_OPS: Record<string, (l: any, r: any) => unknown> = Object.assign(Ob
 });
 /* eslint-enable eqeqeq */
 
-// --- parsing ------------------------------------------------------------------------------
-
-// A dedicated instance: nothing registered on the shared default instance can leak in.
-const parserInstance = new jexl.Jexl();
-// The Jexl lexer looks tokens up in a plain object, so `constructor`/`toString` would resolve
-// to Object.prototype members and yield confusing "(undefined) unexpected" errors. With a
-// null prototype they lex as identifiers and get a clear "Forbidden name" message (or work,
-// for harmless names such as `doc.toString`).
-{
-  const grammar = (parserInstance as unknown as { _grammar?: { elements?: object } })._grammar;
-  if (grammar && grammar.elements) Object.setPrototypeOf(grammar.elements, null);
-}
-
-/** Turns Jexl's parser messages into "Unexpected token ")" at position 6" style messages. */
-function describeSyntaxError(expr: string, err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  const lead = expr.length - expr.trimStart().length;
-  const unexpected = /^Token ([\s\S]*) \((\w+)\) unexpected in expression: ([\s\S]*)$/.exec(message);
-  if (unexpected) {
-    const [, raw, , consumed] = unexpected;
-    const position = consumed.endsWith(raw) ? lead + consumed.length - raw.length : undefined;
-    const where = position === undefined ? '' : ` at position ${position}`;
-    return `Unexpected token "${raw.trim()}"${where}`;
-  }
-  if (message.startsWith('Unexpected end of expression')) {
-    return `Unexpected end of expression at position ${expr.trimEnd().length}`;
-  }
-  const invalid = /^Invalid expression token: ([\s\S]*)$/.exec(message);
-  if (invalid) {
-    const position = expr.indexOf(invalid[1]);
-    return `Invalid token "${invalid[1]}"${position >= 0 ? ` at position ${position}` : ''}`;
-  }
-  return `Invalid condition: ${message}`;
-}
-
-function parse(expr: string): JexlNode | null {
-  try {
-    return parserInstance.compile(expr)._getAst() as unknown as JexlNode | null;
-  } catch (err) {
-    throw new ConditionError(describeSyntaxError(expr, err));
-  }
-}
+// --- static checks ------------------------------------------------------------------------
 
 /** Folds `"constr" + "uctor"` style constant keys so the static check sees through them. */
 function constantKey(node: JexlNode): string | undefined {
@@ -257,8 +96,12 @@ function constantKey(node: JexlNode): string | undefined {
   return undefined;
 }
 
-/** Static checks on the AST; returns the first problem found. */
-function checkAst(node: JexlNode): string | null {
+/**
+ * What this evaluator refuses to run, found without evaluating (forbidden names, including
+ * constant computed keys; operators, functions and transforms it does not have). Returns the
+ * first problem, or null.
+ */
+export function checkAst(node: JexlNode): string | null {
   switch (node.type) {
     case 'Literal':
       return null;
@@ -444,7 +287,7 @@ class Evaluation {
         }
         const result = transform(args[0], ...args.slice(1));
         if (typeof result === 'function') return undefined;
-        return node.name === 'string' || node.name === 'upper' || node.name === 'lower' || node.name === 'trim' ? this.built(result) : result;
+        return STRING_BUILDING_TRANSFORMS.has(node.name) ? this.built(result) : result;
       }
       default:
         throw new ConditionError(`Unsupported expression node "${(node as { type?: unknown }).type}"`);
@@ -452,91 +295,12 @@ class Evaluation {
   }
 }
 
-// --- public API ---------------------------------------------------------------------------
-
 /**
- * Jexl's parser accepts some unfinished expressions: an unclosed "(" parses to an empty tree
- * (a condition that would always hold), "(doc" parses as "doc", and a lone quote lexes as an
- * empty string. Refuse unbalanced brackets and unterminated strings before that happens.
+ * Value of a checked AST (see {@link checkAst}) against a context prepared by
+ * {@link prepareConditionContext}. Synchronous: throws {@link ConditionError} past a limit.
  */
-function structureProblem(expr: string): string | null {
-  const closing: Record<string, string> = { '(': ')', '[': ']', '{': '}' };
-  const stack: { char: string; at: number }[] = [];
-  for (let i = 0; i < expr.length; i++) {
-    const c = expr[i];
-    if (c === '"' || c === "'") {
-      const start = i;
-      for (i++; i < expr.length && expr[i] !== c; i++) if (expr[i] === '\\') i++;
-      if (i >= expr.length) return `unterminated string starting at position ${start}`;
-    } else if (c in closing) {
-      stack.push({ char: c, at: i });
-    } else if (c === ')' || c === ']' || c === '}') {
-      const open = stack.pop();
-      if (!open || closing[open.char] !== c) return `unexpected "${c}" at position ${i}`;
-    }
-  }
-  const open = stack.pop();
-  return open ? `"${open.char}" at position ${open.at} is never closed` : null;
-}
-
-const isBlank = (expr: unknown): boolean => expr === null || expr === undefined || (typeof expr === 'string' && expr.trim() === '');
-
-function buildCondition(expr: string): CompiledCondition {
-  if (typeof expr !== 'string') throw new ConditionError('Condition must be a string');
-  if (expr.length > MAX_CONDITION_LENGTH) {
-    throw new ConditionError(`Condition is too long (${expr.length} characters, maximum ${MAX_CONDITION_LENGTH})`);
-  }
-  const ast = parse(expr);
-  // What Jexl's parser let through unfinished (see structureProblem) is refused, not read as
-  // "always true".
-  const structural = isBlank(expr) ? null : structureProblem(expr);
-  if (structural) throw new ConditionError(structural);
-  if (!ast && !isBlank(expr)) throw new ConditionError('Condition is incomplete');
-  if (ast) {
-    const problem = checkAst(ast);
-    if (problem) throw new ConditionError(problem);
-  }
-  return Object.freeze({
-    source: expr,
-    evaluate(context: Record<string, unknown>, timeoutMs = DEFAULT_CONDITION_TIMEOUT_MS): unknown {
-      return ast ? new Evaluation(context, timeoutMs).run(ast, context) : true;
-    },
-  });
-}
-
-const cache = new Map<string, CompiledCondition>();
-
-/**
- * Parses and statically checks `expr` (syntax, length, forbidden names, unknown transforms,
- * functions). Throws {@link ConditionError}. Results are cached (bounded, least recently used
- * entries evicted first).
- */
-export function compileCondition(expr: string): CompiledCondition {
-  const hit = cache.get(expr);
-  if (hit) {
-    // Refresh recency: Map iteration order is insertion order.
-    cache.delete(expr);
-    cache.set(expr, hit);
-    return hit;
-  }
-  const compiled = buildCondition(expr);
-  cache.set(expr, compiled);
-  if (cache.size > CACHE_SIZE) {
-    const oldest = cache.keys().next().value;
-    if (oldest !== undefined) cache.delete(oldest);
-  }
-  return compiled;
-}
-
-/** Returns a human readable error message, or null when `expr` is a valid (or blank) condition. Never evaluates. */
-export function validateCondition(expr: string): string | null {
-  if (isBlank(expr)) return null;
-  try {
-    compileCondition(expr);
-    return null;
-  } catch (err) {
-    return err instanceof Error ? err.message : String(err);
-  }
+export function evaluateAst(ast: JexlNode, context: Record<string, unknown>, timeoutMs = DEFAULT_CONDITION_TIMEOUT_MS): unknown {
+  return new Evaluation(context, timeoutMs).run(ast, context);
 }
 
 /**
@@ -552,24 +316,4 @@ export function prepareConditionContext(context: Record<string, unknown>): Recor
     throw new ConditionError(`Condition context cannot be serialised: ${err instanceof Error ? err.message : String(err)}`);
   }
   return isRecord(plain) ? plain : {};
-}
-
-/**
- * Evaluates a condition: blank/null/undefined means "always" (true); otherwise the
- * truthiness of the expression's value. Syntax and runtime problems reject with
- * {@link ConditionError}.
- */
-export async function evaluateCondition(
-  expr: string | null | undefined,
-  context: Record<string, unknown>,
-  opts: { timeoutMs?: number } = {},
-): Promise<boolean> {
-  if (isBlank(expr)) return true;
-  const compiled = compileCondition(expr as string);
-  try {
-    return Boolean(compiled.evaluate(prepareConditionContext(context), opts.timeoutMs));
-  } catch (err) {
-    if (err instanceof ConditionError) throw err;
-    throw new ConditionError(`Condition evaluation failed: ${err instanceof Error ? err.message : String(err)}`);
-  }
 }
