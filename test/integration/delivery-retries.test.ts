@@ -249,13 +249,14 @@ describe('concurrency', () => {
 describe('fan-out isolation', () => {
   it('an outbox record that cannot be fanned out does not hold back later ones', async () => {
     const hook = await createWebhook({ url: rx.url('/isolation') });
-    const delivery = app.strapi.plugin('document-webhooks').service('delivery');
-    const original = delivery.fanOut;
+    // The planner the worker uses (built once by the plugin's composition root).
+    const planner = app.strapi.plugin('document-webhooks').service('delivery').planner;
+    const original = planner.fanOut;
     let poisonId = '';
     // Fault injection: fan-out of one record fails (e.g. its log row cannot be written).
-    delivery.fanOut = async (ev: any, token: string) => {
+    planner.fanOut = async (ev: any, hooks: any) => {
       if (ev.documentId === poisonId) throw new Error('injected fan-out failure');
-      return original.call(delivery, ev, token);
+      return original.call(planner, ev, hooks);
     };
     try {
       await app.strapi.db.transaction(async () => {
@@ -270,7 +271,7 @@ describe('fan-out isolation', () => {
       expect(left).toHaveLength(1);
       expect(at('/isolation')(rx.requests).some((r) => JSON.parse(r.body).documentId === poisonId)).toBe(false);
     } finally {
-      delivery.fanOut = original;
+      planner.fanOut = original;
       await disable(hook.id);
     }
   });
