@@ -20,7 +20,7 @@ const P = '/document-webhooks';
 const ACTIONS = ['read', 'create', 'update', 'delete', 'test', 'logs.read', 'logs.retry'] as const;
 type Action = (typeof ACTIONS)[number];
 
-/** The expected action of every admin route (DESIGN.md "Admin routes" + RBAC actions). */
+/** The expected action of every admin route (docs/api.md, the route table). */
 const EXPECTED: Record<string, Action> = {
   'GET /webhooks': 'read',
   'POST /webhooks': 'create',

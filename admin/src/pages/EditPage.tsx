@@ -101,7 +101,7 @@ const fromWebhook = (w: Webhook): Values => ({
   headers: w.headers.map((h) => ({ name: h.name, value: h.value, secret: h.secret, stored: h.secret })),
 });
 
-/** The JSON the admin API accepts (DESIGN.md). Secret header values left empty are kept (null). */
+/** The JSON the admin API accepts (docs/api.md, "Webhook"). Secret header values left empty are kept (null). */
 const toPayload = (v: Values, secret: SecretChange) => ({
   name: v.name,
   enabled: v.enabled,

@@ -1,4 +1,4 @@
-/** Admin API of the plugin (DESIGN.md), as the admin panel uses it. */
+/** Admin API of the plugin (docs/api.md), as the admin panel uses it. */
 export const API = '/document-webhooks';
 
 export const EVENTS = [

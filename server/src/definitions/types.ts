@@ -11,7 +11,7 @@ export interface FormFieldInput {
   key: string;
 }
 
-/** The webhook definition as the admin API accepts and returns it (DESIGN.md). */
+/** The webhook definition as the admin API accepts and returns it (docs/api.md, "Webhook"). */
 export interface WebhookInput {
   name: string;
   enabled: boolean;

@@ -1,4 +1,4 @@
-/** Admin API (DESIGN.md): every route needs an admin session and the matching RBAC action. */
+/** Admin API (docs/api.md): every route needs an admin session and the matching RBAC action. */
 const guard = (action: string) => ({
   policies: [
     'admin::isAuthenticatedAdmin',

@@ -7,7 +7,7 @@ import { nestingErrors } from '../definitions/validate';
 
 export const LOG_STATUSES = ['pending', 'delivered', 'failed', 'exhausted'] as const;
 
-/** The request-log record as the admin API returns it (DESIGN.md). */
+/** The request-log record as the admin API returns it (docs/api.md, "Log"). */
 export const toPublicLog = (r: any) => ({
   id: r.id,
   webhook: { id: r.webhookId, name: r.webhookName },
