@@ -44,7 +44,8 @@ async function seedDemo(strapi) {
 
   const webhooks = strapi.plugin('document-webhooks').service('webhooks');
   const receiver = process.env.DEMO_RECEIVER_URL || 'http://127.0.0.1:4000/hooks/quotation';
-  if ((await webhooks.list()).length === 0) {
+  // Webhooks declared in the plugin config (managed) do not count: the sample is the admin's.
+  if (!(await webhooks.list()).some((w) => !w.managed)) {
     await webhooks.create({
       name: 'Quotation status → ERP (demo receiver)',
       contentType: 'api::quotation.quotation',

@@ -10,6 +10,7 @@ export default async ({ strapi }: { strapi: Core.Strapi }) => {
   // Fails the boot on a missing/short key in production rather than on first use.
   getService(strapi, 'secrets').init();
   if (getPluginConfig(strapi).previousEncryptionKeys?.length) await reencryptSecrets(strapi);
+  await reconcileConfigWebhooks(strapi);
   await getService(strapi, 'engine').start();
 
   const purge = async () => {
@@ -42,5 +43,17 @@ async function reencryptSecrets(strapi: Core.Strapi) {
     }
   } catch (err) {
     strapi.log.error(`[document-webhooks] re-encrypting secrets with the current encryptionKey failed: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Webhooks as code (docs/api.md): the config's `webhooks` become the managed webhooks. An
+ * invalid entry throws, which stops the boot with a message naming `webhooks[i].<field>`.
+ */
+async function reconcileConfigWebhooks(strapi: Core.Strapi) {
+  const { created, updated, removed } = await getService(strapi, 'webhooks').reconcileConfig();
+  const parts = [['created', created], ['updated', updated], ['deleted', removed]].filter(([, names]) => names.length);
+  if (parts.length) {
+    strapi.log.info(`[document-webhooks] webhooks from the plugin config: ${parts.map(([verb, names]) => `${verb} ${(names as string[]).map((n) => JSON.stringify(n)).join(', ')}`).join('; ')}`);
   }
 }

@@ -22,3 +22,11 @@ export class ForbiddenError extends Error {
     this.name = 'ForbiddenError';
   }
 }
+
+/** 409 in Strapi's error shape: the request conflicts with the resource's state (a webhook managed in the plugin config). */
+export class ConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConflictError';
+  }
+}

@@ -22,6 +22,8 @@ const SHOTS = path.join(ROOT, 'docs', 'screenshots');
 const STRAPI_BIN = path.join(ROOT, 'node_modules', '.bin', 'strapi');
 const ADMIN = { email: 'e2e@example.com', password: 'E2e-Passw0rd!' };
 const WEBHOOK_NAME = 'E2E quotations → receiver';
+const MANAGED_NAME = 'Articles from config';
+const DEMO_NAME = 'Quotation status → ERP (demo receiver)';
 
 let receiver: Receiver;
 let strapi: ChildProcess | undefined;
@@ -138,7 +140,12 @@ beforeAll(async () => {
       DEMO_ADMIN_EMAIL: ADMIN.email,
       DEMO_ADMIN_PASSWORD: ADMIN.password,
       DEMO_RECEIVER_URL: receiver.url('/demo'),
-      DOCUMENT_WEBHOOKS_CONFIG: JSON.stringify({ allowPrivateAddresses: true, retrySchedule: [0.5, 1] }),
+      DOCUMENT_WEBHOOKS_CONFIG: JSON.stringify({
+        allowPrivateAddresses: true,
+        retrySchedule: [0.5, 1],
+        // Webhooks as code: shown with a "Managed in code" badge and a read-only form.
+        webhooks: [{ name: MANAGED_NAME, contentType: 'api::article.article', events: ['entry.create'], url: receiver.url('/managed') }],
+      }),
       STRAPI_TELEMETRY_DISABLED: 'true',
       STRAPI_LOG_LEVEL: 'warn',
     },
@@ -361,6 +368,82 @@ describe('admin panel', () => {
     await visible(listRow.getByText('Delivered'));
     expect(await listRow.textContent()).toMatch(/%/);
     await shot('list.png', 900);
+  });
+
+  it('shows webhooks from the plugin config as managed and read-only', async () => {
+    await page.goto(`${base}/admin/settings/document-webhooks/webhooks`);
+    const row = await visible(page.getByRole('row').filter({ hasText: MANAGED_NAME }));
+    await visible(row.getByText('Managed in code'));
+    expect(await row.getByRole('switch').isDisabled()).toBe(true);
+    expect(await row.getByRole('button', { name: `Delete ${MANAGED_NAME}` }).count()).toBe(0);
+    await row.getByRole('link', { name: `Edit ${MANAGED_NAME}` }).click();
+    await visible(page.getByRole('heading', { name: MANAGED_NAME }));
+    await visible(page.getByText('This webhook is declared in the plugin config'));
+    expect(await page.getByRole('textbox', { name: 'Name', exact: true }).isDisabled()).toBe(true);
+    expect(await page.getByLabel('Request URL').isDisabled()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Save' }).count()).toBe(0);
+  });
+
+  it('exports the webhooks to a file and imports one, with a preview before confirming', async () => {
+    await page.goto(`${base}/admin/settings/document-webhooks/webhooks`);
+    await visible(page.getByRole('row').filter({ hasText: WEBHOOK_NAME }));
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export' }).click()]);
+    expect(download.suggestedFilename()).toMatch(/^document-webhooks-\d{4}-\d{2}-\d{2}\.json$/);
+    const text = fs.readFileSync((await download.path())!, 'utf8');
+    const exported = JSON.parse(text);
+    expect(exported.version).toBe(1);
+    expect(exported.webhooks.map((w: any) => w.name)).toEqual(expect.arrayContaining([DEMO_NAME, WEBHOOK_NAME, MANAGED_NAME]));
+    const mine = exported.webhooks.find((w: any) => w.name === WEBHOOK_NAME);
+    expect(mine).toMatchObject({ needsSecret: true, headers: [{ name: 'Authorization', value: null, secret: true }] });
+    expect(mine).not.toHaveProperty('id');
+    // No secret leaves: neither the signing secret nor the secret header's value.
+    expect(text).not.toContain('e2e-token');
+    expect(text).not.toContain(secret.slice(6, 30));
+
+    const fileInput = page.locator('input[type="file"]');
+    // A bad file: the dialog lists the server's reasons and nothing is stored.
+    const bad = path.join(tmp, 'bad.json');
+    fs.writeFileSync(bad, JSON.stringify({ ...exported, webhooks: [{ ...mine, name: 'Never stored', url: 'ftp://nope' }] }));
+    await fileInput.setInputFiles(bad);
+    let dialog = await visible(page.getByRole('dialog'));
+    await visible(dialog.getByText('Will be created (1)'));
+    await dialog.getByRole('button', { name: 'Import', exact: true }).click();
+    await visible(dialog.getByText('Nothing was imported'));
+    await visible(dialog.getByText(/webhooks\[0\]\.url: url must be an absolute http/));
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    expect(await page.getByRole('row').filter({ hasText: 'Never stored' }).count()).toBe(0);
+
+    // One new name, the demo webhook (existing), the managed one (never touched).
+    const file = path.join(tmp, 'staging.json');
+    const demo = exported.webhooks.find((w: any) => w.name === DEMO_NAME);
+    const managed = exported.webhooks.find((w: any) => w.name === MANAGED_NAME);
+    fs.writeFileSync(file, JSON.stringify({ ...exported, webhooks: [{ ...mine, name: 'E2E imported copy' }, { ...demo, maxAttempts: 3 }, { ...managed, url: receiver.url('/hijack') }] }));
+    await fileInput.setInputFiles(file);
+    dialog = await visible(page.getByRole('dialog'));
+    const created = await visible(dialog.getByRole('group', { name: 'Will be created (1)' }));
+    expect(await created.textContent()).toContain('E2E imported copy');
+    const skipped = dialog.getByRole('group', { name: /^Skipped/ });
+    expect(await skipped.textContent()).toContain(DEMO_NAME);
+    expect(await skipped.textContent()).toContain(MANAGED_NAME);
+    await visible(dialog.getByText('Secrets are not exported'));
+    // Overwrite: the demo webhook moves to "overwritten"; the managed one stays skipped.
+    await dialog.getByRole('radio', { name: 'Overwrite them' }).click();
+    const overwritten = await visible(dialog.getByRole('group', { name: 'Will be overwritten (1)' }));
+    expect(await overwritten.textContent()).toContain(DEMO_NAME);
+    expect(await dialog.getByRole('group', { name: /^Skipped/ }).textContent()).toContain(MANAGED_NAME);
+    await dialog.screenshot({ path: path.join(SHOTS, 'import.png') });
+    await dialog.getByRole('button', { name: 'Import', exact: true }).click();
+    await visible(page.getByText('Import done: 1 created, 1 updated, 1 skipped'));
+
+    // The copy waits for its secret; the managed webhook was not changed.
+    const copy = await visible(page.getByRole('row').filter({ hasText: 'E2E imported copy' }));
+    await visible(copy.getByText('secret required'));
+    expect(await copy.getByRole('switch').isChecked()).toBe(false);
+    const [again] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export' }).click()]);
+    const hooks = JSON.parse(fs.readFileSync((await again.path())!, 'utf8')).webhooks;
+    expect(hooks.find((w: any) => w.name === MANAGED_NAME).url).toBe(receiver.url('/managed'));
+    expect(hooks.find((w: any) => w.name === DEMO_NAME).maxAttempts).toBe(3);
   });
 
   it('is translated when the admin is switched to French', async () => {

@@ -90,6 +90,7 @@ describe('plugin config validation at start-up', () => {
     expect(out.config!.retrySchedule).toEqual([5, 300, 1800, 7200, 18000, 36000, 36000]);
   });
 
+  const hook = { name: 'a', contentType: 'api::article.article', events: ['entry.create'], url: 'https://hooks.example.com/a', secret: 'whsec-not-echoed-1234' };
   const invalid: [string, Record<string, unknown>, string][] = [
     ['concurrency: 0', { concurrency: 0 }, 'concurrency'],
     ['retrySchedule: "x"', { retrySchedule: 'x' }, 'retrySchedule'],
@@ -101,6 +102,15 @@ describe('plugin config validation at start-up', () => {
     ['encryptionKey too short', { encryptionKey: 'short' }, 'encryptionKey'],
     ['a previous encryption key too short', { previousEncryptionKeys: ['a-long-enough-old-key-0123', 'short'] }, 'previousEncryptionKeys[1]'],
     ['previousEncryptionKeys not a list', { previousEncryptionKeys: 'a-long-enough-old-key-0123' }, 'previousEncryptionKeys'],
+    // Webhooks as code: each entry is checked like an admin API body.
+    ['webhooks not a list', { webhooks: { name: 'x' } }, 'webhooks'],
+    ['a webhook that is not an object', { webhooks: [hook, 'x'] }, 'webhooks[1]'],
+    ['a webhook url that is not http(s)', { webhooks: [{ ...hook, url: 'ftp://example.com' }] }, 'webhooks[0].url: url must be an absolute http:// or https:// URL'],
+    ['a webhook on an unknown content type', { webhooks: [hook, { ...hook, name: 'b', contentType: 'api::nope.nope' }] }, 'webhooks[1].contentType'],
+    ['a reserved webhook header', { webhooks: [{ ...hook, headers: [{ name: 'Host', value: 'x' }] }] }, 'webhooks[0].headers[0].name'],
+    ['a secret header without a value', { webhooks: [{ ...hook, headers: [{ name: 'X-Key', value: null, secret: true }] }] }, 'webhooks[0].headers[0].value'],
+    ['two webhooks of one name', { webhooks: [hook, { ...hook }] }, 'webhooks[1].name'],
+    ['an unknown webhook field', { webhooks: [{ ...hook, colour: 'red' }] }, 'webhooks[0].colour'],
   ];
 
   it.each(invalid)('%s fails strapi.load() naming the key', async (_label, config, key) => {
@@ -111,5 +121,6 @@ describe('plugin config validation at start-up', () => {
     expect(out.error).toMatch(/document-webhooks/);
     // Key material is never echoed.
     expect(out.error).not.toContain('a-long-enough-old-key');
+    expect(out.error).not.toContain('whsec-not-echoed');
   });
 });

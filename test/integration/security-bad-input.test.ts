@@ -37,7 +37,7 @@ const valid = () => ({
   maxAttempts: 3,
 });
 
-const KNOWN = new Set(['name', 'enabled', 'contentType', 'events', 'condition', 'url', 'dynamicUrl', 'method', 'bodyType', 'jsonTemplate', 'formFields', 'headers', 'secret', 'timeoutMs', 'maxAttempts', 'id', 'documentId', 'hasSecret', 'secretRotating', 'createdAt', 'updatedAt', 'disabledReason', 'stats']);
+const KNOWN = new Set(['name', 'enabled', 'contentType', 'events', 'condition', 'url', 'dynamicUrl', 'method', 'bodyType', 'jsonTemplate', 'formFields', 'headers', 'secret', 'timeoutMs', 'maxAttempts', 'id', 'documentId', 'hasSecret', 'secretRotating', 'createdAt', 'updatedAt', 'disabledReason', 'stats', 'managed']);
 
 const wrongType = (...except: string[]) =>
   fc.oneof(

@@ -399,6 +399,13 @@ describe('hostile input: 4xx with the field path, never 5xx', () => {
       { method: 'POST', url: `${P}/logs/retry`, body: { contentType: { $ne: 'x' } }, path: ['contentType'] },
       { method: 'POST', url: `${P}/logs/retry`, body: { since: nestArrays(3000) }, path: ['since'] },
       { method: 'POST', url: `${P}/logs/retry`, body: nestArrays(3000), path: ['body'] },
+      { method: 'POST', url: `${P}/webhooks/import`, body: nestArrays(3000), path: [] },
+      { method: 'POST', url: `${P}/webhooks/import`, body: { webhooks: nestArrays(3000) }, path: ['webhooks', 0] },
+      { method: 'POST', url: `${P}/webhooks/import`, body: { webhooks: [{ ...base, name: nestObjects(3000) }] }, path: ['webhooks', 0, 'name'] },
+      { method: 'POST', url: `${P}/webhooks/import`, body: { webhooks: [{ ...base, headers: [{ name: 'X-A', value: nestArrays(3000) }] }] }, path: ['webhooks', 0, 'headers', 0, 'value'] },
+      { method: 'POST', url: `${P}/webhooks/import`, body: { webhooks: [base], onConflict: nestObjects(3000) }, path: ['onConflict'] },
+      { method: 'POST', url: `${P}/webhooks/import`, body: { webhooks: [base], extra: nestObjects(3000) }, path: ['extra'] },
+      { method: 'GET', url: `${P}/webhooks/export?x[$ne]=1`, path: null },
       // Routes without a body or a query of their own: whatever is sent, no 5xx.
       { method: 'POST', url: `${P}/logs/${logId}/retry`, body: nestArrays(3000), path: null },
       { method: 'POST', url: `${P}/webhooks/${hook.id}/rotate-secret`, body: nestObjects(3000), path: null },
@@ -449,6 +456,7 @@ describe('hostile input: 4xx with the field path, never 5xx', () => {
       ['PUT', `${P}/webhooks/${hook.id}`, `{"events":${deepText}}`, ['events']],
       ['POST', `${P}/webhooks/${hook.id}/preview`, `{"documentId":${deepText}}`, ['documentId']],
       ['POST', `${P}/logs/retry`, `{"status":${deepText}}`, ['status']],
+      ['POST', `${P}/webhooks/import`, `{"webhooks":[{"name":${deepText}}]}`, ['webhooks', 0, 'name']],
     ] as [string, string, string, string[]][]) {
       const res = await raw(method, url, text);
       expect(res.status, `${method} ${url}: ${JSON.stringify(res.body).slice(0, 200)}`).toBe(400);

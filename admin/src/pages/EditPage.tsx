@@ -41,6 +41,7 @@ import { CodeBlock } from '../components/CodeBlock';
 import { PreviewPanel } from '../components/PreviewPanel';
 import { SecretSection, type SecretChange } from '../components/SecretSection';
 import { LogTable } from '../components/LogTable';
+import { ManagedBadge } from '../components/ManagedBadge';
 
 /** A header row in the form; `stored` secret rows keep their value while `value` is null. */
 interface HeaderRow {
@@ -330,7 +331,8 @@ export const EditPage = () => {
   if (loadError) return <Page.Error />;
   if (rbacLoading || !contentTypes || (webhookId && !webhook)) return <Page.Loading />;
 
-  const readOnly = isNew ? !canCreate : !canUpdate;
+  // A webhook declared in the plugin config changes there only (the API answers 409).
+  const readOnly = (isNew ? !canCreate : !canUpdate) || Boolean(webhook?.managed);
   const err = (path: string) => errors[path];
   // Errors whose field is not shown on the current tab/body type still need to be visible.
   const shownKeys = new Set(['name', 'enabled', 'contentType', 'events', 'condition', 'url', 'dynamicUrl', 'method', 'timeoutMs', 'maxAttempts', 'secret', 'bodyType', 'jsonTemplate', 'formFields']);
@@ -345,8 +347,13 @@ export const EditPage = () => {
           {[...otherErrors, ...stray.map(([k, m]) => `${k}: ${m}`)].join(' · ')}
         </Alert>
       )}
+      {webhook?.managed && (
+        <Alert variant="default" closeLabel={t('common.close')} title={t('managed.title')}>
+          {t('managed.note')}
+        </Alert>
+      )}
       {webhook?.disabledReason && (
-        <Alert variant="warning" closeLabel={t('common.close')} title={t('form.disabledReason')}>
+        <Alert variant="warning" closeLabel={t('common.close')} title={t(webhook.disabledReason === 'secret required' ? 'form.secretRequired' : 'form.disabledReason')}>
           {webhook.disabledReason}
         </Alert>
       )}
@@ -627,6 +634,7 @@ export const EditPage = () => {
         navigationAction={<BackButton fallback=".." />}
         title={title}
         subtitle={isNew ? t('form.createSubtitle') : t('form.editSubtitle')}
+        secondaryAction={webhook?.managed ? <ManagedBadge /> : undefined}
         primaryAction={
           !readOnly && (
             <Button startIcon={<Check />} onClick={save} loading={saving} disabled={!dirty}>

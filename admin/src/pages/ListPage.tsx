@@ -26,6 +26,8 @@ import { PERMISSIONS } from '../permissions';
 import { API, errorMessage, type ContentType, type Webhook, type WebhookStats } from '../utils/api';
 import { useT } from '../utils/useT';
 import { StatusBadge } from '../components/StatusBadge';
+import { ManagedBadge } from '../components/ManagedBadge';
+import { TransferButtons } from '../components/TransferButtons';
 
 export const ListPage = () => {
   const { t, dateTime, formatNumber } = useT();
@@ -108,7 +110,16 @@ export const ListPage = () => {
   return (
     <Page.Main>
       <Page.Title>{t('list.pageTitle')}</Page.Title>
-      <Layouts.Header title={t('list.title')} subtitle={t('list.subtitle')} primaryAction={canCreate ? createButton('default') : undefined} />
+      <Layouts.Header
+        title={t('list.title')}
+        subtitle={t('list.subtitle')}
+        primaryAction={
+          <Flex gap={2}>
+            <TransferButtons webhooks={webhooks} canImport={Boolean(canCreate && canUpdate)} onImported={load} />
+            {canCreate && createButton('default')}
+          </Flex>
+        }
+      />
       {webhooks.length > 0 && (
         <Layouts.Action
           startActions={
@@ -149,6 +160,7 @@ export const ListPage = () => {
                   <Tr key={w.id} onClick={() => navigate(String(w.id))} style={{ cursor: 'pointer' }}>
                     <Td style={{ maxWidth: '180px' }}>
                       <Typography fontWeight="semiBold" textColor="neutral800" ellipsis title={w.name} tag="div">{w.name}</Typography>
+                      {w.managed && <ManagedBadge />}
                       {w.disabledReason && <Typography variant="pi" textColor="danger600" ellipsis tag="div" title={w.disabledReason}>{w.disabledReason}</Typography>}
                     </Td>
                     <Td><Typography textColor="neutral800">{ctName(w.contentType)}</Typography></Td>
@@ -169,7 +181,7 @@ export const ListPage = () => {
                       <Switch
                         aria-label={t('list.toggle', { name: w.name })}
                         checked={w.enabled}
-                        disabled={!canUpdate}
+                        disabled={!canUpdate || w.managed}
                         onCheckedChange={(checked) => toggle(w, checked)}
                         onLabel={t('common.enabled')}
                         offLabel={t('common.disabled')}
@@ -206,7 +218,7 @@ export const ListPage = () => {
                         <IconButton tag={NavLink} to={String(w.id)} label={t('list.edit', { name: w.name })} variant="ghost">
                           <Pencil />
                         </IconButton>
-                        {canDelete && (
+                        {canDelete && !w.managed && (
                           <IconButton onClick={() => setToDelete(w)} label={t('list.delete', { name: w.name })} variant="ghost">
                             <Trash />
                           </IconButton>

@@ -53,6 +53,8 @@ export interface Webhook {
   timeoutMs: number;
   maxAttempts: number;
   disabledReason?: string | null;
+  /** Declared in the plugin config: read-only in the admin. */
+  managed?: boolean;
   createdAt?: string;
   updatedAt?: string;
 }

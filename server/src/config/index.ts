@@ -45,6 +45,11 @@ export interface PluginConfig {
    * long per step) before its next step, so deliveries do not slow the writes down (0 = never wait).
    */
   yieldToWritesMs: number;
+  /**
+   * Webhooks as code: definitions (the admin API's JSON, secrets allowed) reconciled by name
+   * at every start; validated at bootstrap, where the content types are known.
+   */
+  webhooks: unknown[];
 }
 
 export const defaultConfig: PluginConfig = {
@@ -69,6 +74,7 @@ export const defaultConfig: PluginConfig = {
   leaseMs: 60_000,
   worker: true,
   yieldToWritesMs: 50,
+  webhooks: [],
 };
 
 const int = (min: number, max: number) => yup.number().strict().integer().min(min).max(max);
@@ -100,6 +106,8 @@ const schema = yup
     leaseMs: int(1000, 3_600_000),
     worker: yup.boolean().strict(),
     yieldToWritesMs: int(0, 10_000),
+    // Each entry is checked at bootstrap like an admin API body (it needs the app's content types).
+    webhooks: yup.array(yup.object().strict().typeError('must be an object with the webhook fields')).strict().typeError('must be a list of webhook definitions'),
   })
   .noUnknown(true, (p) => `unknown key "${p.unknown}"`)
   .strict();

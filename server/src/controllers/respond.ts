@@ -1,4 +1,4 @@
-import { ForbiddenError, NotFoundError, WebhookValidationError } from '../errors';
+import { ConflictError, ForbiddenError, NotFoundError, WebhookValidationError } from '../errors';
 import { describeDbError, isConnectionError } from '../db-errors';
 
 /**
@@ -28,6 +28,11 @@ export async function respond(ctx: any, fn: () => Promise<unknown>, status = 200
     if (err instanceof NotFoundError) {
       ctx.status = 404;
       ctx.body = { data: null, error: { status: 404, name: 'NotFoundError', message: err.message, details: {} } };
+      return;
+    }
+    if (err instanceof ConflictError) {
+      ctx.status = 409;
+      ctx.body = { data: null, error: { status: 409, name: 'ConflictError', message: err.message, details: {} } };
       return;
     }
     // The database away (restart, failover): try again later, not an internal error.

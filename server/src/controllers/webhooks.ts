@@ -8,6 +8,11 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
   const delivery = () => getService(strapi, 'delivery');
   return {
     find: (ctx: any) => respond(ctx, () => webhooks().list()),
+    // Not wrapped in `data`: the body is the export file itself (docs/api.md).
+    export: async (ctx: any) => {
+      ctx.body = await webhooks().exportAll();
+    },
+    import: (ctx: any) => respond(ctx, () => webhooks().importMany(ctx.request.body)),
     findOne: (ctx: any) => respond(ctx, () => webhooks().get(ctx.params.id)),
     create: (ctx: any) => respond(ctx, () => webhooks().create(ctx.request.body), 201),
     update: (ctx: any) => respond(ctx, () => webhooks().update(ctx.params.id, ctx.request.body)),

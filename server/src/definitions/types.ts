@@ -40,6 +40,8 @@ export interface WebhookRow extends Omit<WebhookInput, 'secret' | 'headers'> {
   previousSecretExpiresAt: string | null;
   disabledReason: string | null;
   failingSince: string | null;
+  /** true when the plugin config declares it; NULL otherwise (never false: see the webhook schema's unique index). */
+  managed: boolean | null;
   createdAt: string;
   updatedAt: string;
 }

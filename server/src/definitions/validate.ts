@@ -23,7 +23,7 @@ export const WEBHOOK_FIELDS = [
 ] as const;
 
 /** Fields the API returns but ignores on input, so a client may send back what it read. */
-const READ_ONLY_FIELDS = ['id', 'documentId', 'hasSecret', 'secretRotating', 'createdAt', 'updatedAt', 'disabledReason', 'stats'];
+const READ_ONLY_FIELDS = ['id', 'documentId', 'hasSecret', 'secretRotating', 'createdAt', 'updatedAt', 'disabledReason', 'stats', 'managed'];
 
 const isHttpUrl = (value: string) => {
   try {

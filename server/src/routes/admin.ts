@@ -1,12 +1,13 @@
 /** Admin API (docs/api.md): every route needs an admin session and the matching RBAC action. */
-const guard = (action: string) => ({
+/** Every listed action is required (Strapi's `admin::hasPermissions` checks them all). */
+const guard = (actions: string | string[]) => ({
   policies: [
     'admin::isAuthenticatedAdmin',
-    { name: 'admin::hasPermissions', config: { actions: [`plugin::document-webhooks.${action}`] } },
+    { name: 'admin::hasPermissions', config: { actions: [actions].flat().map((a) => `plugin::document-webhooks.${a}`) } },
   ],
 });
 
-const route = (method: string, path: string, handler: string, action: string) => ({
+const route = (method: string, path: string, handler: string, action: string | string[]) => ({
   method,
   path,
   handler,
@@ -18,6 +19,9 @@ export default {
   routes: [
     route('GET', '/webhooks', 'webhooks.find', 'read'),
     route('POST', '/webhooks', 'webhooks.create', 'create'),
+    // Before /webhooks/:id, which would take "export" for an id.
+    route('GET', '/webhooks/export', 'webhooks.export', 'read'),
+    route('POST', '/webhooks/import', 'webhooks.import', ['create', 'update']),
     route('GET', '/webhooks/:id', 'webhooks.findOne', 'read'),
     route('PUT', '/webhooks/:id', 'webhooks.update', 'update'),
     route('DELETE', '/webhooks/:id', 'webhooks.delete', 'delete'),
