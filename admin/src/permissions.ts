@@ -3,7 +3,7 @@ import { PLUGIN_ID } from './pluginId';
 const action = (name: string) => ({ action: `plugin::${PLUGIN_ID}.${name}`, subject: null });
 
 /**
- * RBAC actions (DESIGN.md). `useRBAC` names each allowed action after the last dot of its
+ * RBAC actions (docs/api.md, docs/admin.md). `useRBAC` names each allowed action after the last dot of its
  * uid, so `logs.read` would collide with `read`: webhook and log permissions are checked in
  * two separate groups.
  */

@@ -1,20 +1,21 @@
 import type { Core } from '@strapi/strapi';
 import { ACTIONS } from './permissions';
-import { getPluginConfig, PLUGIN_ID } from './plugin';
+import { getPluginConfig } from './plugin';
+import { getService } from './utils/get-service';
 
 const RETENTION_JOB = 'document-webhooks-log-retention';
 
 export default async ({ strapi }: { strapi: Core.Strapi }) => {
   await strapi.service('admin::permission').actionProvider.registerMany(ACTIONS);
   // Fails the boot on a missing/short key in production rather than on first use.
-  strapi.plugin(PLUGIN_ID).service('secrets').init();
+  getService(strapi, 'secrets').init();
   if (getPluginConfig(strapi).previousEncryptionKeys?.length) await reencryptSecrets(strapi);
   await reconcileConfigWebhooks(strapi);
-  await strapi.plugin(PLUGIN_ID).service('engine').start();
+  await getService(strapi, 'engine').start();
 
   const purge = async () => {
     try {
-      const { count } = await strapi.plugin(PLUGIN_ID).service('logs').purgeExpired();
+      const { count } = await getService(strapi, 'logs').purgeExpired();
       if (count) strapi.log.info(`[document-webhooks] purged ${count} request-log records older than ${getPluginConfig(strapi).logRetentionDays} days`);
     } catch (err) {
       strapi.log.error(`[document-webhooks] retention purge failed: ${(err as Error).message}`);
@@ -29,7 +30,7 @@ export default async ({ strapi }: { strapi: Core.Strapi }) => {
  */
 async function reencryptSecrets(strapi: Core.Strapi) {
   try {
-    const { updated, unreadable } = await strapi.plugin(PLUGIN_ID).service('webhooks').reencryptSecrets();
+    const { updated, unreadable } = await getService(strapi, 'webhooks').reencryptSecrets();
     if (updated) {
       strapi.log.info(
         `[document-webhooks] re-encrypted the secrets of ${updated} webhook(s) with the current encryptionKey; previousEncryptionKeys can be removed once every instance runs with this key`
@@ -50,7 +51,7 @@ async function reencryptSecrets(strapi: Core.Strapi) {
  * invalid entry throws, which stops the boot with a message naming `webhooks[i].<field>`.
  */
 async function reconcileConfigWebhooks(strapi: Core.Strapi) {
-  const { created, updated, removed } = await strapi.plugin(PLUGIN_ID).service('webhooks').reconcileConfig();
+  const { created, updated, removed } = await getService(strapi, 'webhooks').reconcileConfig();
   const parts = [['created', created], ['updated', updated], ['deleted', removed]].filter(([, names]) => names.length);
   if (parts.length) {
     strapi.log.info(`[document-webhooks] webhooks from the plugin config: ${parts.map(([verb, names]) => `${verb} ${(names as string[]).map((n) => JSON.stringify(n)).join(', ')}`).join('; ')}`);

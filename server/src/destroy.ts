@@ -1,6 +1,6 @@
 import type { Core } from '@strapi/strapi';
-import { PLUGIN_ID } from './plugin';
+import { getService } from './utils/get-service';
 
 export default async ({ strapi }: { strapi: Core.Strapi }) => {
-  await strapi.plugin(PLUGIN_ID).service('engine').stop();
+  await getService(strapi, 'engine').stop();
 };

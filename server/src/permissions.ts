@@ -1,4 +1,4 @@
-/** RBAC actions: `plugin::document-webhooks.<uid>` (DESIGN.md). */
+/** RBAC actions: `plugin::document-webhooks.<uid>` (docs/api.md, docs/admin.md). */
 export const ACTIONS = [
   { uid: 'read', displayName: 'Read webhooks', subCategory: 'webhooks' },
   { uid: 'create', displayName: 'Create webhooks', subCategory: 'webhooks' },

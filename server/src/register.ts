@@ -1,10 +1,10 @@
 import type { Core } from '@strapi/strapi';
 import { createCaptureMiddleware } from './capture/middleware';
-import { PLUGIN_ID } from './plugin';
+import { getService } from './utils/get-service';
 
 /** Capture is registered early so it wraps every Document Service call from the start. */
 export default ({ strapi }: { strapi: Core.Strapi }) => {
-  const engine = () => strapi.plugin(PLUGIN_ID).service('engine');
+  const engine = () => getService(strapi, 'engine');
   strapi.documents.use(
     createCaptureMiddleware(strapi, {
       webhooksFor: (uid, event) => engine().webhooksFor(uid, event),

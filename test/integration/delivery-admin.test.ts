@@ -4,8 +4,9 @@
  * retry many) and the retention purge.
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bootStrapi, type TestApp } from '../helpers/strapi';
+import { disableWebhooks } from '../helpers/cleanup';
 import { eventually, startReceiver, type Receiver, type ReceivedRequest } from '../helpers/receiver';
 
 const Q = 'api::quotation.quotation';
@@ -22,7 +23,6 @@ const createWebhook = async (def: Record<string, unknown>) => {
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body.data as { id: number; [k: string]: any };
 };
-const disable = (id: number) => app.api('PUT', `/document-webhooks/webhooks/${id}`, { enabled: false });
 const logs = async (query: string) => {
   const res = await app.api('GET', `/document-webhooks/logs?${query}`);
   expect(res.status, JSON.stringify(res.body)).toBe(200);
@@ -40,6 +40,9 @@ beforeAll(async () => {
   // Failed deliveries wait 30 s (±20 %): they stay `failed` for the length of a test.
   app = await bootStrapi({ config: { retrySchedule: [30, 30, 30] } });
 });
+
+// Also when a test fails half-way: its webhooks must not fire into the next test.
+afterEach(() => disableWebhooks(app));
 
 afterAll(async () => {
   await app?.stop();
@@ -98,7 +101,6 @@ describe('preview and test', () => {
       return x.data.length === 1 && x.data[0].status === 'delivered' ? x : null;
     });
     expect(l.data[0].event).toBe('entry.update');
-    await disable(hook.id);
   });
 
   it('test sends now (condition ignored), reports the outcome and logs it', async () => {
@@ -135,7 +137,6 @@ describe('preview and test', () => {
     const me = (await app.api('GET', '/admin/users/me')).body.data;
     expect(delivered.user).toEqual({ id: me.id, email: me.email });
     expect(JSON.stringify(logged)).not.toContain(headerSecret);
-    await disable(hook.id);
   });
 });
 
@@ -217,7 +218,6 @@ describe('request log routes', () => {
     expect(many.body.data).toEqual({ count: 4 });
     await eventually(async () => (await logs(`webhook=${hookB.id}&status=delivered`)).meta.pagination.total === 5);
     expect((await app.api('POST', '/document-webhooks/logs/retry', { webhook: hookB.id })).body.data).toEqual({ count: 0 });
-    for (const h of [hookA, hookB, hookArticle]) await disable(h.id);
   });
 });
 

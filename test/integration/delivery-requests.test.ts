@@ -5,8 +5,9 @@
  * across retries and a secret rotation.
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bootStrapi, type TestApp } from '../helpers/strapi';
+import { disableWebhooks } from '../helpers/cleanup';
 import { eventually, startReceiver, type Receiver, type ReceivedRequest } from '../helpers/receiver';
 import { verifyFrappe, verifyStandard } from '../helpers/signatures';
 
@@ -20,7 +21,6 @@ const createWebhook = async (def: Record<string, unknown>) => {
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body.data as { id: number; [k: string]: any };
 };
-const disable = (id: number) => app.api('PUT', `/document-webhooks/webhooks/${id}`, { enabled: false });
 const logsOf = async (webhookId: number) => {
   const res = await app.api('GET', `/document-webhooks/logs?webhook=${webhookId}&pageSize=100`);
   expect(res.status).toBe(200);
@@ -33,6 +33,9 @@ beforeAll(async () => {
   rx = await startReceiver();
   app = await bootStrapi({ config: { retrySchedule: [0.2, 0.4, 0.8] } });
 });
+
+// Also when a test fails half-way: its webhooks must not fire into the next test.
+afterEach(() => disableWebhooks(app));
 
 afterAll(async () => {
   await app?.stop();
@@ -71,7 +74,6 @@ describe('conditions', () => {
     expect(await logsOf(never.id)).toEqual([]);
     expect((await logsOf(always.id)).map((l) => l.status)).toEqual(Array(7).fill('delivered'));
     expect(await logsOf(ordered.id)).toHaveLength(2);
-    for (const h of [always, never, ordered]) await disable(h.id);
   });
 
   it('a condition failing at run time logs an exhausted delivery with the error and sends nothing', async () => {
@@ -90,7 +92,6 @@ describe('conditions', () => {
     expect(log).toMatchObject({ status: 'exhausted', attempts: 0, nextAttemptAt: null });
     expect(log.error).toMatch(/condition/i);
     expect(log.error).toMatch(/steps/);
-    await disable(hook.id);
   });
 });
 
@@ -114,7 +115,6 @@ describe('bodies', () => {
     // The log holds the very bytes that were sent.
     const [log] = await logsOf(hook.id);
     expect(log.requestBody).toBe(r.body);
-    await disable(hook.id);
   });
 
   it('json: the Nunjucks output verbatim, with Content-Type application/json', async () => {
@@ -124,7 +124,6 @@ describe('bodies', () => {
     const r = await rx.waitFor((reqs) => at('/body/json')(reqs)[0]);
     expect(r.headers['content-type']).toBe('application/json');
     expect(r.body).toBe(`{"id": "${q.documentId}",\n "customer": "Quote \\"Q\\" & Sons", "total": 99.95, "event": "entry.create", "was": null}`);
-    await disable(hook.id);
   });
 
   it('form: application/x-www-form-urlencoded with the mapped fields', async () => {
@@ -150,7 +149,6 @@ describe('bodies', () => {
     expect(form.get('subject')).toBe('');
     expect(JSON.parse(form.get('lines')!)).toEqual([{ id: expect.any(Number), item: 'Ä', qty: 1, rate: 2 }]);
     expect(form.get('name')).toBe(q.documentId);
-    await disable(hook.id);
   });
 
   it('GET sends no body; a dynamic URL hits the rendered path', async () => {
@@ -168,8 +166,6 @@ describe('bodies', () => {
     const [log] = await logsOf(dyn.id);
     expect(log.requestUrl).toBe(`http://127.0.0.1:${rx.port}/q/${q.documentId}?c=Dyn%20Co`);
     expect((await logsOf(get.id))[0].requestBody).toBe('');
-    await disable(get.id);
-    await disable(dyn.id);
   });
   it('render errors are final: a dynamic URL that is not http(s), a template that is not JSON', async () => {
     const badUrl = await createWebhook({ events: ['entry.create'], dynamicUrl: true, url: 'http://127.0.0.1:' + rx.port + '/ok/{{ doc.documentId }}' });
@@ -187,8 +183,6 @@ describe('bodies', () => {
     expect(jsonLog).toMatchObject({ status: 'exhausted', attempts: 0, nextAttemptAt: null });
     expect(jsonLog.error).toMatch(/JSON/);
     expect((await logsOf(badUrl.id)).find((l) => l.documentId === okId).status).toBe('delivered');
-    await disable(badUrl.id);
-    await disable(badJson.id);
   });
 });
 
@@ -224,7 +218,6 @@ describe('headers and signatures', () => {
     expect(JSON.stringify(one.body)).not.toContain(secretPart);
     expect(JSON.stringify((await app.api('GET', '/document-webhooks/logs?pageSize=100')).body)).not.toContain(secretPart);
     expect(JSON.stringify((await app.api('GET', `/document-webhooks/webhooks/${hook.id}`)).body)).not.toContain(secretPart);
-    await disable(hook.id);
   });
 
   it('signatures verify independently, webhook-id is stable across retries, rotation signs with both secrets', async () => {
@@ -270,7 +263,6 @@ describe('headers and signatures', () => {
       for (const l of logs) for (const s of [...sigs, String(first.headers['webhook-signature'])]) expect(JSON.stringify(l)).not.toContain(s.slice(3));
     } finally {
       rx.respond(() => ({ status: 200, body: 'ok' }));
-      await disable(hook.id);
     }
   });
 });

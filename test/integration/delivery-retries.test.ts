@@ -5,8 +5,9 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bootStrapi, type TestApp } from '../helpers/strapi';
+import { disableWebhooks } from '../helpers/cleanup';
 import { eventually, startReceiver, type Receiver, type ReceivedRequest } from '../helpers/receiver';
 
 const Q = 'api::quotation.quotation';
@@ -22,7 +23,6 @@ const createWebhook = async (def: Record<string, unknown>) => {
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body.data as { id: number; [k: string]: any };
 };
-const disable = (id: number) => app.api('PUT', `/document-webhooks/webhooks/${id}`, { enabled: false });
 const logsOf = async (webhookId: number) => {
   const res = await app.api('GET', `/document-webhooks/logs?webhook=${webhookId}&pageSize=100`);
   expect(res.status).toBe(200);
@@ -42,6 +42,9 @@ beforeAll(async () => {
   });
   app = await bootStrapi({ config: { retrySchedule: [0.2, 0.4, 0.8] } });
 });
+
+// Also when a test fails half-way: its webhooks must not fire into the next test.
+afterEach(() => disableWebhooks(app));
 
 afterAll(async () => {
   await app?.stop();
@@ -84,7 +87,6 @@ describe('retries', () => {
     // Success clears the failure streak.
     const row = await app.strapi.db.query('plugin::document-webhooks.webhook').findOne({ where: { id: hook.id } });
     expect(row.failingSince).toBeNull();
-    await disable(hook.id);
   });
 
   it('maxAttempts exhausted: exactly maxAttempts requests, then exhausted with no next attempt', async () => {
@@ -102,7 +104,6 @@ describe('retries', () => {
     await rx.waitFor((reqs) => ofDoc('/down', okId)(reqs).length === 1);
     expect(ofDoc('/down', id)(rx.requests)).toHaveLength(3);
     expect((await logOf(hook.id, id)).status).toBe('exhausted');
-    await disable(hook.id);
   });
 
   it('3xx is a failed attempt and the redirect is not followed', async () => {
@@ -117,13 +118,11 @@ describe('retries', () => {
     expect(l.error).toMatch(/302/);
     expect(l.error).toMatch(/redirect/i);
     // Barrier: a later delivery to another path has arrived; the redirect target never did.
-    const other = await createWebhook({ url: rx.url('/after-moved') });
+    await createWebhook({ url: rx.url('/after-moved') });
     await create('After moved');
     await rx.waitFor((reqs) => at('/after-moved')(reqs).length === 1);
     expect(at('/moved-target')(rx.requests)).toEqual([]);
     expect(ofDoc('/moved', id)(rx.requests)).toHaveLength(1);
-    await disable(hook.id);
-    await disable(other.id);
   });
 
   it('Retry-After pushes the next attempt out beyond the schedule', async () => {
@@ -139,7 +138,6 @@ describe('retries', () => {
     const [first, second] = await rx.waitFor((reqs) => (ofDoc('/busy', id)(reqs).length === 2 ? ofDoc('/busy', id)(reqs) : undefined));
     expect(second.at - first.at).toBeGreaterThanOrEqual(950);
     await eventually(async () => (await logOf(hook.id, id))?.status === 'delivered');
-    await disable(hook.id);
   });
 });
 
@@ -157,12 +155,11 @@ describe('410 Gone and timeouts', () => {
     expect(def.body.data.enabled).toBe(false);
     expect(def.body.data.disabledReason).toMatch(/410/);
     // Disabled: later documents no longer produce deliveries for it (barrier on another webhook).
-    const other = await createWebhook({ url: rx.url('/after-gone') });
+    await createWebhook({ url: rx.url('/after-gone') });
     const laterId = await create('After gone');
     await rx.waitFor((reqs) => ofDoc('/after-gone', laterId)(reqs).length === 1);
     expect(at('/gone')(rx.requests)).toHaveLength(1);
     expect(await logOf(hook.id, laterId)).toBeUndefined();
-    await disable(other.id);
   });
 
   it('a receiver slower than timeoutMs fails the attempt with a timeout error', async () => {
@@ -178,7 +175,6 @@ describe('410 Gone and timeouts', () => {
     expect(l.responseStatus).toBeNull();
     expect(l.durationMs).toBeGreaterThanOrEqual(250);
     expect(l.durationMs).toBeLessThan(1500);
-    await disable(hook.id);
   });
 
   it('a response body still streaming at the deadline is a timeout too', async () => {
@@ -202,7 +198,6 @@ describe('410 Gone and timeouts', () => {
       });
       expect(l.error).toMatch(/timeout/i);
       expect(l.durationMs).toBeLessThan(2000);
-      await disable(hook.id);
     } finally {
       sockets.forEach((s) => s.destroy());
       await new Promise<void>((resolve) => stalling.close(() => resolve()));
@@ -218,7 +213,6 @@ describe('410 Gone and timeouts', () => {
       return x?.status === 'delivered' ? x : null;
     });
     expect(l.responseBody).toBe('x'.repeat(20480));
-    await disable(hook.id);
   });
 });
 
@@ -242,20 +236,20 @@ describe('concurrency', () => {
     expect(at('/concurrency')(rx.requests)).toHaveLength(9);
     expect(peak).toBeGreaterThan(1);
     expect(peak).toBeLessThanOrEqual(4);
-    await disable(hook.id);
   });
 });
 
 describe('fan-out isolation', () => {
   it('an outbox record that cannot be fanned out does not hold back later ones', async () => {
     const hook = await createWebhook({ url: rx.url('/isolation') });
-    const delivery = app.strapi.plugin('document-webhooks').service('delivery');
-    const original = delivery.fanOut;
+    // The planner the worker uses (built once by the plugin's composition root).
+    const planner = app.strapi.plugin('document-webhooks').service('delivery').planner;
+    const original = planner.fanOut;
     let poisonId = '';
     // Fault injection: fan-out of one record fails (e.g. its log row cannot be written).
-    delivery.fanOut = async (ev: any, token: string) => {
+    planner.fanOut = async (ev: any, hooks: any) => {
       if (ev.documentId === poisonId) throw new Error('injected fan-out failure');
-      return original.call(delivery, ev, token);
+      return original.call(planner, ev, hooks);
     };
     try {
       await app.strapi.db.transaction(async () => {
@@ -270,8 +264,7 @@ describe('fan-out isolation', () => {
       expect(left).toHaveLength(1);
       expect(at('/isolation')(rx.requests).some((r) => JSON.parse(r.body).documentId === poisonId)).toBe(false);
     } finally {
-      delivery.fanOut = original;
-      await disable(hook.id);
+      planner.fanOut = original;
     }
   });
 });

@@ -5,8 +5,9 @@
  * the healthy webhook's commit → receiver latency stays low (docs/scaling.md, "Isolation"),
  * and the slow webhooks still get every delivery, in order per document.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bootStrapi, type TestApp } from '../helpers/strapi';
+import { disableWebhooks } from '../helpers/cleanup';
 import { eventually, startReceiver, type Receiver, type ReceivedRequest } from '../helpers/receiver';
 
 const Q = 'api::quotation.quotation';
@@ -129,6 +130,8 @@ describe('isolation between receivers (default concurrency 20, perWebhookConcurr
     await fast.waitFor((reqs) => reqs.filter((r) => r.url.startsWith('/peer')).length >= SLOW * 2 * WRITES, 30_000);
     for (const p of peers) await app.api('PUT', `/document-webhooks/webhooks/${p.id}`, { enabled: false });
   }, 90_000);
+  // Each test's slow webhooks go, also when it fails half-way; the healthy one stays for the next.
+  afterEach(() => disableWebhooks(app, [healthy?.id ?? -1]));
 
   it('beside six receivers answering in 4 s: healthy p50 < 200 ms, max < 2 s (+ alone); every slow delivery arrives, in order per document', async () => {
     const hooks = [];
@@ -152,10 +155,7 @@ describe('isolation between receivers (default concurrency 20, perWebhookConcurr
     // 30 deliveries per slow webhook, 4 at a time, 4 s each: about 32 s.
     await slow.waitFor((reqs) => reqs.length >= SLOW * WRITES, 90_000);
     for (let k = 0; k < SLOW; k++) expectAllInOrder(slow.requests, `/slow${k}`, perDoc);
-    for (const h of hooks) {
-      await eventually(async () => (await logsOf(h.id)).filter((l) => l.status === 'delivered').length === WRITES, 20_000);
-      await app.api('PUT', `/document-webhooks/webhooks/${h.id}`, { enabled: false });
-    }
+    for (const h of hooks) await eventually(async () => (await logsOf(h.id)).filter((l) => l.status === 'delivered').length === WRITES, 20_000);
     const after = (await app.api('GET', '/document-webhooks/stats')).body.data;
     for (const h of hooks) expect(after[h.id]).toMatchObject({ queued: 0, delivered24h: WRITES });
   }, 150_000);

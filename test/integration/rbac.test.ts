@@ -18,7 +18,7 @@ let webhookId: number;
 let logId: number;
 let tokens: Record<Action | 'none', string>;
 
-/** Every admin route of DESIGN.md (plus the content-type picker), with the action it needs. */
+/** Every admin route of docs/api.md (plus the content-type picker), with the action it needs. */
 const routes = (): { method: string; url: string; action: Action; body?: unknown }[] => [
   { method: 'GET', url: `${P}/webhooks`, action: 'read' },
   { method: 'POST', url: `${P}/webhooks`, action: 'create', body: {} },

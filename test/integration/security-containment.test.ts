@@ -11,8 +11,9 @@
  *  - the dictsort gadget and deeply nested templates are 400s naming the field;
  *  - fairness: webhook A's renders taking 1 s each on real data do not delay webhook B.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bootStrapi, type TestApp } from '../helpers/strapi';
+import { disableWebhooks } from '../helpers/cleanup';
 import { eventually, startReceiver, type Receiver } from '../helpers/receiver';
 
 const Q = 'api::quotation.quotation';
@@ -61,6 +62,9 @@ beforeAll(async () => {
   app = await bootStrapi({ config: { pauseAfterLimitHits: 3 } });
 });
 
+// Also when a test fails half-way: its webhooks must not fire into the next test.
+afterEach(() => disableWebhooks(app));
+
 afterAll(async () => {
   await app?.stop();
   await rx?.close();
@@ -76,8 +80,6 @@ const logsOf = async (webhookId: number, on: TestApp = app) => {
 };
 
 const fieldErrors = (res: { body: any }) => (res.body?.error?.details?.errors ?? []) as { path: (string | number)[]; message: string }[];
-
-const disable = (id: number) => app.api('PUT', `${BASE}/${id}`, { enabled: false });
 
 describe('renders that exhaust memory end alone (Strapi stays up)', () => {
   it('on save: the doubling template is a 400 on jsonTemplate naming the limit', async () => {
@@ -107,7 +109,6 @@ describe('renders that exhaust memory end alone (Strapi stays up)', () => {
     expect(logs).toHaveLength(1);
     expect(logs[0].status).toBe('exhausted');
     expect(rx.requests.some((r) => r.url.startsWith('/dyn'))).toBe(false);
-    await disable(id);
   }, 60_000);
 
   it('at delivery, on real data only: exhausted with the reason; other deliveries go on; paused after 3 in a row', async () => {
@@ -133,7 +134,7 @@ describe('renders that exhaust memory end alone (Strapi stays up)', () => {
     }, 10_000);
     expect(hook.disabledReason).toMatch(/^Paused on .*: 3 renders or conditions in a row hit the sandbox limits/);
     // A harmless title still renders (the render processes were restarted), and Strapi answered throughout.
-    const ok = await createWebhook({ bodyType: 'json', jsonTemplate: DOUBLING_ON_DATA, url: rx.url('/fine') });
+    await createWebhook({ bodyType: 'json', jsonTemplate: DOUBLING_ON_DATA, url: rx.url('/fine') });
     const fine = (await app.strapi.documents(Q).create({ data: { customer: 'Fine', title: 'short' } })).documentId;
     const got = await rx.waitFor((reqs) => reqs.find((r) => r.url === '/fine' && r.headers['webhook-id']), 30_000);
     expect(JSON.parse(got.body)).toEqual({ n: 2 ** 6 });
@@ -141,7 +142,6 @@ describe('renders that exhaust memory end alone (Strapi stays up)', () => {
     const h = await health.stop();
     expect(h.failures).toEqual([]);
     expect(h.polls).toBeGreaterThan(3);
-    await disable(ok.body.data.id);
   }, 120_000);
 });
 
@@ -163,7 +163,6 @@ describe('conditions are bounded by their work', () => {
     expect(Date.now() - started).toBeLessThan(15_000);
     expect(h.failures).toEqual([]);
     expect(rx.requests.some((r) => r.url === '/cond')).toBe(false);
-    await disable(id);
   }, 60_000);
 });
 
@@ -215,7 +214,6 @@ describe('fairness', () => {
 
   it("webhook A's renders taking 1 s each on real data delay webhook B by less than 1 s", async () => {
     // Nobody else listens; A is never paused here (its every render hits the 1 s time limit).
-    for (const w of (await app.api('GET', BASE)).body.data) if (w.enabled) await disable(w.id);
     const b = await createWebhook({ url: rx.url('/fair-b'), bodyType: 'json', jsonTemplate: '{"documentId": {{ doc.documentId | dump }}}' });
     expect(b.status).toBe(201);
     const alone = await worstLatencyOfB('/fair-b', b.body.data.id);
@@ -243,8 +241,6 @@ describe('fairness', () => {
       expect(withA - alone).toBeLessThan(1000);
     } finally {
       pause.pauseAfterLimitHits = before;
-      await disable(a.body.data.id);
-      await disable(b.body.data.id);
     }
   }, 180_000);
 });

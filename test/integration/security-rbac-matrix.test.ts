@@ -20,7 +20,7 @@ const P = '/document-webhooks';
 const ACTIONS = ['read', 'create', 'update', 'delete', 'test', 'logs.read', 'logs.retry'] as const;
 type Action = (typeof ACTIONS)[number];
 
-/** The expected action(s) of every admin route (DESIGN.md "Admin routes" + RBAC actions); a list needs all. */
+/** The expected action(s) of every admin route (docs/api.md, the route table); a list needs all. */
 const EXPECTED: Record<string, Action | Action[]> = {
   'GET /webhooks': 'read',
   'POST /webhooks': 'create',

@@ -17,8 +17,9 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bootStrapi, type TestApp } from '../helpers/strapi';
+import { disableWebhooks } from '../helpers/cleanup';
 import { eventually, startReceiver, type Receiver } from '../helpers/receiver';
 
 const Q = 'api::quotation.quotation';
@@ -35,6 +36,9 @@ beforeAll(async () => {
   rx = await startReceiver();
   app = await bootStrapi({ config: { allowPrivateAddresses: false, allowedHosts: [`127.0.0.1:${rx.port}`] } });
 });
+
+// Also when a test fails half-way: its webhooks must not fire into the next test.
+afterEach(() => disableWebhooks(app));
 
 afterAll(async () => {
   await app?.stop();
@@ -56,10 +60,6 @@ const finalLog = (webhookId: number, documentId: string) =>
     const rows = (await logsOf(webhookId)).filter((l) => l.documentId === documentId);
     return rows.length === 1 && rows[0].status !== 'pending' ? rows[0] : undefined;
   }, 20_000);
-
-const disableAll = async () => {
-  for (const w of (await app.api('GET', BASE)).body.data) if (w.enabled) await app.api('PUT', `${BASE}/${w.id}`, { enabled: false });
-};
 
 const looksLikeFunctionSource = (out: string) => /\[native code\]|function\s*[\w$]*\s*\(|=>/.test(out);
 
@@ -161,7 +161,6 @@ describe('Nunjucks SSTI corpus through the API and the delivery engine', () => {
       expect(looksLikeFunctionSource(r.body + r.url), r.url).toBe(false);
       expect(r.body).not.toContain('pwned');
     }
-    await disableAll();
   });
 });
 
@@ -203,7 +202,6 @@ describe('render limits: time and output, without blocking the event loop', () =
     const slowest = Math.max(...probes.map((p) => p.ms));
     // A blocked event loop would hold a probe for most of the 1 s render; allow for a loaded CI machine.
     expect(slowest, `slowest probe ${slowest} ms over ${probes.length} probes`).toBeLessThan(600);
-    await app.api('PUT', `${BASE}/${id}`, { enabled: false });
   });
 
   it('a huge output is an exhausted delivery naming the output limit (1 MiB)', async () => {
@@ -213,7 +211,6 @@ describe('render limits: time and output, without blocking the event loop', () =
     const log = await finalLog(res.body.data.id, doc.documentId);
     expect(log.status).toBe('exhausted');
     expect(log.error).toMatch(/Template output exceeds 1048576 bytes/);
-    await app.api('PUT', `${BASE}/${res.body.data.id}`, { enabled: false });
   });
 
   it('on save, a template that runs away on the sample document is a 400 on jsonTemplate', async () => {
@@ -289,6 +286,5 @@ describe('condition sandbox', () => {
       expect(rows, conditions[i]).toHaveLength(0);
     }
     expect(rx.requests.filter((r) => r.url === '/cond-bad')).toHaveLength(0);
-    await disableAll();
   });
 });

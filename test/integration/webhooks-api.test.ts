@@ -1,5 +1,5 @@
 /**
- * Issue 2: the webhook definitions admin API (DESIGN.md "Webhook definition" and "Admin routes").
+ * Issue 2: the webhook definitions admin API (docs/api.md, "Webhook" and the route table).
  * Boots the playground Strapi once; every test talks HTTP to it with the super admin's token.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

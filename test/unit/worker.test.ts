@@ -104,7 +104,7 @@ describe('DeliveryWorker', () => {
         ...baseDeps(q),
         deliver: (item, sent) => {
           seen.set(item.id, (seen.get(item.id) ?? 0) + 1);
-          // Like delivery.ts for a deleted webhook: the slot is freed before any await.
+          // Like services/delivery/deliver.ts for a deleted webhook: the slot is freed before any await.
           sent();
           return Promise.resolve();
         },

@@ -1,9 +1,9 @@
 import type { Core } from '@strapi/strapi';
-import { PLUGIN_ID } from '../plugin';
+import { getService } from '../utils/get-service';
 import { respond } from './respond';
 
 export default ({ strapi }: { strapi: Core.Strapi }) => {
-  const logs = () => strapi.plugin(PLUGIN_ID).service('logs');
+  const logs = () => getService(strapi, 'logs');
   return {
     async find(ctx: any) {
       await respond(ctx, () => logs().find(ctx.query ?? {}));

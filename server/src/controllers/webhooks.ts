@@ -1,11 +1,11 @@
 import type { Core } from '@strapi/strapi';
-import { PLUGIN_ID } from '../plugin';
+import { getService } from '../utils/get-service';
 import { respond } from './respond';
 import { contentManagerAccess } from './content-access';
 
 export default ({ strapi }: { strapi: Core.Strapi }) => {
-  const webhooks = () => strapi.plugin(PLUGIN_ID).service('webhooks');
-  const delivery = () => strapi.plugin(PLUGIN_ID).service('delivery');
+  const webhooks = () => getService(strapi, 'webhooks');
+  const delivery = () => getService(strapi, 'delivery');
   return {
     find: (ctx: any) => respond(ctx, () => webhooks().list()),
     // Not wrapped in `data`: the body is the export file itself (docs/api.md).
@@ -22,6 +22,6 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     test: (ctx: any) =>
       respond(ctx, () => delivery().test(ctx.params.id, ctx.request.body ?? {}, ctx.state.user, contentManagerAccess(strapi, ctx.state.userAbility))),
     contentTypes: (ctx: any) => respond(ctx, async () => webhooks().contentTypes()),
-    stats: (ctx: any) => respond(ctx, () => strapi.plugin(PLUGIN_ID).service('stats').all()),
+    stats: (ctx: any) => respond(ctx, () => getService(strapi, 'stats').all()),
   };
 };

@@ -1,4 +1,4 @@
-/** Admin API (DESIGN.md): every route needs an admin session and the matching RBAC action. */
+/** Admin API (docs/api.md): every route needs an admin session and the matching RBAC action. */
 /** Every listed action is required (Strapi's `admin::hasPermissions` checks them all). */
 const guard = (actions: string | string[]) => ({
   policies: [

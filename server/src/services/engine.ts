@@ -1,57 +1,45 @@
 import type { Core } from '@strapi/strapi';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { TemplateRenderer } from '../render/renderer';
-import { createGuardedAgents, type SsrfPolicy } from '../send/ssrf';
-import { createOutbox, type Outbox } from '../outbox/outbox';
+import type { Outbox } from '../outbox/outbox';
 import { createClaimer } from '../outbox/claim';
 import { DeliveryWorker } from '../dispatch/worker';
+import type { WritesGate } from '../dispatch/writes-gate';
 import type { WebhookEvent } from '../definitions/events';
-import { getPluginConfig, LOG_UID, PLUGIN_ID, WEBHOOK_UID } from '../plugin';
-import type { DeliveryRow } from './delivery';
-import type { WebhookRow } from '../definitions/types';
+import { getPluginConfig, LOG_UID } from '../plugin';
 import { queueDb, tableFor } from '../outbox/rows';
 import { createOutageLog, isConnectionError } from '../db-errors';
+import type { Resources } from './resources';
+import type { WebhookIndex } from './webhook-index';
+import type { WebhookCache } from './delivery/webhook-cache';
+import type { Planner } from './delivery/planner';
+import type { Deliverer, DeliveryRow } from './delivery/deliver';
+
+export interface EngineDeps {
+  resources: Resources;
+  outbox: () => Outbox;
+  cache: WebhookCache;
+  index: WebhookIndex;
+  gate: WritesGate;
+  planner: Planner;
+  deliverer: Deliverer;
+  definitionsChanged: () => Promise<void>;
+}
 
 /**
- * The plugin's long-lived parts: the in-memory index capture consults, the template
- * sandbox, the guarded HTTP agents, and the dispatch worker with its leases.
+ * The plugin's long-lived parts at work: the dispatch worker with its leases, the index
+ * refresh, and start/stop of the renderer and agents (built in resources.ts). Its
+ * collaborators are handed over by the composition root (root.ts).
  */
-export default ({ strapi }: { strapi: Core.Strapi }) => {
+export function createEngine(strapi: Core.Strapi, deps: EngineDeps) {
   const instanceId = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   let claims = 0;
   const token = () => `${instanceId}:${++claims}`;
   const cfg = () => getPluginConfig(strapi);
-  const delivery = () => strapi.plugin(PLUGIN_ID).service('delivery');
+  const { planner, deliverer, gate, index } = deps;
 
-  let index = new Map<string, Map<string, number[]>>();
-  let renderer: TemplateRenderer | null = null;
-  let agents: ReturnType<typeof createGuardedAgents> | null = null;
-  let outbox: Outbox | null = null;
   let worker: DeliveryWorker<DeliveryRow> | null = null;
   let refreshTimer: NodeJS.Timeout | null = null;
-
-  /*
-   * Document writes in progress here. Deliveries share the event loop (and on SQLite the one
-   * connection) with them: measured, a worker delivering next to a run of writes made each
-   * write ~1.5× slower. So the worker's steps (fan-out batch, claim, group commit) wait for a
-   * moment with no write in progress, or `yieldToWritesMs` at most, so a stream of writes
-   * slows deliveries down rather than the other way round.
-   */
-  let writes = 0;
-  let writesDone: { promise: Promise<void>; resolve: () => void } | null = null;
-  /** Writes are in progress and the worker is to yield to them. */
-  const yielding = () => writes > 0 && cfg().yieldToWritesMs > 0;
-  /** null when the worker need not wait (no promise to await on the hot path). */
-  function waitForWrites(): Promise<void> | null {
-    if (!yielding()) return null;
-    if (!writesDone) {
-      let resolve!: () => void;
-      const promise = new Promise<void>((r) => (resolve = r));
-      writesDone = { promise, resolve };
-    }
-    return Promise.race([writesDone.promise, new Promise<void>((r) => setTimeout(r, cfg().yieldToWritesMs).unref())]);
-  }
 
   /*
    * The database away (restart, failover): every worker step, outcome and index refresh fails
@@ -63,19 +51,6 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     if (isConnectionError(err)) outage.failed(err);
     else strapi.log.error(`[document-webhooks] ${what}: ${(err as Error)?.stack ?? err}`);
   };
-
-  const ssrfPolicy = (): SsrfPolicy => ({ allowPrivateAddresses: cfg().allowPrivateAddresses, allowedHosts: cfg().allowedHosts });
-
-  async function refreshIndex() {
-    const rows = await strapi.db.query(WEBHOOK_UID as any).findMany({ where: { enabled: true }, select: ['id', 'contentType', 'events'] });
-    const next = new Map<string, Map<string, number[]>>();
-    for (const r of rows as any[]) {
-      const byEvent = next.get(r.contentType) ?? new Map<string, number[]>();
-      for (const ev of r.events ?? []) byEvent.set(ev, [...(byEvent.get(ev) ?? []), r.id]);
-      next.set(r.contentType, byEvent);
-    }
-    index = next;
-  }
 
   const claimer = createClaimer(strapi);
   const logT = () => tableFor(strapi, LOG_UID);
@@ -95,7 +70,7 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     const rows = (await logT().selectLeased(queueDb(strapi), ids, owner, CLAIMED)) as DeliveryRow[];
     // The webhooks of the round in one query (read now, just before the sends start), rather
     // than one query per delivery.
-    const byId: Map<number, WebhookRow> = await delivery().webhooksById(rows.map((r) => r.webhookId));
+    const byId = await deps.cache.byId(rows.map((r) => r.webhookId));
     for (const r of rows) r.webhook = byId.get(r.webhookId) ?? null;
     return rows;
   }
@@ -108,47 +83,42 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
    */
   async function fanOutBatch(small: boolean): Promise<{ handled: number; webhookIds: number[] }> {
     const owner = token();
-    const carried = Math.min(delivery().pendingFanOuts(), 500);
-    const events = await outbox!.claim(owner, (small ? 5 : 50) + carried, cfg().leaseMs);
+    const carried = Math.min(planner.pendingFanOuts(), 500);
+    const events = await deps.outbox().claim(owner, (small ? 5 : 50) + carried, cfg().leaseMs);
     if (!events.length) return { handled: 0, webhookIds: [] };
     // Plan the records outside any transaction (conditions, rendering: per webhook, in the
     // render processes, fairly shared), wait a little, then write what is ready in one
-    // transaction (delivery.commitFanOuts); a slow webhook's parts stay in the outbox for a
+    // transaction (planner.commitFanOuts); a slow webhook's parts stay in the outbox for a
     // later batch. One record that cannot be planned must not hold back the rest of the batch
     // (they are leased: a throw here would park them until the lease expires). The failing
     // one keeps its lease and is tried again when it runs out.
-    const hooks = await delivery().webhooksById(events.flatMap((ev) => ev.webhookIds ?? []));
+    const hooks = await deps.cache.byId(events.flatMap((ev) => ev.webhookIds ?? []));
     const plans = [];
     for (const ev of events) {
       try {
-        plans.push(await delivery().fanOut(ev, hooks));
+        plans.push(await planner.fanOut(ev, hooks));
       } catch (err) {
         strapi.log.error(`[document-webhooks] fan-out of outbox record ${ev.id} (${ev.event} ${ev.uid} ${ev.documentId}) failed: ${(err as Error)?.message ?? err}`);
       }
     }
-    await delivery().awaitFanOuts(plans);
-    const done = new Set<number>(await delivery().commitFanOuts(plans, owner));
+    await planner.awaitFanOuts(plans);
+    const done = new Set<number>(await planner.commitFanOuts(plans, owner));
     const webhookIds = new Set<number>();
     for (const p of plans) if (done.has(p.ev.id)) for (const [id, task] of p.tasks) if (task.done && task.create?.status === 'pending') webhookIds.add(id);
     return { handled: done.size, webhookIds: [...webhookIds] };
   }
-
-  const newRenderer = () =>
-    new TemplateRenderer({ processes: cfg().renderProcesses, maxOldGenerationSizeMb: cfg().renderMemoryMb });
 
   return {
     instanceId,
 
     async start() {
       const config = cfg();
-      renderer ??= newRenderer();
       // The render processes start on first use; start them now so the first delivery does not wait for them.
+      const renderer = deps.resources.renderer();
       if (config.worker) renderer.warmUp();
-      // No socket cap per origin: the worker bounds the requests in flight (dispatch/worker.ts),
-      // and a cap here would queue a healthy webhook behind hanging ones on the same host.
-      agents = createGuardedAgents(ssrfPolicy(), { keepAlive: true });
-      outbox = createOutbox(strapi);
-      await refreshIndex();
+      deps.resources.agents();
+      deps.outbox();
+      await index.refresh();
       // Other instances may change definitions: re-read them now and then (cheap, one query).
       // One at a time: with the database unresponsive a refresh can wait for a connection for
       // as long as knex's acquireConnectionTimeout, and they must not pile up meanwhile.
@@ -156,7 +126,8 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
       refreshTimer = setInterval(() => {
         if (refreshing) return;
         refreshing = true;
-        refreshIndex()
+        index
+          .refresh()
           .then(() => outage.succeeded(), (err) => reportError('webhook index refresh', err))
           .finally(() => (refreshing = false));
       }, Math.max(config.pollIntervalMs, 1000));
@@ -166,7 +137,7 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
         {
           fanOut: fanOutBatch,
           claim: claimDeliveries,
-          deliver: (item, sent) => delivery().deliver(item, sent),
+          deliver: (item, sent) => deliverer.deliver(item, sent),
           release: async (items) => {
             const t = logT();
             await knex()(t.name)
@@ -175,8 +146,8 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
               .update({ [t.col('leaseOwner')]: null, [t.col('leaseUntil')]: null });
           },
           nextDueAt: () => claimer.nextDueAt(),
-          waitForWrites,
-          writing: yielding,
+          waitForWrites: gate.waitForWrites,
+          writing: gate.yielding,
           onError: (err) => reportError('worker', err),
           onRecovered: () => outage.succeeded(),
         },
@@ -191,56 +162,29 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
       await worker?.stop();
       worker = null;
       // Outcomes of deliveries that ended during the stop, still waiting for their group commit.
-      await delivery().flushOutcomes();
-      delivery().forgetFanOuts();
-      await renderer?.close();
-      renderer = null;
-      agents?.httpAgent.destroy();
-      agents?.httpsAgent.destroy();
-      agents = null;
+      await deliverer.flush();
+      planner.forgetFanOuts();
+      await deps.resources.close();
     },
 
     /** A document write started (+1) or ended (-1) in this instance. */
-    writing(delta: 1 | -1) {
-      writes = Math.max(0, writes + delta);
-      // Open the gate only if no write starts right after this one (a run of writes, an
-      // import): re-checked after the pending I/O callbacks have run.
-      if (writes === 0 && writesDone) {
-        setImmediate(() => {
-          if (writes !== 0 || !writesDone) return;
-          writesDone.resolve();
-          writesDone = null;
-        });
-      }
-    },
-    waitForWrites,
+    writing: gate.writing,
+    waitForWrites: gate.waitForWrites,
 
     /** Capture's cheap path: ids of enabled webhooks on this content type and event. */
-    webhooksFor(uid: string, event: WebhookEvent): number[] {
-      return index.get(uid)?.get(event) ?? [];
-    },
+    webhooksFor: (uid: string, event: WebhookEvent): number[] => index.webhooksFor(uid, event),
 
-    async definitionsChanged() {
-      delivery().forgetWebhooks();
-      await refreshIndex();
-    },
+    definitionsChanged: deps.definitionsChanged,
 
     wake() {
       worker?.wake();
     },
 
-    renderer() {
-      if (!renderer) renderer = newRenderer();
-      return renderer;
-    },
-    agents() {
-      if (!agents) agents = createGuardedAgents(ssrfPolicy(), { keepAlive: true });
-      return agents;
-    },
-    outbox() {
-      if (!outbox) outbox = createOutbox(strapi);
-      return outbox;
-    },
-    ssrfPolicy,
+    renderer: deps.resources.renderer,
+    agents: deps.resources.agents,
+    outbox: deps.outbox,
+    ssrfPolicy: deps.resources.ssrfPolicy,
   };
-};
+}
+
+export type Engine = ReturnType<typeof createEngine>;

@@ -1,5 +1,6 @@
 import type { Core } from '@strapi/strapi';
-import { LOG_UID, PLUGIN_ID, getPluginConfig } from '../plugin';
+import { LOG_UID, getPluginConfig } from '../plugin';
+import { getService } from '../utils/get-service';
 import { NotFoundError, WebhookValidationError } from '../errors';
 import { toId } from '../ids';
 import { nestingErrors } from '../definitions/validate';
@@ -8,7 +9,7 @@ import { LOG_STATUSES, type Log } from '../contracts/logs';
 
 export { LOG_STATUSES };
 
-/** The request-log record as the admin API returns it (docs/api.md). */
+/** The request-log record as the admin API returns it (docs/api.md, "Log"). */
 export const toPublicLog = (r: any): Log => ({
   id: r.id,
   webhook: { id: r.webhookId, name: r.webhookName },
@@ -92,7 +93,7 @@ function buildWhere(q: Record<string, unknown>) {
 
 export default ({ strapi }: { strapi: Core.Strapi }) => {
   const q = () => strapi.db.query(LOG_UID as any);
-  const wake = () => strapi.plugin(PLUGIN_ID).service('engine').wake();
+  const wake = () => getService(strapi, 'engine').wake();
   /** Not leased by a running attempt (or its lease expired: that instance is gone). */
   const leaseFree = () => ({ $or: [{ leaseUntil: { $null: true } }, { leaseUntil: { $lt: new Date() } }] });
   const requeue = { status: 'pending', attempts: 0, nextAttemptAt: new Date(), leaseOwner: null, leaseUntil: null };

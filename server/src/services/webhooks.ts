@@ -9,7 +9,8 @@ import { generateSecret } from '../sign/signature';
 import { SecretDecryptError } from '../secrets/crypto';
 import { buildContext } from '../render/context';
 import { renderJsonBody } from '../render/json';
-import { getPluginConfig, PLUGIN_ID, WEBHOOK_UID } from '../plugin';
+import { getPluginConfig, WEBHOOK_UID } from '../plugin';
+import { getService } from '../utils/get-service';
 import { ConflictError, NotFoundError, WebhookValidationError } from '../errors';
 import { toId } from '../ids';
 import { configErrorMessage, planReconcile, repeatedNameErrors, type Definition, type StoredWebhook } from '../definitions/reconcile';
@@ -38,9 +39,17 @@ const DEFAULTS = (timeoutMs: number): Omit<WebhookInput, 'name' | 'contentType' 
   maxAttempts: 8,
 });
 
+/** The stored row, secrets still encrypted (404 when missing): for the engine, never for responses. */
+export async function findWebhookRow(strapi: Core.Strapi, id: unknown): Promise<WebhookRow> {
+  const num = toId(id);
+  const row = num ? await strapi.db.query(WEBHOOK_UID).findOne({ where: { id: num } }) : null;
+  if (!row) throw new NotFoundError(`webhook ${String(id)} not found`);
+  return row as WebhookRow;
+}
+
 export default ({ strapi }: { strapi: Core.Strapi }) => {
   const query = () => strapi.db.query(WEBHOOK_UID);
-  const secrets = () => strapi.plugin(PLUGIN_ID).service('secrets');
+  const secrets = () => getService(strapi, 'secrets');
 
   const toPublic = (row: WebhookRow): PublicWebhook => ({
     id: row.id,
@@ -77,7 +86,7 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
       const doc = sampleDocument(ct.attributes ?? {});
       const context = buildContext({ event: 'entry.update', uid, model: ct.modelName, doc, previous: doc, locale: null, user: null });
       try {
-        await renderJsonBody(strapi.plugin(PLUGIN_ID).service('engine').renderer(), template, context, renderLimits());
+        await renderJsonBody(getService(strapi, 'engine').renderer(), template, context, renderLimits());
         return null;
       } catch (err) {
         return `does not render valid JSON against a sample document: ${(err as Error).message}`;
@@ -125,12 +134,7 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
   const pick = (body: Record<string, unknown>) =>
     Object.fromEntries(WEBHOOK_FIELDS.filter((k) => k in body).map((k) => [k, body[k]])) as Partial<WebhookInput>;
 
-  const findRow = async (id: unknown): Promise<WebhookRow> => {
-    const num = toId(id);
-    const row = num ? await query().findOne({ where: { id: num } }) : null;
-    if (!row) throw new NotFoundError(`webhook ${String(id)} not found`);
-    return row as WebhookRow;
-  };
+  const findRow = (id: unknown) => findWebhookRow(strapi, id);
 
   /** Managed webhooks change only through the config (docs/api.md, "Webhooks as code"). */
   const assertNotManaged = (row: WebhookRow) => {
@@ -242,7 +246,7 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
   const isUniqueViolation = (err: any) =>
     err?.code === '23505' || err?.code === 'ER_DUP_ENTRY' || err?.code === 'SQLITE_CONSTRAINT_UNIQUE' || /unique constraint|duplicate entry/i.test(String(err?.message));
 
-  const changed = (): Promise<void> => strapi.plugin(PLUGIN_ID).service('engine').definitionsChanged();
+  const changed = (): Promise<void> => getService(strapi, 'engine').definitionsChanged();
 
   return {
     toPublic,
@@ -503,21 +507,6 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
       });
       if (result.created.length || result.updated.length) await changed();
       return result;
-    },
-
-    /** Decrypted signing secrets, current first, then the rotated-out one while its grace lasts. */
-    signingSecrets(row: WebhookRow): string[] {
-      const out: string[] = [];
-      if (row.secret) out.push(secrets().decrypt(row.secret));
-      if (row.previousSecret && row.previousSecretExpiresAt && Date.parse(row.previousSecretExpiresAt) > Date.now()) {
-        out.push(secrets().decrypt(row.previousSecret));
-      }
-      return out;
-    },
-
-    /** User headers with secret values decrypted, for sending only. */
-    sendHeaders(row: WebhookRow): { name: string; value: string; secret: boolean }[] {
-      return sendHeadersOf(row);
     },
 
     events: EVENTS,

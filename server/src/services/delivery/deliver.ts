@@ -1,0 +1,144 @@
+import type { Core } from '@strapi/strapi';
+import type { WebhookRow } from '../../definitions/types';
+import type { SendResult } from '../../send/send';
+import { classifyOutcome } from '../../dispatch/outcome';
+import { createGroupCommit } from '../../dispatch/group-commit';
+import { isConnectionError } from '../../db-errors';
+import { queueTransaction, tableFor } from '../../outbox/rows';
+import { getPluginConfig, LOG_UID } from '../../plugin';
+import type { Health } from './health';
+import type { Sender } from './send-signed';
+import { attemptColumns, attemptEntry, type AttemptEntry } from './log-rows';
+
+/**
+ * A queued delivery is sent only if its lease outlives the request by this much; otherwise it
+ * is given back (another instance could take it over mid-request and send it twice).
+ */
+const LEASE_MARGIN_MS = 5000;
+
+export interface DeliveryRow {
+  id: number;
+  webhookId: number;
+  status: string;
+  messageId: string;
+  attempts: number;
+  attemptLog: AttemptEntry[] | null;
+  requestUrl: string;
+  requestMethod: string;
+  requestHeaders: Record<string, string> | null;
+  requestBody: string | null;
+  leaseOwner: string | null;
+  /** ISO time the lease runs out. */
+  leaseUntil: string | null;
+  /** The webhook as read with the claim (null: deleted). */
+  webhook: WebhookRow | null;
+}
+
+/** A delivery outcome waiting for its group commit. */
+interface PendingOutcome {
+  log: DeliveryRow;
+  data: Record<string, unknown>;
+  /** The webhook and the attempt's result, for the health update (none when nothing was sent). */
+  health: { row: WebhookRow; result: SendResult } | null;
+}
+
+export interface DelivererDeps {
+  sender: Sender;
+  health: Health;
+  waitForWrites: () => Promise<void> | null;
+  definitionsChanged: () => Promise<void>;
+}
+
+/** One leased delivery at a time: prepare → call (send-signed.ts) → handle outcome (dispatch/outcome.ts) → group commit. */
+export function createDeliverer(strapi: Core.Strapi, deps: DelivererDeps) {
+  const cfg = () => getPluginConfig(strapi);
+
+  /**
+   * Outcomes that finish together are written in one transaction (dispatch/group-commit.ts):
+   * each `UPDATE … WHERE id AND leaseOwner`, so an outcome whose lease was taken over is
+   * dropped, then the webhooks' health in completion order. A delivery resolves once its
+   * outcome is committed, so the worker counts it in flight (and its row stays leased) until then.
+   */
+  const outcomes = createGroupCommit<PendingOutcome>({
+    waitForWrites: deps.waitForWrites,
+    // The database away: none of them can be written now (their leases keep the deliveries;
+    // they are sent again once the leases run out).
+    failsAll: isConnectionError,
+    async write(batch) {
+      const t = tableFor(strapi, LOG_UID);
+      const now = new Date();
+      const { warnings, disabled } = await queueTransaction(strapi, async (db) => {
+        for (const o of batch) await t.updateWhereIdAnd(db, o.log.id, 'leaseOwner', o.log.leaseOwner, { ...o.data, updatedAt: now });
+        return deps.health.recordAttempts(db, batch.flatMap((o) => (o.health ? [o.health] : [])));
+      });
+      for (const w of warnings) strapi.log.warn(w);
+      if (disabled) await deps.definitionsChanged();
+    },
+  });
+
+  /** One attempt: send, then hand the outcome to `finish` (the group commit). */
+  const attempt = async (log: DeliveryRow, finish: (data: Record<string, unknown>, health?: PendingOutcome['health']) => Promise<void>): Promise<void> => {
+    const row = log.webhook;
+    if (!row) return finish({ status: 'exhausted', error: 'The webhook was deleted', nextAttemptAt: null });
+    if (!row.enabled) {
+      return finish({ status: 'exhausted', error: `The webhook is disabled${row.disabledReason ? `: ${row.disabledReason}` : ''}`, nextAttemptAt: null });
+    }
+    const req = { method: log.requestMethod, url: log.requestUrl, headers: log.requestHeaders ?? {}, body: log.requestBody ?? '' };
+    const { result: pending, loggedHeaders, note } = deps.sender.send(row, req, log.messageId);
+    const result = await pending;
+    const attempts = (log.attempts ?? 0) + 1;
+    const outcome = classifyOutcome(result, { attemptsMade: attempts, maxAttempts: row.maxAttempts ?? 8, schedule: cfg().retrySchedule });
+    const error = outcome.kind === 'delivered' ? null : outcome.reason;
+    if (error) strapi.log.debug(`[document-webhooks] delivery ${log.id} to webhook ${row.id} failed: ${error}`);
+    return finish(
+      {
+        status: outcome.kind,
+        attempts,
+        attemptLog: [...(log.attemptLog ?? []), attemptEntry(result, error, note)],
+        nextAttemptAt: outcome.kind === 'failed' ? outcome.nextAttemptAt : null,
+        ...attemptColumns(result, loggedHeaders, error),
+      },
+      { row, result }
+    );
+  };
+
+  return {
+    /**
+     * One attempt of a leased delivery, then its outcome recorded (if we still hold the
+     * lease). `sent` is called when the HTTP exchange is over (the worker's slot is free);
+     * the promise resolves once the outcome is committed.
+     */
+    async deliver(log: DeliveryRow, sent: () => void = () => {}): Promise<void> {
+      // Counted as sending until its outcome is queued: the group commit waits for the other
+      // deliveries in flight rather than committing each outcome alone.
+      outcomes.sending += 1;
+      let queued = false;
+      const finish = (data: Record<string, unknown>, health: PendingOutcome['health'] = null) => {
+        queued = true;
+        outcomes.sending -= 1;
+        sent();
+        return outcomes.record({ log, data: { ...data, leaseOwner: null, leaseUntil: null }, health });
+      };
+      // Enough lease left for the request? (Half the lease at most: with a lease shorter than
+      // the timeout, which the docs advise against, the request may outlive it anyway.)
+      const needMs = Math.min((log.webhook?.timeoutMs ?? cfg().defaultTimeoutMs) + LEASE_MARGIN_MS, cfg().leaseMs / 2);
+      if (log.leaseUntil && Date.parse(log.leaseUntil) - Date.now() < needMs) {
+        // Waited too long in the local queue: give it back untouched rather than risk a takeover mid-request.
+        return finish({});
+      }
+      try {
+        return await attempt(log, finish);
+      } finally {
+        if (!queued) {
+          outcomes.sending -= 1;
+          outcomes.nudge();
+        }
+      }
+    },
+
+    /** Write the outcomes still waiting for their group commit (engine stop). */
+    flush: () => outcomes.flush(),
+  };
+}
+
+export type Deliverer = ReturnType<typeof createDeliverer>;

@@ -1,0 +1,60 @@
+import { newMessageId } from '../../sign/signature';
+import type { SendResult } from '../../send/send';
+import type { WebhookRow } from '../../definitions/types';
+
+/** What a log row says about the change it delivers (a test send has no captured change). */
+export interface LogOrigin {
+  event: string;
+  contentType: string;
+  targetDocumentId: string | null;
+  targetLocale: string | null;
+  user: unknown;
+}
+
+/**
+ * The one place a request-log row (docs/api.md, "Log") is built: fan-out planning,
+ * test sends and attempts all go through here, so the rows agree on their fields.
+ */
+export function newLogRow(row: WebhookRow, origin: LogOrigin, messageId: string = newMessageId()) {
+  return {
+    webhookId: row.id,
+    webhookName: row.name,
+    event: origin.event,
+    contentType: origin.contentType,
+    targetDocumentId: origin.targetDocumentId,
+    targetLocale: origin.targetLocale,
+    user: origin.user,
+    messageId,
+    attempts: 0,
+    attemptLog: [] as AttemptEntry[],
+    requestMethod: row.method,
+    requestUrl: row.url,
+  };
+}
+
+export interface AttemptEntry {
+  at: string;
+  status: number | null;
+  durationMs: number;
+  error: string | null;
+  note?: string;
+}
+
+/** One entry of `attemptLog`; `note` names the definition's headers left out (reserved names). */
+export const attemptEntry = (result: SendResult, error: string | null, note: string | null): AttemptEntry => ({
+  at: new Date().toISOString(),
+  status: result.status,
+  durationMs: result.durationMs,
+  error,
+  ...(note ? { note } : {}),
+});
+
+/** The columns one attempt fills in: the request as sent (signatures masked) and the response. */
+export const attemptColumns = (result: SendResult, loggedHeaders: Record<string, string>, error: string | null) => ({
+  requestHeaders: loggedHeaders,
+  responseStatus: result.status,
+  responseHeaders: result.headers,
+  responseBody: result.body,
+  error,
+  durationMs: result.durationMs,
+});
