@@ -20,6 +20,7 @@ import { RenderError, type SandboxLimit } from './errors';
 import { FORBIDDEN_TEMPLATE_NAMES } from './forbidden';
 import { checkTemplate } from './template-check';
 import { RENDER_WORKER_SOURCE } from './worker-source';
+import { processCpuMs, renderTimeLeft } from './cpu-time';
 
 export { RenderError } from './errors';
 
@@ -62,6 +63,9 @@ interface Job {
   resolve: (output: string) => void;
   reject: (err: RenderError) => void;
   timer?: NodeJS.Timeout;
+  /** When it was handed to its process, and that process's CPU time then (null: unknown). */
+  startedAt?: number;
+  cpuAtStart?: number | null;
 }
 
 type Reply =
@@ -225,6 +229,8 @@ export class TemplateRenderer {
       if (!job) return;
       slot.job = job;
       this.running.set(job.key, (this.running.get(job.key) ?? 0) + 1);
+      job.startedAt = Date.now();
+      job.cpuAtStart = processCpuMs(slot.child.pid);
       job.timer = setTimeout(() => this.onTimeout(slot, job), job.timeoutMs);
       slot.child.send({ id: job.id, source: job.source, contextJson: job.contextJson, maxOutputBytes: job.maxOutputBytes });
     }
@@ -321,6 +327,14 @@ export class TemplateRenderer {
 
   private onTimeout(slot: Slot, job: Job): void {
     if (slot.job !== job) return;
+    // The limit is CPU time (cpu-time.ts): a render that waited for the CPU gets the rest of it.
+    const now = processCpuMs(slot.child?.pid);
+    const used = now === null || job.cpuAtStart == null ? null : now - job.cpuAtStart;
+    const left = renderTimeLeft(job.timeoutMs, used, Date.now() - (job.startedAt ?? 0));
+    if (left > 0) {
+      job.timer = setTimeout(() => this.onTimeout(slot, job), left);
+      return;
+    }
     this.finish(slot, job);
     // A synchronous loop can only be stopped by killing the process; the new one starts at
     // once (the pool stays warm), on the account of the key that killed it.
