@@ -3,8 +3,15 @@ import { LOG_UID, PLUGIN_ID, getPluginConfig } from '../plugin';
 import { NotFoundError, WebhookValidationError } from '../errors';
 import { toId } from '../ids';
 import { nestingErrors } from '../definitions/validate';
+import { affected, tableFor } from '../outbox/rows';
+import { createLease } from '../retention/lease';
+import { PURGE_PACING, nextBatchSize, pauseAfter } from '../retention/batches';
 
 export const LOG_STATUSES = ['pending', 'delivered', 'failed', 'exhausted'] as const;
+/** Records the retention purge deletes once expired. */
+const FINISHED = ['delivered', 'exhausted'];
+/** The purge renews its lease after every batch; an instance gone mid-purge holds it this long. */
+const PURGE_LEASE_MS = 60_000;
 
 /** The request-log record as the admin API returns it (DESIGN.md). */
 export const toPublicLog = (r: any) => ({
@@ -157,14 +164,43 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
       return { count: res?.count ?? 0 };
     },
 
-    /** Delete finished records older than `logRetentionDays` (pending/failed are kept). */
+    /**
+     * Delete finished records older than `logRetentionDays` (pending/failed are kept), in
+     * short batches paced so document writes are not held up, on one instance at a time
+     * (docs/scaling.md, "Request-log retention"). `leased: false`: another instance holds the
+     * job's lease (it is purging), nothing was done here.
+     */
     async purgeExpired(now = Date.now()) {
       const days = getPluginConfig(strapi).logRetentionDays;
-      if (!days) return { count: 0 };
-      const res = await q().deleteMany({
-        where: { createdAt: { $lt: new Date(now - days * 86400_000) }, status: { $in: ['delivered', 'exhausted'] } },
-      });
-      return { count: res?.count ?? 0 };
+      if (!days) return { count: 0, leased: false };
+      const lease = createLease(strapi, 'log-retention', strapi.plugin(PLUGIN_ID).service('engine').instanceId);
+      if (!(await lease.acquire(PURGE_LEASE_MS))) return { count: 0, leased: false };
+      const t = tableFor(strapi, LOG_UID);
+      const knex = (strapi.db as any).connection;
+      const expired = (qb: any) => qb.whereIn(t.col('status'), FINISHED).where(t.col('createdAt'), '<', new Date(now - days * 86400_000));
+      let count = 0;
+      let rows = PURGE_PACING.startRows;
+      try {
+        for (;;) {
+          const t0 = performance.now();
+          // Ids first, then a DELETE by id (portable: PostgreSQL has no DELETE … LIMIT, MySQL no
+          // LIMIT in a subquery of the table deleted from); the DELETE re-checks the condition,
+          // so a record requeued in between (retry) stays.
+          const ids = (await knex(t.name).select('id').where(expired).limit(rows)).map((r: { id: number }) => r.id);
+          if (!ids.length) break;
+          count += affected(await knex(t.name).whereIn('id', ids).where(expired).del());
+          const ms = performance.now() - t0;
+          if (ids.length < rows) break;
+          rows = nextBatchSize(rows, ms);
+          await new Promise((r) => setTimeout(r, pauseAfter(ms)));
+          // Lost: this process stalled past the lease and another instance took the job over.
+          if (!(await lease.renew(PURGE_LEASE_MS))) break;
+        }
+      } finally {
+        // Otherwise it frees itself when it expires.
+        await lease.release().catch(() => {});
+      }
+      return { count, leased: true };
     },
   };
 };
