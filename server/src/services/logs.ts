@@ -10,7 +10,7 @@ import { PURGE_PACING, nextBatchSize, pauseAfter } from '../retention/batches';
 export const LOG_STATUSES = ['pending', 'delivered', 'failed', 'exhausted'] as const;
 /** Records the retention purge deletes once expired. */
 const FINISHED = ['delivered', 'exhausted'];
-/** The purge renews its lease after every batch; an instance gone mid-purge holds it this long. */
+/** The purge renews its lease every quarter of this; an instance gone mid-purge holds it this long. */
 const PURGE_LEASE_MS = 60_000;
 
 /** The request-log record as the admin API returns it (DESIGN.md). */
@@ -180,21 +180,28 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
       const expired = (qb: any) => qb.whereIn(t.col('status'), FINISHED).where(t.col('createdAt'), '<', new Date(now - days * 86400_000));
       let count = 0;
       let rows = PURGE_PACING.startRows;
+      let renewedAt = Date.now();
       try {
         for (;;) {
           const t0 = performance.now();
           // Ids first, then a DELETE by id (portable: PostgreSQL has no DELETE … LIMIT, MySQL no
-          // LIMIT in a subquery of the table deleted from); the DELETE re-checks the condition,
-          // so a record requeued in between (retry) stays.
+          // LIMIT in a subquery of the table deleted from). It re-checks the status, so a record
+          // requeued in between (retry) stays, through LOWER(): on a bare `status IN` SQLite
+          // walks the status index over every expired row instead of looking the ids up
+          // (measured: under 1,000 rows/s from a log of a million).
           const ids = (await knex(t.name).select('id').where(expired).limit(rows)).map((r: { id: number }) => r.id);
           if (!ids.length) break;
-          count += affected(await knex(t.name).whereIn('id', ids).where(expired).del());
+          const finished = knex.raw(`LOWER(??) IN (${FINISHED.map(() => '?').join(', ')})`, [t.col('status'), ...FINISHED]);
+          count += affected(await knex(t.name).whereIn('id', ids).where(finished).del());
           const ms = performance.now() - t0;
           if (ids.length < rows) break;
           rows = nextBatchSize(rows, ms);
           await new Promise((r) => setTimeout(r, pauseAfter(ms)));
-          // Lost: this process stalled past the lease and another instance took the job over.
-          if (!(await lease.renew(PURGE_LEASE_MS))) break;
+          if (Date.now() - renewedAt > PURGE_LEASE_MS / 4) {
+            // Lost: this process stalled past the lease and another instance took the job over.
+            if (!(await lease.renew(PURGE_LEASE_MS))) break;
+            renewedAt = Date.now();
+          }
         }
       } finally {
         // Otherwise it frees itself when it expires.
