@@ -477,8 +477,9 @@ async function main() {
       log(`backlog: ${N_BACKLOG} pending deliveries inserted in ${fmt(insertMs / 1000)} s`);
       // The admin list with the backlog in the table.
       const listMs = await inst.call('eval', {
+        // Query-string values, as the admin API passes them.
         code: `const logs = strapi.plugin('document-webhooks').service('logs'); const times = [];
-          for (const q of [{ page: 1, pageSize: 25 }, { page: 1, pageSize: 25, status: 'pending' }, { page: 1, pageSize: 25, webhook: ${webhookId} }, { page: 100, pageSize: 25 }]) {
+          for (const q of [{ page: '1', pageSize: '25' }, { page: '1', pageSize: '25', status: 'pending' }, { page: '1', pageSize: '25', webhook: '${webhookId}' }, { page: '100', pageSize: '25' }]) {
             const t0 = performance.now(); await logs.find(q); times.push(performance.now() - t0); }
           return times;`,
       });
