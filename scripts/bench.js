@@ -9,8 +9,14 @@
  *                      loop at the same concurrency, vs Strapi's built-in webhooks
  *  3. latency          commit → receiver on an idle system, p50/p99
  *  3b. isolation       the same for a healthy webhook beside six slow endpoints (4 s, hanging)
- *  4. backlog          100,000 pending deliveries: drain rate, peak RSS, admin log list time
+ *  4. backlog          100,000 pending deliveries (--backlog N): drain rate, peak RSS, admin log list time
+ *  5. log size         bytes per delivery in the request log (table + indexes)
+ *  6. two instances    PostgreSQL/MariaDB only: a second Strapi process on the same database,
+ *                      total drain rate and CPU-ms per delivery, against one instance
  *
+ * `--db sqlite` (the default) rewrites docs/benchmarks.md above its hand-written findings;
+ * `--db postgres|mariadb` start a server of their own (test/helpers/databases.js, stopped by
+ * its PID) and replace only that database's section of the file.
  * Strapi runs as a child process (test/scale/child.js, the built plugin from dist/; run
  * `npm run build` first); the receiver is a plain HTTP server in this process on 127.0.0.1.
  */
@@ -144,6 +150,28 @@ function machine() {
     load: os.loadavg().map((l) => l.toFixed(2)).join(' '),
   };
 }
+
+/**
+ * Size of the request log, in each child's eval: `{ rows, bytes, body }` — table plus its
+ * indexes (SQLite: the pages `dbstat` counts; PostgreSQL: pg_total_relation_size, which
+ * includes TOAST and dead row versions not yet reused; MariaDB: InnoDB's data + index length
+ * after ANALYZE TABLE, an estimate in whole pages).
+ */
+const LOG_SIZE_SQL = {
+  sqlite: `const k = strapi.db.connection; const t = 'document_webhooks_logs';
+    const [{ n, body }] = await k.raw('SELECT COUNT(*) AS n, AVG(LENGTH(request_body)) AS body FROM ' + t);
+    const [{ bytes }] = await k.raw("SELECT SUM(pgsize) AS bytes FROM dbstat WHERE name IN (SELECT name FROM sqlite_master WHERE tbl_name = ?)", [t]);
+    return { rows: Number(n), bytes: Number(bytes), body: Number(body) };`,
+  postgres: `const k = strapi.db.connection; const t = 'document_webhooks_logs';
+    const { rows: [{ n, body }] } = await k.raw('SELECT COUNT(*) AS n, AVG(OCTET_LENGTH(request_body)) AS body FROM ' + t);
+    const { rows: [{ bytes }] } = await k.raw('SELECT pg_total_relation_size(?) AS bytes', [t]);
+    return { rows: Number(n), bytes: Number(bytes), body: Number(body) };`,
+  mariadb: `const k = strapi.db.connection; const t = 'document_webhooks_logs';
+    await k.raw('ANALYZE TABLE ' + t);
+    const [[{ n, body }]] = await k.raw('SELECT COUNT(*) AS n, AVG(LENGTH(request_body)) AS body FROM ' + t);
+    const [[{ bytes }]] = await k.raw('SELECT data_length + index_length AS bytes FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?', [t]);
+    return { rows: Number(n), bytes: Number(bytes), body: Number(body) };`,
+};
 
 const WEBHOOK = (name, uid, url, extra = {}) => ({ name, contentType: uid, events: ['entry.create'], url, method: 'POST', ...extra });
 
@@ -378,6 +406,51 @@ async function main() {
     await setEnabled(inst, { name: { $startsWith: 'slow ' } }, false);
     await setEnabled(inst, { name: 'burst' }, true);
 
+    // ---- 5. request-log size (the rows of the sections above: real deliveries) ---------------
+    results.logSize = await inst.call('eval', { code: LOG_SIZE_SQL[DB] });
+    log(`request log: ${results.logSize.rows} rows, ${fmt(results.logSize.bytes / 1048576)} MiB with indexes, ${fmt(results.logSize.bytes / results.logSize.rows, 0)} B per delivery (request body ${fmt(results.logSize.body, 0)} B)`);
+
+    // ---- 6. two instances on one database ------------------------------------------------------
+    // The same burst (to five webhooks, so the global concurrency is used) drained by one
+    // instance, then by two; CPU of each Strapi process (process.cpuUsage) over its drain.
+    if (DB !== 'sqlite' && Date.now() < DEADLINE - 120_000) {
+      await setEnabled(inst, {}, false);
+      for (let i = 0; i < 5; i++) await inst.call('createWebhook', { body: WEBHOOK(`pair ${i}`, uidQ, rx.url('/pair')) });
+      await inst.call('waitWebhooks', { uid: uidQ, event: 'entry.create', count: 5 });
+      const nPair = N_BURST;
+      const cpu = (i) => i.call('eval', { code: `const u = process.cpuUsage(); return (u.user + u.system) / 1000;` });
+      const drainWith = async (group, label) => {
+        for (const i of group) await setWorker(i, false);
+        const before = rx.got('/pair').length;
+        await inst.call('write', { uid: uidQ, n: nPair / 5, concurrency: 4, prefix: label, data: { customer: 'ACME' } });
+        const cpu0 = await Promise.all(group.map(cpu));
+        const t0 = await Promise.all(group.map((i) => setWorker(i, true)));
+        await rx.waitCount('/pair', before + nPair, 600_000);
+        const ms = lastArrival(rx.got('/pair')) - Math.min(...t0);
+        const cpuMs = (await Promise.all(group.map(cpu))).map((c, k) => c - cpu0[k]);
+        await untilDrained(inst, 120_000);
+        return { rate: nPair / (ms / 1000), cpuMs, cpuPerDelivery: cpuMs.reduce((a, b) => a + b, 0) / nPair };
+      };
+      const second = spawnInstance({ dbEnv: dbs[0].env, config, name: 'bench-2' });
+      instances.push(second);
+      await second.ready;
+      await second.call('waitWebhooks', { uid: uidQ, event: 'entry.create', count: 5 });
+      const pairRounds = [];
+      // Alternating, so drift of a shared machine hits both alike; the ratio is taken per round.
+      for (let r = 0; r < (QUICK ? 2 : 3); r++) {
+        await setWorker(second, false);
+        const one = await drainWith([inst], `one${r}`);
+        const two = await drainWith([inst, second], `two${r}`);
+        pairRounds.push({ one, two });
+        log(`round ${r + 1}: one instance ${fmt(one.rate)}/s (${fmt(one.cpuPerDelivery, 2)} CPU-ms/delivery), two ${fmt(two.rate)}/s (${fmt(two.cpuPerDelivery, 2)} CPU-ms/delivery; ${two.cpuMs.map((c) => fmt(c, 0)).join(' + ')} ms)`);
+      }
+      results.pair = { n: nPair, rounds: pairRounds, load: os.loadavg()[0] };
+      await setWorker(second, false);
+      await second.stop().catch(() => second.kill());
+      await setEnabled(inst, { name: { $startsWith: 'pair ' } }, false);
+      await setEnabled(inst, { name: 'burst' }, true);
+    }
+
     // ---- 4. backlog ------------------------------------------------------------------------
     if (Date.now() < DEADLINE - 60_000) {
       await setWorker(inst, false);
@@ -404,8 +477,9 @@ async function main() {
       log(`backlog: ${N_BACKLOG} pending deliveries inserted in ${fmt(insertMs / 1000)} s`);
       // The admin list with the backlog in the table.
       const listMs = await inst.call('eval', {
+        // Query-string values, as the admin API passes them.
         code: `const logs = strapi.plugin('document-webhooks').service('logs'); const times = [];
-          for (const q of [{ page: 1, pageSize: 25 }, { page: 1, pageSize: 25, status: 'pending' }, { page: 1, pageSize: 25, webhook: ${webhookId} }, { page: 100, pageSize: 25 }]) {
+          for (const q of [{ page: '1', pageSize: '25' }, { page: '1', pageSize: '25', status: 'pending' }, { page: '1', pageSize: '25', webhook: '${webhookId}' }, { page: '100', pageSize: '25' }]) {
             const t0 = performance.now(); await logs.find(q); times.push(performance.now() - t0); }
           return times;`,
       });
@@ -493,10 +567,69 @@ function report(r) {
       ['admin log list with backlog (page 1 / status / webhook / page 100)', b.listMs.map((x) => `${fmt(x)} ms`).join(', '), 'fast']
     );
   }
+  const z = r.logSize;
+  if (z) {
+    rows.push([`request log: bytes per delivery, table + indexes (${z.rows} rows, request body ${fmt(z.body, 0)} B on average)`, `${fmt(z.bytes / z.rows, 0)} B`, '']);
+  }
+  const pr = r.pair;
+  if (pr) {
+    const med = (f) => median(pr.rounds.map(f));
+    const all = (f, d) => pr.rounds.map(f).map((x) => fmt(x, d)).join(', ');
+    rows.push(
+      [`two instances: drain of ${pr.n} (5 webhooks), one instance, median of ${pr.rounds.length} rounds`, `${fmt(med((x) => x.one.rate))} /s`, ''],
+      ['… two instances on the same database', `${fmt(med((x) => x.two.rate))} /s`, ''],
+      ['… two / one, per round', `×${fmt(med((x) => x.two.rate / x.one.rate), 2)} (${all((x) => x.two.rate / x.one.rate, 2)})`, ''],
+      ['CPU-ms per delivery (Strapi processes), one instance', `${fmt(med((x) => x.one.cpuPerDelivery), 2)} (${all((x) => x.one.cpuPerDelivery, 2)})`, ''],
+      ['… two instances, both together', `${fmt(med((x) => x.two.cpuPerDelivery), 2)} (${all((x) => x.two.cpuPerDelivery, 2)})`, ''],
+      ['… two instances, CPU-ms of each over the drain', pr.rounds.map((x) => x.two.cpuMs.map((c) => fmt(c, 0)).join(' + ')).join('; '), '']
+    );
+  }
   const w = [Math.max(...rows.map((x) => x[0].length)), Math.max(...rows.map((x) => x[1].length)), 8];
   const line = (c) => `| ${c[0].padEnd(w[0])} | ${c[1].padEnd(w[1])} | ${c[2].padEnd(w[2])} |`;
   const table = [line(['measure', 'result', 'goal']), `|${'-'.repeat(w[0] + 2)}|${'-'.repeat(w[1] + 2)}|${'-'.repeat(w[2] + 2)}|`, ...rows.map(line)].join('\n');
   return table;
+}
+
+const SECTION_TITLE = { postgres: 'PostgreSQL', mariadb: 'MariaDB' };
+const marks = (db) => [`<!-- bench:${db} -->`, `<!-- /bench:${db} -->`];
+
+/** The section a `--db postgres|mariadb` run writes: its table, between markers. */
+function serverSection(r, table, started) {
+  const m = r.machine;
+  const [open, close] = marks(r.db);
+  return `${open}
+## ${SECTION_TITLE[r.db]}
+
+Measured by \`npm run bench -- --db ${r.db}${QUICK ? ' --quick' : ''}${N_BACKLOG !== (QUICK ? 10000 : 100000) ? ` --backlog ${N_BACKLOG}` : ''}\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; ${((Date.now() - started) / 1000).toFixed(0)} s in all.
+**Load average at start ${m.load}, at the two-instance section ${r.pair ? fmt(r.pair.load, 2) : 'n/a'}** on ${m.cpu} (other test suites were running on the machine: absolute rates are low and noisy; the ratios are taken within alternating rounds).
+Server: started by the script from the Debian package (test/helpers/databases.js), on 127.0.0.1, fsync off; the same Strapi child process and plugin config as above; writes and deliveries of the sizes ${JSON.stringify(r.sizes)}.
+
+${table}
+${close}
+`;
+}
+
+/** `old` with the section of `db` replaced (or added before the hand-written findings). */
+function withSection(old, db, section) {
+  const [open, close] = marks(db);
+  const a = old.indexOf(open);
+  const b = old.indexOf(close);
+  if (a >= 0 && b > a) return old.slice(0, a) + section.trimEnd() + old.slice(b + close.length);
+  const at = old.indexOf('\n## Findings');
+  return at >= 0 ? `${old.slice(0, at)}\n${section}${old.slice(at)}` : `${old}\n${section}`;
+}
+
+/** What a SQLite run keeps of the old file: the server databases' sections and the findings. */
+function keptSections(old) {
+  let kept = '';
+  for (const db of Object.keys(SECTION_TITLE)) {
+    const [open, close] = marks(db);
+    const a = old.indexOf(open);
+    const b = old.indexOf(close);
+    if (a >= 0 && b > a) kept += `\n${old.slice(a, b + close.length)}\n`;
+  }
+  const at = old.indexOf('\n## Findings');
+  return kept + (at >= 0 ? old.slice(at) : '');
 }
 
 if (require.main === module) {
@@ -528,16 +661,13 @@ ${table}
 - **Backlog**: ${r.backlog ? r.backlog.n : r.sizes.backlog} pending deliveries inserted directly in the log table (spread over ${20 / 4} webhooks so the whole \`concurrency\` is used), then the worker started; RSS of the Strapi process sampled every 250 ms, and its live heap (\`heapUsed\` right after a forced full collection) every 5 s. The admin log list (\`GET /logs\` service, 25 per page) timed with the backlog in place.
 `;
       fs.mkdirSync(path.dirname(OUT), { recursive: true });
-      // The hand-written findings below the generated part are kept.
-      let findings = '';
+      let old = '';
       try {
-        const old = fs.readFileSync(OUT, 'utf8');
-        const at = old.indexOf('\n## Findings');
-        if (at >= 0) findings = old.slice(at);
+        old = fs.readFileSync(OUT, 'utf8');
       } catch {
         /* first run */
       }
-      fs.writeFileSync(OUT, md + findings);
+      fs.writeFileSync(OUT, r.db === 'sqlite' ? md + keptSections(old) : withSection(old, r.db, serverSection(r, table, started)));
       console.log(`wrote ${path.relative(process.cwd(), OUT)}`);
       process.exit(0);
     })

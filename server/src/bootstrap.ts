@@ -15,6 +15,7 @@ export default async ({ strapi }: { strapi: Core.Strapi }) => {
 
   const purge = async () => {
     try {
+      // Every instance runs the job; the one holding its lease purges (docs/scaling.md).
       const { count } = await getService(strapi, 'logs').purgeExpired();
       if (count) strapi.log.info(`[document-webhooks] purged ${count} request-log records older than ${getPluginConfig(strapi).logRetentionDays} days`);
     } catch (err) {

@@ -254,12 +254,33 @@ describe('retention', () => {
     const service = app.strapi.plugin('document-webhooks').service('logs');
     const before = await q.count({});
 
-    expect(await service.purgeExpired()).toEqual({ count: 2 });
+    expect(await service.purgeExpired()).toEqual({ count: 2, leased: true });
     const remaining = (await q.findMany({ where: { webhookId: 999999 }, select: ['id'] })).map((r: any) => r.id).sort((x: number, y: number) => x - y);
     expect(remaining).toEqual([oldFailed, oldPending, recentDelivered, newExhausted]);
     expect(remaining).not.toContain(oldDelivered);
     expect(remaining).not.toContain(oldExhausted);
     expect(await q.count({})).toBe(before - 2);
-    expect(await service.purgeExpired()).toEqual({ count: 0 });
+    expect(await service.purgeExpired()).toEqual({ count: 0, leased: true });
+    // The job's lease is given up when it ends (the next day's run, on any instance, may take it).
+    const lease = await app.strapi.db.connection('document_webhooks_leases').where('name', 'log-retention').first('lease_owner', 'lease_until');
+    expect(lease).toEqual({ lease_owner: null, lease_until: null });
+  });
+
+  it('does nothing while another instance holds the lease, and purges once it has expired', async () => {
+    const q = app.strapi.db.query(LOG);
+    const row = await q.create({ data: { webhookId: 999998, webhookName: 'retention', event: 'entry.create', contentType: Q, targetDocumentId: 'ret-leased', status: 'delivered', attempts: 1, attemptLog: [] } });
+    await app.strapi.db.connection('document_webhooks_logs').where({ id: row.id }).update({ created_at: new Date(Date.now() - 40 * 86400_000) });
+    const leases = () => app.strapi.db.connection('document_webhooks_leases').where('name', 'log-retention');
+    const service = app.strapi.plugin('document-webhooks').service('logs');
+
+    await leases().update({ lease_owner: 'other-host:1:abcd', lease_until: new Date(Date.now() + 60_000) });
+    expect(await service.purgeExpired()).toEqual({ count: 0, leased: false });
+    expect(await q.count({ where: { id: row.id } })).toBe(1);
+    expect((await leases().first('lease_owner')).lease_owner).toBe('other-host:1:abcd');
+
+    // That instance died mid-purge: its lease runs out and this one takes the job over.
+    await leases().update({ lease_until: new Date(Date.now() - 1000) });
+    expect(await service.purgeExpired()).toEqual({ count: 1, leased: true });
+    expect(await q.count({ where: { id: row.id } })).toBe(0);
   });
 });
