@@ -13,7 +13,9 @@
  * Commands:
  *   createWebhook {body}              → the webhook (plugin service, as the admin API does)
  *   waitWebhooks {uid, event, count}  → resolves when the in-memory index has `count` webhooks
- *   write {uid, n, concurrency, prefix, data?, spacingMs?}  → creates n documents; { ids, ms, latencies? }
+ *   write {uid, n, concurrency, prefix, data?, spacingMs?, settle?}  → creates n documents; { ids, ms, latencies? }
+ *                                     settle: also wait until Strapi's own entry.create event of each
+ *                                     (its post-commit re-read of the entry) has been emitted
  *   counts                            → log rows per status and outbox size
  *   eval {code}                       → runs `code` as an async function of (strapi) (bench only)
  *   stall {ms}                        → blocks the event loop for `ms` (a GC pause, a busy CPU)
@@ -46,8 +48,14 @@ const plugin = () => strapi.plugin('document-webhooks');
 
 // spacingMs: the i-th write starts spacingMs × i after the first (a steady rate), or as soon as
 // the event loop has turned once when behind.
-async function write({ uid = 'api::article.article', n, concurrency = 8, prefix = 'doc', data = {}, timings = false, stamps = false, reportEvery = 20, spacingMs = 0 }) {
+async function write({ uid = 'api::article.article', n, concurrency = 8, prefix = 'doc', data = {}, timings = false, stamps = false, reportEvery = 20, spacingMs = 0, settle = false }) {
   const ids = [];
+  // The Document Service re-reads each entry for its entry.create event after the commit, in a
+  // promise nothing awaits: a fault test must not cut the database off under those reads.
+  const emitted = new Set();
+  const unsubscribe = settle ? strapi.eventHub.subscribe((event, payload) => {
+    if (event === 'entry.create' && payload?.uid === uid && payload.entry?.documentId) emitted.add(payload.entry.documentId);
+  }) : null;
   const latencies = timings ? [] : null;
   // Wall-clock commit times (sub-millisecond, comparable across processes of this machine).
   const committedAt = stamps ? [] : null;
@@ -75,7 +83,18 @@ async function write({ uid = 'api::article.article', n, concurrency = 8, prefix 
       if (pending.length >= reportEvery) flush();
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, one));
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, concurrency) }, one));
+    if (settle) {
+      const deadline = Date.now() + 60_000;
+      while (ids.some((id) => !emitted.has(id))) {
+        if (Date.now() > deadline) throw new Error(`entry.create emitted for ${emitted.size}/${ids.length} documents`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+  } finally {
+    unsubscribe?.();
+  }
   flush();
   return { count: ids.length, ms: Date.now() - started, latencies, committedAt };
 }
