@@ -33,6 +33,9 @@ export interface Log {
   error: string | null;
   durationMs: number | null;
   user: { id: number; email: string } | null;
+  /** A coalescing window's changes so far (docs/events.md); null for a delivery of one change. */
+  changeCount: number | null;
+  changes: Record<string, unknown>[] | null;
   createdAt: string;
   updatedAt: string;
 }

@@ -19,6 +19,18 @@ export const METHODS = ['POST', 'PUT', 'PATCH', 'DELETE', 'GET'] as const;
 export const BODY_TYPES = ['default', 'json', 'form'] as const;
 export type BodyType = (typeof BODY_TYPES)[number];
 
+/** How a coalescing webhook groups changes (docs/events.md, "Bursts: coalescing windows"). */
+export const COALESCE_BY = ['document', 'webhook'] as const;
+export type CoalesceBy = (typeof COALESCE_BY)[number];
+
+/** A webhook's `coalesce` as stored and returned; on input `maxWaitSeconds` may be left out. */
+export interface CoalesceSettings {
+  by: CoalesceBy;
+  windowSeconds: number;
+  maxWaitSeconds: number;
+}
+export type CoalesceInput = Omit<CoalesceSettings, 'maxWaitSeconds'> & { maxWaitSeconds?: number | null };
+
 /** A request header; a secret one's value is null in responses (and in requests: keep it). */
 export interface HeaderInput {
   name: string;
@@ -49,11 +61,14 @@ export interface WebhookInput {
   secret?: string | null;
   timeoutMs: number;
   maxAttempts: number;
+  /** null (or absent): every change is its own delivery; else changes coalesce into windows. */
+  coalesce?: CoalesceInput | null;
 }
 
 /** A webhook as every route returns it: no secret values, ever. */
-export interface Webhook extends Omit<WebhookInput, 'secret' | 'headers'> {
+export interface Webhook extends Omit<WebhookInput, 'secret' | 'headers' | 'coalesce'> {
   id: number;
+  coalesce: CoalesceSettings | null;
   headers: (HeaderInput & { secret: boolean })[];
   hasSecret: boolean;
   secretRotating: boolean;

@@ -5,6 +5,7 @@
  */
 import type { FieldError, WebhookInput } from './types';
 import { WEBHOOK_FIELDS } from './validate';
+import { normalizeCoalesce } from '../coalesce/window';
 
 /** The fields of a definition without its signing secret: what export writes and reconciliation compares. */
 export const DEFINITION_FIELDS = WEBHOOK_FIELDS.filter((f) => f !== 'secret');
@@ -45,6 +46,7 @@ const comparable = (d: Definition) => ({
   condition: d.condition && d.condition.trim() !== '' ? d.condition : null,
   headers: (d.headers ?? []).map((h) => ({ name: h.name, value: h.value, secret: Boolean(h.secret) })),
   secret: d.secret ?? null,
+  coalesce: normalizeCoalesce(d.coalesce),
 });
 
 export const sameDefinition = (a: Definition, b: Definition): boolean => canonical(comparable(a)) === canonical(comparable(b));

@@ -4,6 +4,7 @@ import type { FieldError, WebhookInput } from './types';
 import { validateCondition } from '../condition';
 import { checkTemplate, MAX_TEMPLATE_LENGTH } from '../render/template-check';
 import { reservedHeaderReason } from './headers';
+import { coalesceErrors } from '../coalesce/window';
 
 /** RFC 7230 `token`: the characters allowed in a header field name. */
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -19,7 +20,7 @@ export const MAX_INPUT_DEPTH = 8;
 
 export const WEBHOOK_FIELDS = [
   'name', 'enabled', 'contentType', 'events', 'condition', 'url', 'dynamicUrl', 'method',
-  'bodyType', 'jsonTemplate', 'formFields', 'headers', 'secret', 'timeoutMs', 'maxAttempts',
+  'bodyType', 'jsonTemplate', 'formFields', 'headers', 'secret', 'timeoutMs', 'maxAttempts', 'coalesce',
 ] as const;
 
 /** Fields the API returns but ignores on input, so a client may send back what it read. */
@@ -166,6 +167,7 @@ export async function validateWebhook(input: WebhookInput, ctx: ValidationContex
     if (!(err instanceof yup.ValidationError)) throw err;
     errors = (err.inner.length ? err.inner : [err]).map((e) => ({ path: toPath(e.path), message: e.message }));
   }
+  errors.push(...coalesceErrors(input.coalesce));
   const bad = new Set(errors.map((e) => String(e.path[0])));
   const add = (path: (string | number)[], message: string) => errors.push({ path, message });
 

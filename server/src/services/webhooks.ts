@@ -16,6 +16,7 @@ import { toId } from '../ids';
 import { configErrorMessage, planReconcile, repeatedNameErrors, type Definition, type StoredWebhook } from '../definitions/reconcile';
 import { EXPORT_VERSION, exportDefinition, MAX_IMPORT, ON_CONFLICT, planImport, SECRET_REQUIRED, type OnConflict } from '../definitions/transfer';
 import type { ContentTypeInfo, Webhook } from '../contracts/webhooks';
+import { normalizeCoalesce } from '../coalesce/window';
 
 /** The shape the admin API returns: no secret values, ever. */
 export type PublicWebhook = Webhook;
@@ -37,6 +38,7 @@ const DEFAULTS = (timeoutMs: number): Omit<WebhookInput, 'name' | 'contentType' 
   headers: [],
   timeoutMs,
   maxAttempts: 8,
+  coalesce: null,
 });
 
 /** The stored row, secrets still encrypted (404 when missing): for the engine, never for responses. */
@@ -69,6 +71,7 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     secretRotating: Boolean(row.previousSecret && row.previousSecretExpiresAt && Date.parse(row.previousSecretExpiresAt) > Date.now()),
     timeoutMs: row.timeoutMs,
     maxAttempts: row.maxAttempts,
+    coalesce: normalizeCoalesce((row as any).coalesce),
     disabledReason: row.disabledReason ?? null,
     managed: row.managed === true,
     createdAt: row.createdAt,
@@ -166,6 +169,7 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     headers,
     timeoutMs: input.timeoutMs,
     maxAttempts: input.maxAttempts,
+    coalesce: normalizeCoalesce(input.coalesce),
   });
 
   /**
