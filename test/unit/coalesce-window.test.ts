@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { closesAt, coalesceErrors, defaultMaxWait, isOpen, joinWindow, normalizeCoalesce, openWindow, windowDelivery, windowKey, type Joining } from '../../server/src/coalesce/window';
+import { absorb, closesAt, coalesceErrors, defaultMaxWait, isOpen, joinWindow, normalizeCoalesce, openWindow, windowDelivery, windowKey, type Joining } from '../../server/src/coalesce/window';
 
 const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
 const change = (s: number, over: Partial<Joining> = {}): Joining => ({
@@ -118,5 +118,20 @@ describe('what a closed window delivers', () => {
     ['webhook', { documentId: 'd1', locale: 'en' }, 'webhook'],
   ] as const)('window key by %s of %j', (by, c, key) => {
     expect(windowKey(by, { uid: 'api::quotation.quotation', ...c })).toBe(key);
+  });
+});
+
+describe('absorb: which changes join an open window', () => {
+  const settings = { by: 'document' as const, windowSeconds: 2, maxWaitSeconds: 5 };
+  it.each([
+    ['all inside the quiet periods', [1, 2, 3], 3, 5],
+    ['one past the quiet period: it and the rest start a new window', [1, 4, 5], 1, 3],
+    ['the maximum wait cuts a continuous stream', [1, 2, 3, 4, 5, 6], 4, 5],
+    ['nothing to join', [], 0, 2],
+  ])('%s', (_name, seconds, taken, closeAt) => {
+    const { state, taken: n } = absorb(openWindow(settings, [change(0)]), seconds.map((s) => change(s)));
+    expect(n).toBe(taken);
+    expect(state.changes).toHaveLength(1 + taken);
+    expect(closesAt(state).toISOString()).toBe(at(closeAt));
   });
 });

@@ -127,6 +127,20 @@ export function joinWindow(state: WindowState, changes: Joining[]): WindowState 
   };
 }
 
+/**
+ * Join `changes` (capture order) to `state` while each was captured before the window, as
+ * joined so far, closes: a change captured after that starts a window of its own, however
+ * late the fan-out got to it. `taken`: how many joined.
+ */
+export function absorb(state: WindowState, changes: Joining[]): { state: WindowState; taken: number } {
+  let taken = 0;
+  while (taken < changes.length && Date.parse(changes[taken].occurredAt) < closesAt(state).getTime()) {
+    state = joinWindow(state, [changes[taken]]);
+    taken += 1;
+  }
+  return { state, taken };
+}
+
 /** A change may still join a window that has not closed at `now`. */
 export const isOpen = (state: Parameters<typeof closesAt>[0], now: Date) => closesAt(state).getTime() > now.getTime();
 

@@ -12,6 +12,8 @@ export interface EventContext {
   locale: string | null;
   user: { id: number | string; email?: string | null } | null;
   now: string;
+  /** A coalescing window's changes (docs/events.md, "Bursts: coalescing windows"); absent otherwise. */
+  changes?: Record<string, unknown>[];
 }
 
 export function buildContext(input: {
@@ -24,6 +26,7 @@ export function buildContext(input: {
   locale: string | null;
   user: EventContext['user'];
   now?: Date;
+  changes?: Record<string, unknown>[];
 }): EventContext {
   const plain = <T>(v: T): T => (v == null ? v : JSON.parse(JSON.stringify(v)));
   return {
@@ -36,5 +39,6 @@ export function buildContext(input: {
     locale: input.locale,
     user: plain(input.user),
     now: (input.now ?? new Date()).toISOString(),
+    ...(input.changes ? { changes: plain(input.changes) } : {}),
   };
 }

@@ -54,9 +54,13 @@ const limitOf = (err: unknown): string | undefined => (err as { limit?: string }
 
 /**
  * Strapi's core webhook payload ({event, createdAt, model, uid, entry}) plus `previous` and
- * `documentId`, so receivers written for Strapi's own webhooks keep working.
+ * `documentId`, so receivers written for Strapi's own webhooks keep working. A coalescing
+ * window adds its `changes`; a window per webhook is a `batch` of them (docs/events.md).
  */
 export function defaultPayload(ctx: EventContext, createdAt: string) {
+  if (ctx.changes && ctx.event === 'batch') {
+    return { event: 'batch', createdAt, model: ctx.model, uid: ctx.uid, count: ctx.changes.length, changes: ctx.changes };
+  }
   return {
     event: ctx.event,
     createdAt,
@@ -66,6 +70,7 @@ export function defaultPayload(ctx: EventContext, createdAt: string) {
     locale: ctx.locale,
     entry: ctx.doc,
     previous: ctx.previous,
+    ...(ctx.changes ? { changes: ctx.changes } : {}),
   };
 }
 

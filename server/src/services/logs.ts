@@ -39,6 +39,8 @@ export const toPublicLog = (r: any): Log => ({
   error: r.error ?? null,
   durationMs: r.durationMs ?? null,
   user: r.user ?? null,
+  changeCount: r.changeCount ?? null,
+  changes: r.coalesce?.changes ?? null,
   createdAt: r.createdAt,
   updatedAt: r.updatedAt,
 });

@@ -9,6 +9,8 @@ import { getPluginConfig, LOG_UID } from '../../plugin';
 import type { Health } from './health';
 import type { Sender } from './send-signed';
 import { attemptColumns, attemptEntry, type AttemptEntry } from './log-rows';
+import type { WindowState } from '../../coalesce/window';
+import type { RenderedRequest } from '../../render/request';
 
 /**
  * A queued delivery is sent only if its lease outlives the request by this much; otherwise it
@@ -30,6 +32,8 @@ export interface DeliveryRow {
   leaseOwner: string | null;
   /** ISO time the lease runs out. */
   leaseUntil: string | null;
+  /** A coalescing window's state (windows.ts); its request is rendered at its first attempt. */
+  coalesce?: WindowState | null;
   /** The webhook as read with the claim (null: deleted). */
   webhook: WebhookRow | null;
 }
@@ -47,6 +51,7 @@ export interface DelivererDeps {
   health: Health;
   waitForWrites: () => Promise<void> | null;
   definitionsChanged: () => Promise<void>;
+  renderWindow: (row: WebhookRow, state: WindowState) => Promise<RenderedRequest>;
 }
 
 /** One leased delivery at a time: prepare → call (send-signed.ts) → handle outcome (dispatch/outcome.ts) → group commit. */
@@ -83,7 +88,20 @@ export function createDeliverer(strapi: Core.Strapi, deps: DelivererDeps) {
     if (!row.enabled) {
       return finish({ status: 'exhausted', error: `The webhook is disabled${row.disabledReason ? `: ${row.disabledReason}` : ''}`, nextAttemptAt: null });
     }
-    const req = { method: log.requestMethod, url: log.requestUrl, headers: log.requestHeaders ?? {}, body: log.requestBody ?? '' };
+    let req = { method: log.requestMethod, url: log.requestUrl, headers: log.requestHeaders ?? {}, body: log.requestBody ?? '' };
+    let rendered: Record<string, unknown> = {};
+    if (log.coalesce && log.requestBody == null) {
+      // A window that just closed: rendered from its changes as leased (no change joins a
+      // leased window), once; its retries resend what was rendered, like any delivery.
+      try {
+        req = await deps.renderWindow(row, log.coalesce);
+        deps.health.rendered(row);
+        rendered = { requestMethod: req.method, requestUrl: req.url, requestBody: req.body, requestHeaders: req.headers };
+      } catch (err) {
+        await deps.health.failed(row, err);
+        return finish({ status: 'exhausted', error: (err as Error).message, nextAttemptAt: null });
+      }
+    }
     const { result: pending, loggedHeaders, note } = deps.sender.send(row, req, log.messageId);
     const result = await pending;
     const attempts = (log.attempts ?? 0) + 1;
@@ -96,6 +114,7 @@ export function createDeliverer(strapi: Core.Strapi, deps: DelivererDeps) {
         attempts,
         attemptLog: [...(log.attemptLog ?? []), attemptEntry(result, error, note)],
         nextAttemptAt: outcome.kind === 'failed' ? outcome.nextAttemptAt : null,
+        ...rendered,
         ...attemptColumns(result, loggedHeaders, error),
       },
       { row, result }

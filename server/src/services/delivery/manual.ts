@@ -12,6 +12,8 @@ import { WebhookValidationError } from '../../errors';
 import { getPluginConfig, LOG_UID } from '../../plugin';
 import { maskHeaders, type Sender } from './send-signed';
 import { attemptColumns, attemptEntry, newLogRow } from './log-rows';
+import { normalizeCoalesce, openWindow } from '../../coalesce/window';
+import type { Windows } from './windows';
 
 /**
  * The admin behind a preview or test of a real document: Strapi's Content Manager decides
@@ -25,6 +27,8 @@ export interface ContentAccess {
 export interface ManualDeps {
   render: (row: WebhookRow, context: EventContext, createdAt: string) => Promise<RenderedRequest>;
   sender: Sender;
+  /** A coalescing webhook's preview shows what a window of this one change sends. */
+  windows: Windows;
   /** The stored row (services/webhooks.ts `findRow`: 404 when missing). */
   findRow: (id: unknown) => Promise<WebhookRow>;
 }
@@ -101,7 +105,14 @@ export function createManual(strapi: Core.Strapi, deps: ManualDeps) {
         conditionError = (err as Error).message;
       }
       try {
-        const req = await deps.render(row, context, new Date().toISOString());
+        const createdAt = new Date().toISOString();
+        const coalesce = normalizeCoalesce(row.coalesce);
+        const req = coalesce
+          ? await deps.windows.render(
+              row,
+              openWindow(coalesce, [{ ...context, uid: row.contentType, documentId: context.documentId, occurredAt: createdAt, user: context.user }])
+            )
+          : await deps.render(row, context, createdAt);
         const { headers } = deps.sender.signedHeaders(row, req.headers, 'msg_preview', req.body);
         // Secret header values stay masked in a preview.
         const shown = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, req.headers[k] === REDACTED ? REDACTED : v]));

@@ -10,6 +10,8 @@ import { isConnectionError } from '../../db-errors';
 import { getPluginConfig, LOG_UID } from '../../plugin';
 import type { Health } from './health';
 import { newLogRow } from './log-rows';
+import { normalizeCoalesce, windowKey } from '../../coalesce/window';
+import type { Windows, WindowJoinRow } from './windows';
 
 /**
  * The plan of one (outbox record, webhook) part: condition, then render, run in the
@@ -54,6 +56,7 @@ export interface PlannerDeps {
   outbox: () => Outbox;
   /** A part left unfinished in the outbox is done: the worker may write it. */
   wake: () => void;
+  windows: Windows;
 }
 
 /** Fan-out: captured events → the deliveries to insert (docs/architecture.md, "Life of a change", step 2). */
@@ -81,6 +84,12 @@ export function createPlanner(strapi: Core.Strapi, deps: PlannerDeps) {
       return { ...base, status: 'exhausted', error: `Condition failed: ${(err as Error).message}` };
     }
     if (!matches) return null;
+    const coalesce = normalizeCoalesce(row.coalesce);
+    if (coalesce) {
+      // Joins a window instead (windows.ts): rendered when the window closes, not now.
+      const change = { event: ev.event, uid: ev.uid, documentId: ev.documentId, locale: ev.locale, occurredAt: ev.occurredAt, user: ev.user, doc: ev.doc, previous: ev.previous };
+      return { ...base, status: 'pending', window: { settings: coalesce, key: windowKey(coalesce.by, change), change } };
+    }
     try {
       const req = await deps.render(row, context, ev.occurredAt);
       deps.health.rendered(row);
@@ -226,11 +235,16 @@ export function createPlanner(strapi: Core.Strapi, deps: PlannerDeps) {
             if (remaining.length && (await deps.outbox().keep(plan.ev.id, remaining, token, db))) done.add(plan.ev.id);
           }
           const rows: Record<string, unknown>[] = [];
+          const joins: WindowJoinRow[] = [];
           for (const plan of batch) {
             if (!done.has(plan.ev.id)) continue;
-            for (const task of readyOf(plan)) if (task.create) rows.push({ ...task.create, createdAt: now, updatedAt: now });
+            for (const task of readyOf(plan)) {
+              if (task.create?.window) joins.push(task.create as WindowJoinRow);
+              else if (task.create) rows.push({ ...task.create, createdAt: now, updatedAt: now });
+            }
           }
           await t.insert(db, rows);
+          if (joins.length) await deps.windows.join(db, joins, now);
         });
       const written = (batch: FanOutPlan[]) => {
         for (const plan of batch) for (const task of readyOf(plan)) planned.delete(task.key);

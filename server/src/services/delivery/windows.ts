@@ -1,0 +1,142 @@
+import type { Core } from '@strapi/strapi';
+import { absorb, openWindow, closesAt, windowDelivery, type CoalesceSettings, type Joining, type WindowState } from '../../coalesce/window';
+import { buildContext, type EventContext } from '../../render/context';
+import type { RenderedRequest } from '../../render/request';
+import type { WebhookRow } from '../../definitions/types';
+import { affected, tableFor, type Db } from '../../outbox/rows';
+import { LOG_UID } from '../../plugin';
+
+/**
+ * A matching change of a coalescing webhook, as the planner hands it to the fan-out's write:
+ * the log row it would open (newLogRow) plus what it joins a window with.
+ */
+export interface WindowJoinRow extends Record<string, unknown> {
+  webhookId: number;
+  window: { settings: CoalesceSettings; key: string; change: Joining };
+}
+
+/** How often a join is tried again when another instance joined the same window meanwhile. */
+const JOIN_TRIES = 5;
+
+/**
+ * Coalescing windows on the request log (docs/events.md, "Bursts: coalescing windows"): an
+ * open window is a `pending` log row that has not been tried (`attempts` 0, not leased) with
+ * its state in `coalesce` and `nextAttemptAt` = when it closes, so the delivery claim takes it
+ * then, like any due delivery. Durable by construction (no timers), and sent once: a join is a
+ * conditional UPDATE that fails once a claim has leased the row, and the request is rendered
+ * from the row as leased.
+ */
+export function createWindows(strapi: Core.Strapi, deps: { render: (row: WebhookRow, context: EventContext, createdAt: string) => Promise<RenderedRequest> }) {
+  const t = () => tableFor(strapi, LOG_UID);
+  const modelName = (uid: string) => (strapi.getModel(uid as any) as any)?.modelName ?? uid;
+
+  /** The newest open window of (webhook, key): pending, never tried, not leased. */
+  const findOpen = async (db: Db, webhookId: number, key: string) => {
+    const c = t();
+    const rows = await db.run(
+      db(c.name)
+        .select(['id', c.col('coalesce'), c.col('changeCount')])
+        .where(c.col('webhookId'), webhookId)
+        .where(c.col('windowKey'), key)
+        .where(c.col('status'), 'pending')
+        .where(c.col('attempts'), 0)
+        .whereNull(c.col('leaseOwner'))
+        .whereNull(c.col('requestBody'))
+        .orderBy('id', 'desc')
+        .limit(1)
+    );
+    const row = rows?.[0] ? c.fromRow(rows[0]) : null;
+    return row?.coalesce ? { id: Number(row.id), changeCount: Number(row.changeCount), state: row.coalesce as WindowState } : null;
+  };
+
+  /** What a window's row says about it besides its state. */
+  const summary = (state: WindowState) => {
+    const last = state.changes[state.changes.length - 1];
+    return {
+      coalesce: state,
+      changeCount: state.changes.length,
+      nextAttemptAt: closesAt(state),
+      event: state.by === 'webhook' ? 'batch' : last.event,
+      user: last.user ?? null,
+    };
+  };
+
+  /** Join one window's changes (same webhook and key, capture order) to its open window, or open windows for them. */
+  const joinGroup = async (db: Db, group: WindowJoinRow[], now: Date) => {
+    const c = t();
+    const { settings, key } = group[0].window;
+    const changes = group.map((j) => j.window.change);
+    let rest = changes;
+    for (let tries = 0; tries < JOIN_TRIES && rest === changes; tries++) {
+      const open = await findOpen(db, group[0].webhookId, key);
+      if (!open) break;
+      const { state, taken } = absorb(open.state, changes);
+      if (!taken) break;
+      // Conditional on the row as read: not leased by a claim since (then it is being sent, and
+      // these changes open a new window) and not joined by another instance (then read again).
+      const res = await db.run(
+        db(c.name)
+          .where('id', open.id)
+          .where(c.col('changeCount'), open.changeCount)
+          .where(c.col('attempts'), 0)
+          .whereNull(c.col('leaseOwner'))
+          .whereNull(c.col('requestBody'))
+          .update(c.toRow({ ...summary(state), updatedAt: now }))
+      );
+      if (affected(res) > 0) rest = changes.slice(taken);
+    }
+    const rows: Record<string, unknown>[] = [];
+    while (rest.length) {
+      const { state, taken } = absorb(openWindow(settings, [rest[0]]), rest.slice(1));
+      const { window: _w, ...base } = group[changes.length - rest.length];
+      rows.push({
+        ...base,
+        ...summary(state),
+        status: 'pending',
+        windowKey: key,
+        targetDocumentId: settings.by === 'webhook' ? null : rest[0].documentId,
+        targetLocale: settings.by === 'webhook' ? null : rest[0].locale,
+        createdAt: now,
+        updatedAt: now,
+      });
+      rest = rest.slice(taken + 1);
+    }
+    await c.insert(db, rows);
+  };
+
+  return {
+    /**
+     * Join coalescing changes (capture order) to their windows, in the fan-out's transaction
+     * `db`, so the outbox records go away with their changes joined or not at all.
+     */
+    async join(db: Db, joins: WindowJoinRow[], now: Date) {
+      const groups = new Map<string, WindowJoinRow[]>();
+      for (const j of joins) {
+        const id = `${j.webhookId}\u0000${j.window.key}`;
+        const group = groups.get(id);
+        if (group) group.push(j);
+        else groups.set(id, [j]);
+      }
+      for (const group of groups.values()) await joinGroup(db, group, now);
+    },
+
+    /** The request a closed window sends, rendered with the webhook's current definition. */
+    render(row: WebhookRow, state: WindowState): Promise<RenderedRequest> {
+      const d = windowDelivery(state);
+      const context = buildContext({
+        event: d.event,
+        uid: d.uid,
+        model: modelName(d.uid),
+        doc: d.doc,
+        previous: d.previous,
+        documentId: d.documentId,
+        locale: d.locale,
+        user: d.user as EventContext['user'],
+        changes: d.changes,
+      });
+      return deps.render(row, context, d.createdAt);
+    },
+  };
+}
+
+export type Windows = ReturnType<typeof createWindows>;
