@@ -50,7 +50,7 @@ export function createRoot(strapi: Core.Strapi) {
   const wake = () => engine.wake();
   const windows = createWindows(strapi, { render });
   const planner = createPlanner(strapi, { render, health, outbox: getOutbox, wake, windows });
-  const deliverer = createDeliverer(strapi, { sender, health, waitForWrites: gate.waitForWrites, definitionsChanged, renderWindow: windows.render });
+  const deliverer = createDeliverer(strapi, { sender, health, waitForWrites: gate.waitForWrites, definitionsChanged, renderWindow: windows.render, windowStillJoining: windows.stillJoining });
   const manual = createManual(strapi, { render, sender, windows, findRow: (id) => findWebhookRow(strapi, id) });
   const engine = createEngine(strapi, { resources, outbox: getOutbox, cache, index, gate, planner, deliverer, definitionsChanged });
   return { engine, planner, manual };

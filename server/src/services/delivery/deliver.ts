@@ -52,7 +52,11 @@ export interface DelivererDeps {
   waitForWrites: () => Promise<void> | null;
   definitionsChanged: () => Promise<void>;
   renderWindow: (row: WebhookRow, state: WindowState) => Promise<RenderedRequest>;
+  windowStillJoining: (webhookId: number, state: WindowState) => Promise<boolean>;
 }
+
+/** A window whose changes are still being fanned out is looked at again this much later. */
+const WINDOW_RECHECK_MS = 250;
 
 /** One leased delivery at a time: prepare → call (send-signed.ts) → handle outcome (dispatch/outcome.ts) → group commit. */
 export function createDeliverer(strapi: Core.Strapi, deps: DelivererDeps) {
@@ -91,6 +95,7 @@ export function createDeliverer(strapi: Core.Strapi, deps: DelivererDeps) {
     let req = { method: log.requestMethod, url: log.requestUrl, headers: log.requestHeaders ?? {}, body: log.requestBody ?? '' };
     let rendered: Record<string, unknown> = {};
     if (log.coalesce && log.requestBody == null) {
+      if (await deps.windowStillJoining(row.id, log.coalesce)) return finish({ nextAttemptAt: new Date(Date.now() + WINDOW_RECHECK_MS) });
       // A window that just closed: rendered from its changes as leased (no change joins a
       // leased window), once; its retries resend what was rendered, like any delivery.
       try {

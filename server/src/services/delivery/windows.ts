@@ -4,7 +4,7 @@ import { buildContext, type EventContext } from '../../render/context';
 import type { RenderedRequest } from '../../render/request';
 import type { WebhookRow } from '../../definitions/types';
 import { affected, tableFor, type Db } from '../../outbox/rows';
-import { LOG_UID } from '../../plugin';
+import { LOG_UID, OUTBOX_UID } from '../../plugin';
 
 /**
  * A matching change of a coalescing webhook, as the planner hands it to the fan-out's write:
@@ -118,6 +118,28 @@ export function createWindows(strapi: Core.Strapi, deps: { render: (row: Webhook
         else groups.set(id, [j]);
       }
       for (const group of groups.values()) await joinGroup(db, group, now);
+    },
+
+    /**
+     * Changes captured before the window closed may still wait in the outbox (a fan-out
+     * backlog, e.g. during a bulk publish: the worker yields to the writes): the window waits
+     * for them rather than leave them to a window of their own, for its maximum wait past its
+     * close at most (so a record that cannot be fanned out does not hold it back for ever).
+     */
+    async stillJoining(webhookId: number, state: WindowState, now = new Date()): Promise<boolean> {
+      const close = closesAt(state);
+      if (now.getTime() > close.getTime() + state.maxWaitSeconds * 1000) return false;
+      const o = tableFor(strapi, OUTBOX_UID);
+      const rows = await (strapi.db as any)
+        .connection(o.name)
+        .select({ webhookIds: o.col('webhookIds') })
+        .where(o.col('occurredAt'), '<', close)
+        .orderBy('id', 'asc')
+        .limit(500);
+      return rows.some((r: Record<string, unknown>) => {
+        const ids = o.fromRow(r).webhookIds;
+        return Array.isArray(ids) && ids.map(Number).includes(webhookId);
+      });
     },
 
     /** The request a closed window sends, rendered with the webhook's current definition. */
