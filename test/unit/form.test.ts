@@ -42,6 +42,7 @@ const WEBHOOK: Webhook = {
   disabledReason: null,
   timeoutMs: 4000,
   maxAttempts: 3,
+  coalesce: null,
   createdAt: '2026-01-01T00:00:00.000Z',
   updatedAt: '2026-01-01T00:00:00.000Z',
 };
@@ -67,7 +68,33 @@ describe('fromWebhook → toPayload', () => {
       ],
       timeoutMs: 4000,
       maxAttempts: 3,
+      coalesce: null,
     });
+  });
+
+  it.each<[string, Webhook['coalesce'], Record<string, unknown>, Webhook['coalesce'] | Record<string, unknown>]>([
+    ['off', null, { coalesceBy: 'off', maxWaitSeconds: null }, null],
+    [
+      'per document, default maximum wait: left out, so it follows the window',
+      { by: 'document', windowSeconds: 30, maxWaitSeconds: 300 },
+      { coalesceBy: 'document', windowSeconds: 30, maxWaitSeconds: null },
+      { by: 'document', windowSeconds: 30 },
+    ],
+    [
+      'per webhook, own maximum wait: kept',
+      { by: 'webhook', windowSeconds: 5, maxWaitSeconds: 120 },
+      { coalesceBy: 'webhook', windowSeconds: 5, maxWaitSeconds: 120 },
+      { by: 'webhook', windowSeconds: 5, maxWaitSeconds: 120 },
+    ],
+  ])('bursts: %s', (_name, coalesce, values, payload) => {
+    const v = fromWebhook({ ...WEBHOOK, coalesce });
+    expect(v).toMatchObject(values);
+    expect(toPayload(v, null).coalesce).toEqual(payload);
+  });
+
+  it('bursts switched off in the form send null, whatever the window fields hold', () => {
+    const v = { ...fromWebhook({ ...WEBHOOK, coalesce: { by: 'document', windowSeconds: 30, maxWaitSeconds: 300 } }), coalesceBy: 'off' as const };
+    expect(toPayload(v, null).coalesce).toBeNull();
   });
 
   it.each<[string, SecretChange, Record<string, unknown>]>([

@@ -5,6 +5,7 @@
 import {
   EVENTS,
   type BodyType,
+  type CoalesceBy,
   type ContentTypeInfo,
   type FieldError,
   type Webhook,
@@ -50,6 +51,11 @@ export interface Values {
   jsonTemplate: string;
   formFields: FormFieldRow[];
   headers: HeaderRow[];
+  /** Bursts (docs/events.md, "Bursts: coalescing windows"): off, or a window per document or per webhook. */
+  coalesceBy: 'off' | CoalesceBy;
+  windowSeconds: number;
+  /** null: the default, min(10 × window, 86400). */
+  maxWaitSeconds: number | null;
 }
 
 let lastRowId = 0;
@@ -71,6 +77,9 @@ export const emptyValues = (): Values => ({
   jsonTemplate: '',
   formFields: [],
   headers: [],
+  coalesceBy: 'off',
+  windowSeconds: 10,
+  maxWaitSeconds: null,
 });
 
 export const emptyHeader = (): HeaderRow => ({ id: newRowId(), name: '', value: '', secret: false, stored: false });
@@ -92,7 +101,14 @@ export const fromWebhook = (w: Webhook): Values => ({
   formFields: w.formFields.map((f) => ({ id: newRowId(), field: f.field, key: f.key })),
   // The API never returns a secret header's value: the row keeps the stored one until replaced.
   headers: w.headers.map((h) => ({ id: newRowId(), name: h.name, value: h.value, secret: h.secret, stored: h.secret })),
+  coalesceBy: w.coalesce?.by ?? 'off',
+  windowSeconds: w.coalesce?.windowSeconds ?? 10,
+  // The default stays the default (it follows the window) unless another value was set.
+  maxWaitSeconds: w.coalesce && w.coalesce.maxWaitSeconds !== defaultMaxWait(w.coalesce.windowSeconds) ? w.coalesce.maxWaitSeconds : null,
 });
+
+/** `maxWaitSeconds` when left empty (docs/api.md). */
+export const defaultMaxWait = (windowSeconds: number) => Math.min(10 * windowSeconds, 86400);
 
 /** The body of create/update. Blank condition/template are null; a stored secret header left empty is kept (null). */
 export const toPayload = (v: Values, secret: SecretChange): WebhookInput => ({
@@ -114,6 +130,10 @@ export const toPayload = (v: Values, secret: SecretChange): WebhookInput => ({
     value: h.secret && h.stored && (h.value === null || h.value === '') ? null : h.value ?? '',
     secret: h.secret,
   })),
+  coalesce:
+    v.coalesceBy === 'off'
+      ? null
+      : { by: v.coalesceBy, windowSeconds: v.windowSeconds, ...(v.maxWaitSeconds === null ? {} : { maxWaitSeconds: v.maxWaitSeconds }) },
   ...(secret?.kind === 'set' || secret?.kind === 'generated' ? { secret: secret.value } : {}),
   ...(secret?.kind === 'remove' ? { secret: null } : {}),
 });
