@@ -280,7 +280,7 @@ describe('admin panel', () => {
   });
 
   it('previews the request for a real document and sends a test', async () => {
-    const section = page.getByRole('region', { name: '7. Preview and test' });
+    const section = page.getByRole('region', { name: '8. Preview and test' });
     await section.getByRole('combobox', { name: 'Document' }).click();
     await page.getByRole('option', { name: /Globex|Training day/ }).first().click();
     await section.getByRole('button', { name: 'Preview', exact: true }).click();

@@ -199,10 +199,12 @@ describe('server errors', () => {
   });
 
   it.each([
-    ['the field and its rows', 'headers', ['name', 'nameX']],
-    ['not a field that only shares the prefix', 'name', ['headers', 'headers.0.name', 'nameX']],
+    ['the field and its rows', 'headers', ['coalesce.by', 'coalesce.windowSeconds', 'name', 'nameX']],
+    ['not a field that only shares the prefix', 'name', ['coalesce.by', 'coalesce.windowSeconds', 'headers', 'headers.0.name', 'nameX']],
+    ['bursts: the window field clears its own error', 'windowSeconds', ['coalesce.by', 'headers', 'headers.0.name', 'name', 'nameX']],
+    ['bursts: the mode clears every coalesce error', 'coalesceBy', ['headers', 'headers.0.name', 'name', 'nameX']],
   ])('clearFieldErrors: %s', (_name, field, left) => {
-    const errors = { name: 'a', nameX: 'b', headers: 'c', 'headers.0.name': 'd' };
+    const errors = { name: 'a', nameX: 'b', headers: 'c', 'headers.0.name': 'd', 'coalesce.by': 'e', 'coalesce.windowSeconds': 'f' };
     expect(Object.keys(clearFieldErrors(errors, field)).sort()).toEqual(left);
   });
 

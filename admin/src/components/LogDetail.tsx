@@ -17,6 +17,16 @@ const Item = ({ label, children }: { label: string; children: React.ReactNode })
   </Grid.Item>
 );
 
+/** A coalescing window's changes, one line each: time, event, document (by webhook), user. */
+export const changeLines = (changes: Record<string, unknown>[]) =>
+  changes
+    .map((c) => {
+      const doc = c.documentId ? ` ${c.documentId}${c.locale ? ` (${c.locale})` : ''}` : '';
+      const user = (c.user as { email?: string } | null)?.email;
+      return `${c.occurredAt}  ${c.event}${doc}${user ? `  ${user}` : ''}`;
+    })
+    .join('\n');
+
 interface LogDetailProps {
   id: number;
   canRetry: boolean;
@@ -91,6 +101,15 @@ export const LogDetail = ({ id, canRetry, onClose, onRetried }: LogDetailProps) 
                 <Item label={t('logs.th.duration')}>{log.durationMs !== null ? t('common.ms', { ms: log.durationMs }) : '—'}</Item>
                 <Item label={t('logs.detail.user')}>{log.user?.email ?? '—'}</Item>
               </Grid.Root>
+              {log.changes && (
+                <Flex direction="column" alignItems="stretch" gap={2}>
+                  <Typography variant="delta" tag="h3">{t('logs.changes', { count: log.changeCount ?? log.changes.length })}</Typography>
+                  {log.status === 'pending' && log.requestBody === null && log.nextAttemptAt && (
+                    <Typography textColor="neutral600">{t('logs.window.open', { at: dateTime(log.nextAttemptAt) })}</Typography>
+                  )}
+                  <CodeBlock label={t('logs.changes', { count: log.changes.length })}>{changeLines(log.changes)}</CodeBlock>
+                </Flex>
+              )}
               {log.error && (
                 <Box padding={3} background="danger100" hasRadius>
                   <Typography textColor="danger700">{log.error}</Typography>

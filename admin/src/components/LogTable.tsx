@@ -220,7 +220,10 @@ export const LogTable = ({ webhookId, canRetry, initialLogId }: LogTableProps) =
                     <Typography fontWeight="semiBold" ellipsis tag="div" title={l.webhook?.name}>{l.webhook?.name ?? '—'}</Typography>
                   </Td>
                 )}
-                <Td><Typography>{l.event === 'test' ? t('logs.event.test') : t(`event.${l.event}`)}</Typography></Td>
+                <Td>
+                  <Typography>{l.event === 'test' ? t('logs.event.test') : t(`event.${l.event}`)}</Typography>
+                  {l.changeCount !== null && <Typography textColor="neutral600">{' '}{t('logs.changeCount', { count: l.changeCount })}</Typography>}
+                </Td>
                 <Td style={{ maxWidth: '130px' }}>
                   <Typography ellipsis tag="div" title={l.documentId ?? undefined}>{l.documentId ?? '—'}</Typography>
                   {!webhookId && <Typography variant="pi" textColor="neutral600" tag="div">{ctName(l.uid)}</Typography>}

@@ -28,6 +28,7 @@ import { ConditionSection } from '../components/webhook-form/ConditionSection';
 import { RequestSection } from '../components/webhook-form/RequestSection';
 import { HeadersSection } from '../components/webhook-form/HeadersSection';
 import { DataSection } from '../components/webhook-form/DataSection';
+import { BurstsSection } from '../components/webhook-form/BurstsSection';
 import { LeaveDialog, useLeaveGuard } from '../components/webhook-form/LeaveGuard';
 
 /**
@@ -199,6 +200,7 @@ export const EditPage = () => {
 
       <HeadersSection {...sectionProps} />
       <DataSection {...sectionProps} contentType={contentType} />
+      <BurstsSection {...sectionProps} />
 
       <Section title={t('form.section.preview')} subtitle={t('form.section.preview.subtitle')}>
         {webhookId ? (

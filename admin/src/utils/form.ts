@@ -181,12 +181,17 @@ export const mapServerErrors = (list: FieldError[]): { fields: FieldErrors; othe
   return { fields, other };
 };
 
+/** Form fields whose server errors come under another path: the bursts fields are `coalesce`'s keys. */
+const ERROR_PATHS: Record<string, string> = { coalesceBy: 'coalesce', windowSeconds: 'coalesce.windowSeconds', maxWaitSeconds: 'coalesce.maxWaitSeconds' };
+
 /** The errors left once a field (and its rows, `headers.1.name` for `headers`) is edited. */
-export const clearFieldErrors = (errors: FieldErrors, field: string): FieldErrors =>
-  Object.fromEntries(Object.entries(errors).filter(([k]) => k !== field && !k.startsWith(`${field}.`)));
+export const clearFieldErrors = (errors: FieldErrors, field: string): FieldErrors => {
+  const path = ERROR_PATHS[field] ?? field;
+  return Object.fromEntries(Object.entries(errors).filter(([k]) => k !== path && !k.startsWith(`${path}.`)));
+};
 
 /** Fields the form shows an error next to; the body's fields only while their body type is chosen. */
-const SHOWN = new Set(['name', 'enabled', 'contentType', 'events', 'condition', 'url', 'dynamicUrl', 'method', 'timeoutMs', 'maxAttempts', 'secret', 'bodyType', 'jsonTemplate', 'formFields']);
+const SHOWN = new Set(['name', 'enabled', 'contentType', 'events', 'condition', 'url', 'dynamicUrl', 'method', 'timeoutMs', 'maxAttempts', 'secret', 'bodyType', 'jsonTemplate', 'formFields', 'coalesce']);
 
 /** Errors no field shows right now (`path: message`), for the alert at the top of the form. */
 export const strayErrors = (errors: FieldErrors, bodyType: BodyType): string[] =>
