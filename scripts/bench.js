@@ -5,6 +5,8 @@
  * prints a table with the goals next to the numbers.
  *
  *  1. write overhead   median latency of sequential document creates, 0 vs 10 matching webhooks
+ *  1b. coalescing      the same with 10 coalescing webhooks; a burst of 1,000 updates over 10
+ *                      documents to a webhook with 2 s windows (10 deliveries expected)
  *  2. throughput       deliveries/s draining a burst (with the request log), vs a bare axios
  *                      loop at the same concurrency, vs Strapi's built-in webhooks
  *  3. latency          commit → receiver on an idle system, p50/p99
@@ -275,6 +277,52 @@ async function main() {
     // Those ten webhooks are done with.
     await setEnabled(inst, {}, false);
 
+    // ---- 1b. coalescing windows (issue 15; docs/events.md, "Bursts: coalescing windows") ------
+    // The write overhead again, the 10 webhooks coalescing per document (2 s windows): a write
+    // then joins its window (a read and an UPDATE in the fan-out) instead of rendering a request.
+    for (let i = 0; i < 10; i++) {
+      await inst.call('createWebhook', { body: WEBHOOK(`coalescing ${i}`, uidW, rx.url('/coalescing'), { coalesce: { by: 'document', windowSeconds: 2 } }) });
+    }
+    const coalesceHooks = async (enabled) => {
+      await setEnabled(inst, { name: { $startsWith: 'coalescing ' } }, enabled);
+      if (enabled) await inst.call('waitWebhooks', { uid: uidW, event: 'entry.create', count: 10 });
+    };
+    const cBase = { latencies: [] };
+    const cWith = { latencies: [] };
+    for (let r = 0; r < ROUNDS; r++) {
+      await coalesceHooks(false);
+      await untilDrained(inst, 300_000);
+      cBase.latencies.push(...(await inst.call('write', { uid: uidW, n: Math.ceil(N_WRITES / ROUNDS), concurrency: 1, prefix: `c0r${r}`, timings: true })).latencies);
+      await coalesceHooks(true);
+      cWith.latencies.push(...(await inst.call('write', { uid: uidW, n: Math.ceil(N_WRITES / ROUNDS), concurrency: 1, prefix: `c10r${r}`, timings: true })).latencies);
+    }
+    await coalesceHooks(false);
+    await untilDrained(inst, 300_000);
+    results.coalesce = { base: median(cBase.latencies), with10: median(cWith.latencies) };
+    results.coalesce.ratio = results.coalesce.with10 / results.coalesce.base;
+    log(`write overhead, 10 coalescing webhooks: median ${fmt(results.coalesce.base, 2)} ms → ${fmt(results.coalesce.with10, 2)} ms (×${fmt(results.coalesce.ratio, 2)})`);
+
+    // A burst: 1,000 updates over 10 documents, one webhook coalescing per document (2 s window,
+    // a maximum wait that does not cut the burst): 10 deliveries expected.
+    const N_COALESCE = QUICK ? 500 : 1000;
+    await inst.call('createWebhook', {
+      body: WEBHOOK('coalescing burst', 'api::quotation.quotation', rx.url('/window'), { events: ['entry.update'], coalesce: { by: 'document', windowSeconds: 2, maxWaitSeconds: 3600 } }),
+    });
+    await inst.call('waitWebhooks', { uid: 'api::quotation.quotation', event: 'entry.update', count: 1 });
+    const burst = await inst.call('eval', {
+      code: `const docs = strapi.documents('api::quotation.quotation');
+        const ids = [];
+        for (let i = 0; i < 10; i++) ids.push((await docs.create({ data: { customer: 'window ' + i } })).documentId);
+        const t0 = performance.timeOrigin + performance.now();
+        for (let i = 0; i < ${N_COALESCE}; i++) await docs.update({ documentId: ids[i % 10], data: { title: 'u' + i } });
+        return { t0, t1: performance.timeOrigin + performance.now() };`,
+    });
+    await untilDrained(inst, 300_000);
+    const windows = rx.got('/window');
+    results.coalesceBurst = { updates: N_COALESCE, deliveries: windows.length, writeMs: burst.t1 - burst.t0, lastAfterMs: lastArrival(windows) - burst.t1 };
+    log(`coalescing burst: ${N_COALESCE} updates over 10 documents in ${fmt(results.coalesceBurst.writeMs / 1000)} s → ${windows.length} deliveries, the last ${fmt(results.coalesceBurst.lastAfterMs)} ms after the last update`);
+    await setEnabled(inst, {}, false);
+
     // ---- 3. latency on an idle system (before the bursts fill the tables) -----------------
     const uidQ = 'api::quotation.quotation';
     await inst.call('createWebhook', { body: WEBHOOK('latency', uidW, rx.url('/latency')) });
@@ -535,6 +583,21 @@ function report(r) {
     ['write, median, 0 webhooks', `${fmt(o.base, 2)} ms`, ''],
     ['write, median, 10 matching webhooks', `${fmt(o.with10, 2)} ms`, ''],
     ['write overhead ratio', `×${fmt(o.ratio, 2)}`, '≤ ×1.15'],
+    ...(r.coalesce
+      ? [
+          ['write, median, 10 coalescing webhooks (per document, 2 s)', `${fmt(r.coalesce.with10, 2)} ms (0 webhooks: ${fmt(r.coalesce.base, 2)} ms)`, ''],
+          ['write overhead ratio, coalescing webhooks', `×${fmt(r.coalesce.ratio, 2)}`, '≤ ×1.15'],
+        ]
+      : []),
+    ...(r.coalesceBurst
+      ? [
+          [
+            `burst: ${r.coalesceBurst.updates} updates over 10 documents (${fmt(r.coalesceBurst.writeMs / 1000)} s), 2 s window: deliveries`,
+            `${r.coalesceBurst.deliveries} (last ${fmt(r.coalesceBurst.lastAfterMs)} ms after the last update)`,
+            '10',
+          ],
+        ]
+      : []),
     [`throughput, drain of ${r.sizes.burst} (request log on), median of ${t.rounds.length} rounds`, `${fmt(t.ours)} /s`, ''],
     [`bare axios loop, concurrency ${t.concurrency}`, `${fmt(t.bare)} /s`, ''],
     ['… ours / bare axios, median round (all rounds)', ratioCell(t.vsBare), '≥ ×0.5'],
@@ -654,6 +717,7 @@ ${table}
 ## What is measured
 
 - **Write overhead**: ${r.sizes.writes} sequential \`strapi.documents('api::article.article').create()\` calls (the Document Service, as the Content Manager and REST API use it) with no webhook and as many with 10 enabled webhooks matching \`entry.create\` on the type, in ${r.overhead.rounds} alternating rounds per side, the worker running and delivering meanwhile (each round without webhooks starts once everything is delivered); median latency of each side. The capture adds one transaction, one read of the written document and one outbox insert per write, whatever the number of webhooks.
+- **Coalescing** (docs/events.md, "Bursts: coalescing windows"): the write overhead measured the same way with 10 webhooks coalescing per document (2 s windows) instead of 10 plain ones; and a burst of ${r.coalesceBurst ? r.coalesceBurst.updates : '?'} sequential \`update()\` calls spread over 10 quotations, one webhook on \`entry.update\` coalescing per document with a 2 s window: the deliveries received once everything is drained, and how long after the last update the last one arrived (the 2 s quiet period plus the send).
 - **Throughput**: ${r.sizes.burst} deliveries to one webhook, captured with the worker stopped, then drained: time from the worker's start (its template thread already running) to the last request received, each delivery logged (request, response, attempt) in the request log. One webhook's deliveries run at most \`perWebhookConcurrency\` (4) at once, so the bare loop uses that concurrency: ${r.sizes.burst} \`axios.post\` calls of the same body from the Strapi process with a keep-alive agent. Strapi's built-in webhooks (\`webhookStore\` + \`webhookRunner\`, a webhook on \`entry.create\`) get the same number of \`entry.create\` events on \`strapi.eventHub\`; its runner is fixed at concurrency 5 and keeps no durable queue or per-request log. The three are run one after the other in each of ${r.throughput.rounds.length} rounds; the ratios are taken within a round and the median round is reported, every round in brackets (the speed of a shared machine drifts over minutes by more than what is compared).
 - **Five webhooks, a receiver that takes ${SLOW_MS} ms**: the same number of deliveries, ${r.slow ? r.slow.n / 5 : '?'} writes each going to 5 webhooks, the receiver answering after ${SLOW_MS} ms; ours from the worker's start, the built-in runner (5 webhooks in its store) from the first event emitted, both to the last request received. The built-in runner sends 5 requests at a time in all; the plugin up to \`perWebhookConcurrency\` per webhook and \`concurrency\` in all (the defaults, 4 and 20).
 - **Healthy webhook latency beside slow endpoints** (docs/scaling.md, "Isolation"): one webhook to a receiver answering at once and six to a receiver answering in 4 s (then six to one that accepts the request and never answers: each attempt ends at the 5 s default timeout), all on the same type, 30 writes 50 ms apart, the default \`concurrency\` (20) and \`perWebhookConcurrency\` (4); the healthy webhook's commit → receiver latency, measured as below. Six slow webhooks × 4 slots are more than the 20 global slots.
