@@ -67,6 +67,16 @@ describe('the coalesce field', () => {
     expect(tooShort.status).toBe(400);
     expect(tooShort.body.error.details.errors).toEqual([{ path: ['coalesce', 'maxWaitSeconds'], message: expect.stringContaining('windowSeconds') }]);
 
+    // A JSON template may use `changes`: it is checked against a window of one sample change.
+    const templated = await createWebhook({
+      url: rx.url('/x'),
+      enabled: false,
+      bodyType: 'json',
+      jsonTemplate: '{ "count": {{ changes | length }}, "changes": {{ changes | dump }} }',
+      coalesce: { by: 'webhook', windowSeconds: 5 },
+    });
+    expect(templated.coalesce).toEqual({ by: 'webhook', windowSeconds: 5, maxWaitSeconds: 50 });
+
     const hook = await createWebhook({ url: rx.url('/x'), enabled: false, coalesce: { by: 'document', windowSeconds: 30 } });
     expect(hook.coalesce).toEqual({ by: 'document', windowSeconds: 30, maxWaitSeconds: 300 });
     const off = await app.api('PUT', `/document-webhooks/webhooks/${hook.id}`, { coalesce: null });

@@ -191,6 +191,7 @@ describe('export and import', () => {
       ],
       timeoutMs: 5000,
       maxAttempts: 8,
+      coalesce: null,
       needsSecret: true,
     });
     expect(JSON.stringify(res.body)).not.toContain('tok-2');

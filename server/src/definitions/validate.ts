@@ -4,7 +4,7 @@ import type { FieldError, WebhookInput } from './types';
 import { validateCondition } from '../condition';
 import { checkTemplate, MAX_TEMPLATE_LENGTH } from '../render/template-check';
 import { reservedHeaderReason } from './headers';
-import { coalesceErrors } from '../coalesce/window';
+import { coalesceErrors, normalizeCoalesce, type CoalesceSettings } from '../coalesce/window';
 
 /** RFC 7230 `token`: the characters allowed in a header field name. */
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -112,8 +112,11 @@ const toPath = (path: string | undefined): (string | number)[] =>
 export interface ValidationContext {
   /** Names of the attributes a snapshot of the content type carries, or null when the uid is not a content type a webhook can watch (docs/events.md). */
   attributesOf(uid: string): string[] | null;
-  /** Render a JSON template against a sample document; resolve to an error message or null. */
-  tryJsonTemplate(template: string, uid: string): Promise<string | null>;
+  /**
+   * Render a JSON template against a sample document (for a coalescing webhook, a window of
+   * one change of it, so `changes` is there); resolve to an error message or null.
+   */
+  tryJsonTemplate(template: string, uid: string, coalesce: CoalesceSettings | null): Promise<string | null>;
 }
 
 /** Containers of a value, counted from the value itself (a string is 0, `[]` is 1), walked without recursion. */
@@ -196,7 +199,7 @@ export async function validateWebhook(input: WebhookInput, ctx: ValidationContex
       const problem = checkTemplate(input.jsonTemplate);
       if (problem) add(['jsonTemplate'], `jsonTemplate is invalid: ${problem}`);
       else if (attributes) {
-        const renderProblem = await ctx.tryJsonTemplate(input.jsonTemplate, input.contentType);
+        const renderProblem = bad.has('coalesce') ? null : await ctx.tryJsonTemplate(input.jsonTemplate, input.contentType, normalizeCoalesce(input.coalesce));
         if (renderProblem) add(['jsonTemplate'], `jsonTemplate ${renderProblem}`);
       }
     }

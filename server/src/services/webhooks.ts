@@ -16,7 +16,7 @@ import { toId } from '../ids';
 import { configErrorMessage, planReconcile, repeatedNameErrors, type Definition, type StoredWebhook } from '../definitions/reconcile';
 import { EXPORT_VERSION, exportDefinition, MAX_IMPORT, ON_CONFLICT, planImport, SECRET_REQUIRED, type OnConflict } from '../definitions/transfer';
 import type { ContentTypeInfo, Webhook } from '../contracts/webhooks';
-import { normalizeCoalesce } from '../coalesce/window';
+import { normalizeCoalesce, openWindow, windowDelivery, type CoalesceSettings } from '../coalesce/window';
 
 /** The shape the admin API returns: no secret values, ever. */
 export type PublicWebhook = Webhook;
@@ -84,10 +84,13 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
       if (!isWatchable(ct)) return null;
       return snapshotAttributes(ct.attributes).map((a) => a.name);
     },
-    async tryJsonTemplate(template: string, uid: string) {
+    async tryJsonTemplate(template: string, uid: string, coalesce: CoalesceSettings | null) {
       const ct = strapi.contentTypes[uid as keyof typeof strapi.contentTypes] as any;
       const doc = sampleDocument(ct.attributes ?? {});
-      const context = buildContext({ event: 'entry.update', uid, model: ct.modelName, doc, previous: doc, locale: null, user: null });
+      const change = { event: 'entry.update', uid, documentId: (doc.documentId as string) ?? null, locale: null, occurredAt: new Date().toISOString(), user: null, doc, previous: doc };
+      const context = coalesce
+        ? buildContext({ ...windowDelivery(openWindow(coalesce, [change])), model: ct.modelName, user: null })
+        : buildContext({ event: 'entry.update', uid, model: ct.modelName, doc, previous: doc, locale: null, user: null });
       try {
         await renderJsonBody(getService(strapi, 'engine').renderer(), template, context, renderLimits());
         return null;

@@ -130,12 +130,16 @@ export function createWindows(strapi: Core.Strapi, deps: { render: (row: Webhook
       const close = closesAt(state);
       if (now.getTime() > close.getTime() + state.maxWaitSeconds * 1000) return false;
       const o = tableFor(strapi, OUTBOX_UID);
-      const rows = await (strapi.db as any)
+      let q = (strapi.db as any)
         .connection(o.name)
         .select({ webhookIds: o.col('webhookIds') })
         .where(o.col('occurredAt'), '<', close)
         .orderBy('id', 'asc')
         .limit(500);
+      // A window per document waits for that document's changes only.
+      const first = state.changes[0];
+      if (state.by === 'document' && first) q = q.where(o.col('contentType'), first.uid).where(o.col('targetDocumentId'), first.documentId);
+      const rows = await q;
       return rows.some((r: Record<string, unknown>) => {
         const ids = o.fromRow(r).webhookIds;
         return Array.isArray(ids) && ids.map(Number).includes(webhookId);
