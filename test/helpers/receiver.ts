@@ -59,7 +59,7 @@ export async function startReceiver() {
       requests.length = 0;
     },
     /** Resolve once `predicate(requests)` holds, or reject after `timeoutMs`. */
-    waitFor<T>(predicate: (reqs: ReceivedRequest[]) => T | undefined | false, timeoutMs = 10_000): Promise<T> {
+    waitFor<T>(predicate: (reqs: ReceivedRequest[]) => T | undefined | null | false, timeoutMs = 10_000): Promise<T> {
       return new Promise((resolve, reject) => {
         const check = () => {
           const v = predicate(requests);
