@@ -1,7 +1,8 @@
 /**
  * Issue 17, "Insight at a glance": `GET /webhooks/:id/stats` (deliveries and latency per
  * bucket, docs/api.md "Delivery statistics") from real deliveries and from rows placed at
- * known times.
+ * known times; the request log's `documentTitle` (the Content Manager's main field) and its
+ * search by document.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bootStrapi, testDb, type TestApp } from '../helpers/strapi';
@@ -158,5 +159,52 @@ describe(`GET /webhooks/:id/stats on ${testDb()}`, () => {
     }
     expect((await app.api('GET', `${P}/webhooks/999999/stats`)).status).toBe(404);
     expect((await app.api('GET', `${P}/webhooks/abc/stats`)).status).toBe(404);
+  });
+});
+
+describe(`request log: documentTitle and search by document on ${testDb()}`, () => {
+  const A = 'api::article.article';
+  const cm = () => app.strapi.plugin('content-manager').service('content-types');
+  const setMainField = async (uid: string, mainField: string) => {
+    const config = await cm().findConfiguration({ uid });
+    await cm().updateConfiguration({ uid }, { ...config, settings: { ...config.settings, mainField } });
+  };
+
+  it('records the main field set in "Configure the view", from the snapshot, and finds the row by title or documentId', async () => {
+    // Before any article is delivered (main fields are cached for a few seconds).
+    await setMainField(A, 'slug');
+    const hook = await createWebhook({ contentType: A, url: rx.url('/fail'), maxAttempts: 1 });
+    const quotes = await createWebhook({ url: rx.url('/ok') });
+    const stamp = Date.now().toString(36);
+    const article = await app.strapi.documents(A).create({ data: { title: `Title ${stamp}`, slug: `slug-${stamp}` }, locale: 'fr' });
+    const quote = await app.strapi.documents(Q).create({ data: { customer: `Customer ${stamp}` } });
+    const row = await eventually(async () => (await logsOf(hook.id)).find((l) => l.documentId === article.documentId && l.status === 'exhausted'), 30_000);
+    expect(row.documentTitle).toBe(`slug-${stamp}`);
+    expect(row.locale).toBe('fr');
+    // The quotation's main field is whatever the Content Manager says it is (its default here).
+    const quoteField = (await cm().findConfiguration({ uid: Q })).settings.mainField;
+    const quoteRow = await eventually(async () => (await logsOf(quotes.id)).find((l) => l.documentId === quote.documentId), 30_000);
+    expect(quoteRow.documentTitle).toBe(String((quote as any)[quoteField] ?? quote.documentId));
+
+    const search = async (q: string) => {
+      const res = await app.api('GET', `${P}/logs?document=${encodeURIComponent(q)}`);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      return (res.body.data as any[]).map((l) => l.id);
+    };
+    // Part of the title, any case; the exact documentId; nothing for a neighbour's.
+    expect(await search(`SLUG-${stamp}`)).toEqual([row.id]);
+    expect(await search(article.documentId)).toEqual([row.id]);
+    expect(await search(article.documentId.slice(0, 8))).toEqual([]);
+    // Combined with the other filters.
+    expect((await app.api('GET', `${P}/logs?document=${stamp}&webhook=${hook.id}&status=exhausted`)).body.data.map((l: any) => l.id)).toEqual([row.id]);
+    expect((await app.api('GET', `${P}/logs?document=${stamp}&webhook=${quotes.id}`)).body.data.map((l: any) => l.id)).toEqual([quoteRow.id]);
+  });
+
+  it('refuses a nested or overlong document search, naming the parameter', async () => {
+    for (const query of ['document[$ne]=x', 'document=a&document=b', `document=${'x'.repeat(256)}`]) {
+      const res = await app.api('GET', `${P}/logs?${query}`);
+      expect(res.status, query).toBe(400);
+      expect(res.body.error.details.errors[0].path).toEqual(['document']);
+    }
   });
 });
