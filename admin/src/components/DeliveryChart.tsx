@@ -2,7 +2,7 @@ import * as React from 'react';
 import { Box, Button, Flex, Loader, Table, Tbody, Td, Th, Thead, Tr, Typography, VisuallyHidden } from '@strapi/design-system';
 import { useFetchClient } from '@strapi/strapi/admin';
 import { API, errorMessage, STATS_RANGES, type StatsRange, type WebhookSeries } from '../utils/api';
-import { labelIndexes, linePath, niceScale, stackedBars, totals, type ChartBox } from '../utils/chart';
+import { labelIndexes, linePath, linePoints, niceScale, stackedBars, totals, type ChartBox } from '../utils/chart';
 import { useT } from '../utils/useT';
 
 /**
@@ -101,6 +101,12 @@ export const DeliveryChart = ({ webhookId }: { webhookId: number }) => {
               ))}
               <path d={linePath(buckets.map((b) => b.p50Ms), BOX, latency.max)} fill="none" stroke={CHART_COLORS.latency} strokeWidth={2} pointerEvents="none" />
               <path d={linePath(buckets.map((b) => b.p95Ms), BOX, latency.max)} fill="none" stroke={CHART_COLORS.latency} strokeWidth={1.5} strokeDasharray="4 3" pointerEvents="none" />
+              {/* A dot per value, so a bucket between two empty ones still shows. */}
+              {(['p50Ms', 'p95Ms'] as const).flatMap((k) =>
+                linePoints(buckets.map((b) => b[k]), BOX, latency.max).map((p, i) =>
+                  p ? <circle key={`${k}${i}`} cx={p.x} cy={p.y} r={k === 'p50Ms' ? 3 : 2.5} fill={k === 'p50Ms' ? CHART_COLORS.latency : '#fff'} stroke={CHART_COLORS.latency} pointerEvents="none" /> : null
+                )
+              )}
               <line x1={BOX.left} x2={BOX.width - BOX.right} y1={plotBottom} y2={plotBottom} stroke="#a5a5ba" />
               {labelIndexes(buckets.length, hourly ? 6 : range === '7d' ? 7 : 6).map((i) => (
                 <text key={`x${i}`} x={BOX.left + i * slot + slot / 2} y={BOX.height - 8} textAnchor="middle" fontSize="11" fill="#666687">

@@ -58,26 +58,29 @@ export function stackedBars(buckets: StatsBucket[], box: ChartBox, yMax: number)
   return out;
 }
 
-/**
- * SVG path of a latency line through the middle of each bucket's slot; a bucket without a
- * value breaks the line (`M` again) rather than drawing through zero.
- */
-export function linePath(values: (number | null)[], box: ChartBox, yMax: number): string {
+/** Where each value sits: the middle of its bucket's slot, clipped to the axis top; null for no value. */
+export function linePoints(values: (number | null)[], box: ChartBox, yMax: number): ({ x: number; y: number } | null)[] {
   const plotW = box.width - box.left - box.right;
   const plotH = box.height - box.top - box.bottom;
   const slot = plotW / Math.max(values.length, 1);
+  return values.map((v, i) => (v === null ? null : { x: round(box.left + i * slot + slot / 2), y: round(box.top + plotH - (Math.min(v, yMax) / yMax) * plotH) }));
+}
+
+/**
+ * SVG path of a latency line through `linePoints`; a bucket without a value breaks the line
+ * (`M` again) rather than drawing through zero.
+ */
+export function linePath(values: (number | null)[], box: ChartBox, yMax: number): string {
   let path = '';
   let pen = false;
-  values.forEach((v, i) => {
-    if (v === null) {
+  for (const p of linePoints(values, box, yMax)) {
+    if (!p) {
       pen = false;
-      return;
+      continue;
     }
-    const x = box.left + i * slot + slot / 2;
-    const y = box.top + plotH - (Math.min(v, yMax) / yMax) * plotH;
-    path += `${pen ? 'L' : 'M'}${round(x)},${round(y)}`;
+    path += `${pen ? 'L' : 'M'}${p.x},${p.y}`;
     pen = true;
-  });
+  }
   return path;
 }
 
