@@ -47,8 +47,9 @@ export default ({ strapi }: { strapi: Core.Strapi }) => ({
   /**
    * Deliveries of one webhook per bucket of `range` (docs/api.md, "Delivery statistics"): one
    * query, grouped by bucket, status and latency bin, so at most buckets × 3 × ~110 rows come
-   * back whatever the number of deliveries. It reads only the `dw_logs_webhook_stats_idx`
-   * index (webhook, createdAt, status, event, durationMs). Plain knex: the bucket and bin
+   * back whatever the number of deliveries. The `dw_logs_webhook_stats_idx` index (webhook,
+   * createdAt, status, event, durationMs) covers it: SQLite never reads the table, PostgreSQL
+   * can scan the index only (docs/benchmarks.md, "Delivery statistics"). Plain knex: the bucket and bin
    * `CASE`s are SQL the query engine cannot express; dates are bound as the plugin's other
    * knex statements bind them (outbox/rows.ts).
    */
