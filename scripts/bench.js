@@ -15,6 +15,9 @@
  *  5. log size         bytes per delivery in the request log (table + indexes)
  *  6. two instances    PostgreSQL/MariaDB only: a second Strapi process on the same database,
  *                      total drain rate and CPU-ms per delivery, against one instance
+ *  7. stats            `GET /webhooks/:id/stats` (the service) with 1,000,000 log rows
+ *                      (--stats-rows N); `--only stats` runs this section alone, on a fresh
+ *                      database, and writes only its section of docs/benchmarks.md
  *
  * `--db sqlite` (the default) rewrites docs/benchmarks.md above its hand-written findings;
  * `--db postgres|mariadb` start a server of their own (test/helpers/databases.js, stopped by
@@ -43,6 +46,8 @@ const TP_ROUNDS = 5;
 const N_LATENCY = Number(opt('latency', QUICK ? 50 : 100));
 const N_BACKLOG = Number(opt('backlog', QUICK ? 10000 : 100000));
 const SLOW_MS = 20;
+const ONLY = opt('only', null);
+const N_STATS = Number(opt('stats-rows', 1_000_000));
 const OUT = opt('out', path.join(ROOT, 'docs', 'benchmarks.md'));
 const DEADLINE = Date.now() + 9.5 * 60_000;
 
@@ -237,6 +242,10 @@ async function main() {
         code: `const j = await strapi.db.connection.raw('pragma journal_mode'); const s = await strapi.db.connection.raw('pragma synchronous'); return { mode: j?.[0]?.journal_mode ?? null, synchronous: s?.[0]?.synchronous ?? null };`,
       });
       log(`sqlite journal_mode ${results.journal.mode}, synchronous ${results.journal.synchronous}`);
+    }
+    if (ONLY === 'stats') {
+      results.stats = await benchStats(inst, rx);
+      return results;
     }
 
     // ---- 1. write overhead --------------------------------------------------------------
@@ -563,6 +572,12 @@ async function main() {
     } else {
       log('backlog: skipped (time budget)');
     }
+
+    // ---- 7. delivery statistics --------------------------------------------------------------
+    if (Date.now() < DEADLINE - 60_000) {
+      await setWorker(inst, false);
+      results.stats = await benchStats(inst, rx);
+    }
   } finally {
     for (const i of instances) await i.stop().catch(() => i.kill());
     await rx.close();
@@ -571,6 +586,61 @@ async function main() {
   }
   return results;
 }
+
+/**
+ * 7. `GET /webhooks/:id/stats` with N_STATS finished deliveries in the log: spread evenly over
+ * 10 webhooks and the last 30 days (so one webhook has N/10, of which N/300 in the last 24 h),
+ * inserted in bulk; each range timed through the service (as the admin API calls it), the
+ * median of 7 runs after one warm-up.
+ */
+async function benchStats(inst, rx) {
+  const hooks = [];
+  for (let i = 0; i < 10; i++) hooks.push((await inst.call('createWebhook', { body: WEBHOOK(`stats ${i}`, 'api::article.article', rx.url('/stats'), { enabled: false }) })).id);
+  const t0 = performance.now();
+  await inst.call('eval', {
+    code: `const knex = strapi.db.connection; const ids = ${JSON.stringify(hooks)}; const n = ${N_STATS}; const now = Date.now(); const span = 30 * 86400000;
+      const statuses = ['delivered', 'delivered', 'delivered', 'delivered', 'delivered', 'delivered', 'delivered', 'delivered', 'failed', 'exhausted'];
+      // Transactions of 20,000 rows in INSERTs of 500 (SQLite compiles one into a compound SELECT of at most 500 terms).
+      for (let i = 0; i < n; i += 20000) {
+        await knex.transaction(async (trx) => {
+          for (let j = i; j < Math.min(i + 20000, n); j += 500) {
+            const rows = [];
+            for (let k = j; k < Math.min(j + 500, n); k++) {
+              const at = new Date(now - span + Math.floor((k / n) * span));
+              rows.push({ webhook_id: ids[k % 10], webhook_name: 'stats', event: 'entry.create', content_type: 'api::article.article', target_document_id: 'st' + k,
+                status: statuses[k % 10], message_id: 'msg_st' + k, attempts: 1, duration_ms: 5 + ((k * 7919) % 400), created_at: at, updated_at: at });
+            }
+            await trx('document_webhooks_logs').insert(rows);
+          }
+        });
+      }
+      return true;`,
+  });
+  const insertMs = performance.now() - t0;
+  log(`stats: ${N_STATS} log rows inserted in ${fmt(insertMs / 1000)} s`);
+  const times = await inst.call('eval', {
+    code: `const svc = strapi.plugin('document-webhooks').service('stats'); const out = {};
+      for (const range of ['24h', '7d', '30d']) {
+        await svc.series(${hooks[0]}, { range });
+        const ms = [];
+        for (let i = 0; i < 7; i++) { const t0 = performance.now(); await svc.series(${hooks[0]}, { range }); ms.push(performance.now() - t0); }
+        ms.sort((a, b) => a - b);
+        const r = await svc.series(${hooks[0]}, { range });
+        out[range] = { ms: ms[3], max: ms[6], rows: r.buckets.reduce((n, b) => n + b.delivered + b.failed + b.exhausted, 0) };
+      }
+      return out;`,
+  });
+  for (const [range, x] of Object.entries(times)) log(`stats ${range}: median ${fmt(x.ms, 2)} ms (max ${fmt(x.max, 2)}) over ${x.rows} deliveries of the webhook`);
+  return { n: N_STATS, insertMs, times, load: os.loadavg()[0] };
+}
+
+/** The rows of section 7. */
+const statsRows = (st) =>
+  Object.entries(st.times).map(([range, x]) => [
+    `stats of one webhook, range ${range} (${x.rows} of ${st.n} log rows), median of 7 (max)`,
+    `${fmt(x.ms, 1)} ms (${fmt(x.max, 1)})`,
+    '< 100 ms',
+  ]);
 
 function report(r) {
   const o = r.overhead;
@@ -634,6 +704,7 @@ function report(r) {
   if (z) {
     rows.push([`request log: bytes per delivery, table + indexes (${z.rows} rows, request body ${fmt(z.body, 0)} B on average)`, `${fmt(z.bytes / z.rows, 0)} B`, '']);
   }
+  if (r.stats) rows.push(...statsRows(r.stats));
   const pr = r.pair;
   if (pr) {
     const med = (f) => median(pr.rounds.map(f));
@@ -685,7 +756,7 @@ function withSection(old, db, section) {
 /** What a SQLite run keeps of the old file: the server databases' sections and the findings. */
 function keptSections(old) {
   let kept = '';
-  for (const db of Object.keys(SECTION_TITLE)) {
+  for (const db of [...Object.keys(SECTION_TITLE), 'stats-sqlite', 'stats-postgres', 'stats-mariadb']) {
     const [open, close] = marks(db);
     const a = old.indexOf(open);
     const b = old.indexOf(close);
@@ -695,10 +766,41 @@ function keptSections(old) {
   return kept + (at >= 0 ? old.slice(at) : '');
 }
 
+/** `--only stats`: its table in its own section per database (kept by a full SQLite run, as the server sections). */
+function writeStatsSection(r, started) {
+  const rows = statsRows(r.stats);
+  const w = [Math.max(...rows.map((x) => x[0].length)), Math.max(...rows.map((x) => x[1].length)), 8];
+  const line = (c) => `| ${c[0].padEnd(w[0])} | ${c[1].padEnd(w[1])} | ${c[2].padEnd(w[2])} |`;
+  const table = [line(['measure', 'result', 'goal']), `|${'-'.repeat(w[0] + 2)}|${'-'.repeat(w[1] + 2)}|${'-'.repeat(w[2] + 2)}|`, ...rows.map(line)].join('\n');
+  console.log(`\n${table}\n`);
+  const [open, close] = marks(`stats-${r.db}`);
+  const section = `${open}
+### Delivery statistics, ${r.db === 'sqlite' ? 'SQLite' : SECTION_TITLE[r.db]}
+
+Measured by \`npm run bench -- --db ${r.db} --only stats\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; ${((Date.now() - started) / 1000).toFixed(0)} s in all (the ${r.stats.n} rows inserted in ${fmt(r.stats.insertMs / 1000)} s).
+**Load average at start ${r.machine.load}, when timing ${fmt(r.stats.load, 2)}** on ${r.machine.cpu}. ${r.stats.n} finished deliveries spread evenly over 10 webhooks and the last 30 days; the webhook timed has a tenth of them.
+
+${table}
+${close}
+`;
+  let old = '';
+  try {
+    old = fs.readFileSync(OUT, 'utf8');
+  } catch {
+    /* first run */
+  }
+  fs.writeFileSync(OUT, withSection(old, `stats-${r.db}`, section));
+  console.log(`wrote ${path.relative(process.cwd(), OUT)}`);
+}
+
 if (require.main === module) {
   const started = Date.now();
   main()
     .then((r) => {
+      if (ONLY === 'stats') {
+        writeStatsSection(r, started);
+        process.exit(0);
+      }
       const table = report(r);
       console.log(`\n${table}\n`);
       const m = r.machine;

@@ -343,7 +343,8 @@ describe('admin panel', () => {
     expect(await row.textContent()).toContain('500');
     await shot('logs.png', 900);
 
-    await row.click();
+    // On its time: the document's title in the row is a link to the entry.
+    await row.getByRole('gridcell').first().click();
     const dialog = await visible(page.getByRole('dialog'));
     await visible(dialog.getByText('receiver is down'));
     expect(await dialog.getByRole('region', { name: 'Request body' }).textContent()).toContain('"title": "Website redesign v2"');
@@ -367,6 +368,53 @@ describe('admin panel', () => {
     const listRow = await visible(page.getByRole('row').filter({ hasText: WEBHOOK_NAME }));
     await visible(listRow.getByText('Delivered'));
     expect(await listRow.textContent()).toMatch(/%/);
+    await shot('list.png', 900);
+  });
+
+  it('shows a failed delivery with its document title, linked to the entry, and charts the deliveries', async () => {
+    receiver.clear();
+    receiver.respond((r) => (r.url === '/e2e' ? { status: 500, body: 'receiver is down' } : { status: 200 }));
+    await page.goto(`${base}/admin/content-manager/collection-types/api::quotation.quotation`);
+    await page.getByRole('gridcell', { name: 'Website redesign v2' }).first().click();
+    await (await visible(page.getByRole('textbox', { name: 'title' }))).fill('Website redesign v3');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await receiver.waitFor((reqs) => reqs.filter((r) => r.url === '/e2e' && r.body.includes('Website redesign v3')).length >= 2, 60_000);
+
+    // The log, searched by document title: the row shows the quotation's main field
+    // (the Content Manager's default for the type: its first text field, the customer).
+    await page.goto(`${base}/admin/settings/document-webhooks/logs`);
+    await (await visible(page.getByRole('searchbox', { name: 'Document' }))).fill('acme');
+    const row = await visible(page.getByRole('row').filter({ hasText: WEBHOOK_NAME }).filter({ hasText: 'Gave up' }), 30_000);
+    const link = row.getByRole('link', { name: 'Open Acme Corp in the Content Manager' });
+    expect(await link.textContent()).toBe('Acme Corp');
+    expect(await link.getAttribute('href')).toMatch(/\/admin\/content-manager\/collection-types\/api::quotation\.quotation\/[a-z0-9]+$/);
+    await shot('logs.png', 900);
+    await link.click();
+    await page.waitForURL(/\/content-manager\/collection-types\/api::quotation\.quotation\/[a-z0-9]+/);
+    expect(await (await visible(page.getByRole('textbox', { name: 'title' }))).inputValue()).toBe('Website redesign v3');
+
+    // The webhook's page: deliveries per hour, delivered (the retried one) and gave up (this one).
+    receiver.respond(() => ({ status: 200, body: 'ok' }));
+    await page.goto(webhookUrl);
+    await page.getByRole('tab', { name: 'Deliveries' }).click();
+    const chart = await visible(page.getByTestId('delivery-chart'));
+    await visible(chart.getByRole('img', { name: /Last 24 h: \d+ delivered, \d+ failed \(retrying\), \d+ gave up/ }));
+    expect(await chart.locator('rect[data-kind="delivered"]').count()).toBeGreaterThan(0);
+    expect(await chart.locator('rect[data-kind="exhausted"]').count()).toBeGreaterThan(0);
+    // The table alternative, and the range switch.
+    await chart.getByRole('button', { name: 'Show as a table' }).click();
+    await visible(chart.getByRole('gridcell', { name: 'Hour', exact: true }));
+    await chart.getByRole('button', { name: '7 days' }).click();
+    await visible(chart.getByRole('gridcell', { name: 'Day', exact: true }));
+    expect(await chart.getByRole('row').count()).toBe(8);
+    await chart.getByRole('button', { name: '24 h' }).click();
+    await chart.getByRole('button', { name: 'Hide the table' }).click();
+    await chart.screenshot({ path: path.join(SHOTS, 'chart.png') });
+
+    // The list: a 24 h sparkline in the success column.
+    await page.goto(`${base}/admin/settings/document-webhooks/webhooks`);
+    const listRow = await visible(page.getByRole('row').filter({ hasText: WEBHOOK_NAME }));
+    await visible(listRow.getByRole('img', { name: /Last 24 h: \d+ delivered/ }));
     await shot('list.png', 900);
   });
 

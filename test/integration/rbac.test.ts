@@ -28,6 +28,7 @@ const routes = (): { method: string; url: string; action: Action; body?: unknown
   { method: 'POST', url: `${P}/webhooks/${webhookId}/preview`, action: 'read', body: {} },
   { method: 'POST', url: `${P}/webhooks/${webhookId}/test`, action: 'test', body: {} },
   { method: 'POST', url: `${P}/webhooks/${webhookId}/rotate-secret`, action: 'update' },
+  { method: 'GET', url: `${P}/webhooks/${webhookId}/stats?range=7d`, action: 'read' },
   { method: 'GET', url: `${P}/content-types`, action: 'read' },
   { method: 'GET', url: `${P}/logs`, action: 'logs.read' },
   { method: 'GET', url: `${P}/logs/${logId}`, action: 'logs.read' },

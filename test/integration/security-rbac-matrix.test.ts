@@ -32,6 +32,7 @@ const EXPECTED: Record<string, Action | Action[]> = {
   'POST /webhooks/:id/preview': 'read',
   'POST /webhooks/:id/test': 'test',
   'POST /webhooks/:id/rotate-secret': 'update',
+  'GET /webhooks/:id/stats': 'read',
   'GET /content-types': 'read',
   'GET /stats': 'read',
   'GET /logs': 'logs.read',

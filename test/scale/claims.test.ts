@@ -54,7 +54,7 @@ describe(`queue on ${testDb()}`, () => {
     const outboxIdx = await inspector.getIndexes('document_webhooks_outbox');
     const cols = (list: any[], name: string) => list.find((i) => i.name === name)?.columns;
     expect(cols(logIdx, 'dw_logs_status_next_attempt_idx')).toEqual(['status', 'next_attempt_at']);
-    expect(cols(logIdx, 'dw_logs_webhook_created_idx')).toEqual(['webhook_id', 'created_at']);
+    expect(cols(logIdx, 'dw_logs_webhook_stats_idx')).toEqual(['webhook_id', 'created_at', 'status', 'event', 'duration_ms']);
     expect(cols(logIdx, 'dw_logs_target_document_idx')).toEqual(['target_document_id']);
     expect(cols(logIdx, 'dw_logs_created_idx')).toEqual(['created_at']);
     expect(cols(logIdx, 'dw_logs_status_created_idx')).toEqual(['status', 'created_at']);

@@ -8,6 +8,8 @@ import {
   Field,
   Flex,
   IconButton,
+  Link,
+  Searchbar,
   SingleSelect,
   SingleSelectOption,
   Table,
@@ -22,15 +24,19 @@ import {
 import { ArrowClockwise, ArrowLeft, ArrowRight, Eye } from '@strapi/icons';
 import { EmptyDocuments } from '@strapi/icons/symbols';
 import { ConfirmDialog, useFetchClient, useNotification } from '@strapi/strapi/admin';
+import { NavLink } from 'react-router-dom';
 import { API, LOG_STATUSES, errorMessage, type ContentType, type Log, type Pagination, type Webhook } from '../utils/api';
 import { useT } from '../utils/useT';
 import { StatusBadge } from './StatusBadge';
 import { LogDetail, canRetryLog } from './LogDetail';
+import { entryPath } from '../utils/entry-link';
 
 interface Filters {
   webhook: string;
   status: string;
   contentType: string;
+  /** Search by document: its documentId, or part of its title (`GET /logs?document=`). */
+  document: string;
   since?: Date;
   until?: Date;
 }
@@ -53,7 +59,8 @@ export const LogTable = ({ webhookId, canRetry, initialLogId }: LogTableProps) =
   const { t, shortDateTime, locale } = useT();
   const { get, post } = useFetchClient();
   const { toggleNotification } = useNotification();
-  const [filters, setFilters] = React.useState<Filters>({ webhook: webhookId ? String(webhookId) : '', status: '', contentType: '' });
+  const [filters, setFilters] = React.useState<Filters>({ webhook: webhookId ? String(webhookId) : '', status: '', contentType: '', document: '' });
+  const [documentSearch, setDocumentSearch] = React.useState('');
   const [page, setPage] = React.useState(1);
   const [logs, setLogs] = React.useState<Log[] | null>(null);
   const [pagination, setPagination] = React.useState<Pagination | null>(null);
@@ -64,20 +71,32 @@ export const LogTable = ({ webhookId, canRetry, initialLogId }: LogTableProps) =
   const [loading, setLoading] = React.useState(false);
 
   React.useEffect(() => {
+    // Content types also on a webhook's tab: an entry's link needs its kind.
+    get<{ data: ContentType[] }>(`${API}/content-types`)
+      .then((c) => setContentTypes(c.data.data))
+      .catch(() => undefined);
     if (webhookId) return;
-    Promise.all([get<{ data: Webhook[] }>(`${API}/webhooks`), get<{ data: ContentType[] }>(`${API}/content-types`)])
-      .then(([w, c]) => {
-        setWebhooks(w.data.data);
-        setContentTypes(c.data.data);
-      })
+    get<{ data: Webhook[] }>(`${API}/webhooks`)
+      .then((w) => setWebhooks(w.data.data))
       .catch(() => undefined);
   }, [get, webhookId]);
+
+  // The document search waits for a pause in typing.
+  React.useEffect(() => {
+    const timer = setTimeout(() => {
+      const document = documentSearch.trim();
+      setFilters((f) => (f.document === document ? f : { ...f, document }));
+      setPage(1);
+    }, 300);
+    return () => clearTimeout(timer);
+  }, [documentSearch]);
 
   const query = React.useMemo(() => {
     const q: Record<string, string | number> = { page, pageSize: PAGE_SIZE };
     if (filters.webhook) q.webhook = filters.webhook;
     if (filters.status) q.status = filters.status;
     if (filters.contentType) q.contentType = filters.contentType;
+    if (filters.document) q.document = filters.document;
     if (filters.since) q.since = startOfDay(filters.since).toISOString();
     if (filters.until) q.until = endOfDay(filters.until).toISOString();
     return q;
@@ -136,6 +155,19 @@ export const LogTable = ({ webhookId, canRetry, initialLogId }: LogTableProps) =
   return (
     <Flex direction="column" alignItems="stretch" gap={4}>
       <Flex gap={3} wrap="wrap" alignItems="flex-end">
+        <Box width="240px">
+          <Searchbar
+            name="documentSearch"
+            size="S"
+            value={documentSearch}
+            onChange={(e) => setDocumentSearch(e.target.value)}
+            onClear={() => setDocumentSearch('')}
+            clearLabel={t('common.clear')}
+            placeholder={t('logs.filter.document.placeholder')}
+          >
+            {t('logs.filter.document')}
+          </Searchbar>
+        </Box>
         {!webhookId && (
           <Box minWidth="200px">
             <Field.Root name="filterWebhook" id="filterWebhook">
@@ -224,8 +256,21 @@ export const LogTable = ({ webhookId, canRetry, initialLogId }: LogTableProps) =
                   <Typography>{l.event === 'test' ? t('logs.event.test') : t(`event.${l.event}`)}</Typography>
                   {l.changeCount !== null && <Typography textColor="neutral600">{' '}{t('logs.changeCount', { count: l.changeCount })}</Typography>}
                 </Td>
-                <Td style={{ maxWidth: '130px' }}>
-                  <Typography ellipsis tag="div" title={l.documentId ?? undefined}>{l.documentId ?? '—'}</Typography>
+                <Td style={{ maxWidth: '180px' }}>
+                  {(() => {
+                    const to = entryPath(l, contentTypes.find((c) => c.uid === l.uid));
+                    const text = l.documentTitle ?? l.documentId ?? '—';
+                    const hint = l.documentId ? t('logs.document.hint', { title: text, documentId: l.documentId, locale: l.locale ?? '—' }) : undefined;
+                    return to ? (
+                      <Typography ellipsis tag="div" title={hint} onClick={(e: React.MouseEvent) => e.stopPropagation()}>
+                        <Link tag={NavLink} to={to} aria-label={t('logs.document.open', { title: text })}>
+                          {text}
+                        </Link>
+                      </Typography>
+                    ) : (
+                      <Typography ellipsis tag="div" title={hint}>{text}</Typography>
+                    );
+                  })()}
                   {!webhookId && <Typography variant="pi" textColor="neutral600" tag="div">{ctName(l.uid)}</Typography>}
                 </Td>
                 <Td><StatusBadge status={l.status} /></Td>

@@ -30,6 +30,7 @@ import { HeadersSection } from '../components/webhook-form/HeadersSection';
 import { DataSection } from '../components/webhook-form/DataSection';
 import { BurstsSection } from '../components/webhook-form/BurstsSection';
 import { LeaveDialog, useLeaveGuard } from '../components/webhook-form/LeaveGuard';
+import { DeliveryChart } from '../components/DeliveryChart';
 
 /**
  * Create and edit a webhook. This page loads, saves and guards; the form's sections live in
@@ -241,6 +242,9 @@ export const EditPage = () => {
               <Tabs.Content value="configuration">{configuration}</Tabs.Content>
               {logRights.canRead && webhookId && (
                 <Tabs.Content value="deliveries">
+                  <Box background="neutral0" hasRadius shadow="filterShadow" padding={6} marginBottom={6}>
+                    <DeliveryChart webhookId={webhookId} />
+                  </Box>
                   <Box background="neutral0" hasRadius shadow="filterShadow" padding={6}>
                     <LogTable webhookId={webhookId} canRetry={Boolean(logRights.canRetry)} />
                   </Box>

@@ -28,6 +28,7 @@ import { useT } from '../utils/useT';
 import { StatusBadge } from '../components/StatusBadge';
 import { ManagedBadge } from '../components/ManagedBadge';
 import { TransferButtons } from '../components/TransferButtons';
+import { Sparkline } from '../components/Sparkline';
 
 export const ListPage = () => {
   const { t, dateTime, formatNumber } = useT();
@@ -198,7 +199,9 @@ export const ListPage = () => {
                       )}
                     </Td>
                     <Td>
-                      <Typography textColor="neutral800">
+                      {/* In the success column: the table has no room for another one at 1440 px. */}
+                      <Sparkline webhookId={w.id} />
+                      <Typography textColor="neutral800" variant="pi">
                         {s && s.successRate24h !== null
                           ? t('list.successRate', {
                               rate: formatNumber(s.successRate24h, { style: 'percent', maximumFractionDigits: 1 }),

@@ -4,7 +4,7 @@ import type { FieldError } from '../../../server/src/contracts';
 export const API = '/document-webhooks';
 
 // Request and response types live in the contracts module the server imports too.
-export { EVENTS, METHODS, BODY_TYPES, LOG_STATUSES } from '../../../server/src/contracts';
+export { EVENTS, METHODS, BODY_TYPES, LOG_STATUSES, STATS_RANGES } from '../../../server/src/contracts';
 export type {
   ContentTypeInfo as ContentType,
   DocumentRef,
@@ -14,9 +14,12 @@ export type {
   Log,
   Pagination,
   PreviewResponse,
+  StatsBucket,
+  StatsRange,
   TestResponse,
   Webhook,
   WebhookInput,
+  WebhookSeries,
   WebhookStats,
 } from '../../../server/src/contracts';
 

@@ -17,6 +17,8 @@ export interface Log {
   event: string;
   uid: string;
   documentId: string | null;
+  /** The content type's main field (Content Manager, "Configure the view") in the captured document, else `documentId`. */
+  documentTitle: string | null;
   locale: string | null;
   status: LogStatus;
   messageId: string;

@@ -23,5 +23,6 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
       respond(ctx, () => delivery().test(ctx.params.id, ctx.request.body ?? {}, ctx.state.user, contentManagerAccess(strapi, ctx.state.userAbility))),
     contentTypes: (ctx: any) => respond(ctx, async () => webhooks().contentTypes()),
     stats: (ctx: any) => respond(ctx, () => getService(strapi, 'stats').all()),
+    series: (ctx: any) => respond(ctx, () => getService(strapi, 'stats').series(ctx.params.id, ctx.query ?? {})),
   };
 };

@@ -28,6 +28,7 @@ export default {
     route('POST', '/webhooks/:id/preview', 'webhooks.preview', 'read'),
     route('POST', '/webhooks/:id/test', 'webhooks.test', 'test'),
     route('POST', '/webhooks/:id/rotate-secret', 'webhooks.rotateSecret', 'update'),
+    route('GET', '/webhooks/:id/stats', 'webhooks.series', 'read'),
     route('GET', '/content-types', 'webhooks.contentTypes', 'read'),
     route('GET', '/stats', 'webhooks.stats', 'read'),
     route('GET', '/logs', 'logs.find', 'logs.read'),

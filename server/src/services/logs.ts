@@ -23,6 +23,8 @@ export const toPublicLog = (r: any): Log => ({
   event: r.event,
   uid: r.contentType,
   documentId: r.targetDocumentId ?? null,
+  // The main field's value when the snapshot had one, else the documentId (docs/api.md, "Log").
+  documentTitle: r.documentTitle ?? r.targetDocumentId ?? null,
   locale: r.targetLocale ?? null,
   status: r.status,
   messageId: r.messageId,
@@ -79,7 +81,7 @@ const parseText = (field: string, value: unknown) => {
 };
 
 /** Query parameters of the list: the filters and the page. */
-const LIST_PARAMS = ['webhook', 'status', 'contentType', 'event', 'documentId', 'since', 'until', 'page', 'pageSize'];
+const LIST_PARAMS = ['webhook', 'status', 'contentType', 'event', 'documentId', 'document', 'since', 'until', 'page', 'pageSize'];
 
 /** Filters shared by the list and "retry all" (each named after the query parameter). */
 function buildWhere(q: Record<string, unknown>) {
@@ -94,6 +96,10 @@ function buildWhere(q: Record<string, unknown>) {
   if (event) where.event = event;
   const documentId = parseText('documentId', q.documentId);
   if (documentId) where.targetDocumentId = documentId;
+  const document = parseText('document', q.document)?.trim();
+  if (document !== undefined && document.length > 255) throw bad('document', 'document must be at most 255 characters');
+  // Search by document: its exact documentId, or words of its title (case-insensitive).
+  if (document) where.$or = [{ targetDocumentId: document }, { documentTitle: { $containsi: document } }];
   const since = parseDate('since', q.since);
   const until = parseDate('until', q.until);
   if (since || until) where.createdAt = { ...(since ? { $gte: since } : {}), ...(until ? { $lte: until } : {}) };

@@ -1,6 +1,13 @@
 import type { Core } from '@strapi/strapi';
 import { LOG_UID, WEBHOOK_UID } from '../plugin';
 import type { WebhookStats } from '../contracts/webhooks';
+import { STATS_RANGES, type WebhookSeries } from '../contracts/stats';
+import { LATENCY_BINS, binCase, bucketStarts, isRange, toBuckets } from '../stats/series';
+import { tableFor } from '../outbox/rows';
+import { NotFoundError, WebhookValidationError } from '../errors';
+import { toId } from '../ids';
+
+const FINISHED = ['delivered', 'failed', 'exhausted'];
 
 /**
  * Per-webhook health for the list page: last delivery, the 24 h success rate and the backlog
@@ -35,5 +42,52 @@ export default ({ strapi }: { strapi: Core.Strapi }) => ({
       })
     );
     return out;
+  },
+
+  /**
+   * Deliveries of one webhook per bucket of `range` (docs/api.md, "Delivery statistics"): one
+   * query, grouped by bucket, status and latency bin, so at most buckets × 3 × ~110 rows come
+   * back whatever the number of deliveries. The `dw_logs_webhook_stats_idx` index (webhook,
+   * createdAt, status, event, durationMs) covers it: SQLite never reads the table, PostgreSQL
+   * can scan the index only (docs/benchmarks.md, "Delivery statistics"). Plain knex: the bucket and bin
+   * `CASE`s are SQL the query engine cannot express; dates are bound as the plugin's other
+   * knex statements bind them (outbox/rows.ts).
+   */
+  async series(id: unknown, query: Record<string, unknown>, now = Date.now()): Promise<WebhookSeries> {
+    const unknown = Object.keys(query).find((k) => k !== 'range');
+    if (unknown) throw new WebhookValidationError([{ path: [unknown], message: `${unknown} is not a known query parameter (range)` }]);
+    const range = query.range ?? '24h';
+    if (!isRange(range)) throw new WebhookValidationError([{ path: ['range'], message: `range must be one of: ${STATS_RANGES.join(', ')}` }]);
+    const webhookId = toId(id);
+    const exists = webhookId ? await strapi.db.query(WEBHOOK_UID as any).findOne({ where: { id: webhookId }, select: ['id'] }) : null;
+    if (!exists) throw new NotFoundError(`webhook ${String(id)} not found`);
+
+    const t = tableFor(strapi, LOG_UID);
+    const knex = (strapi.db as any).connection;
+    const { starts, end } = bucketStarts(range, now);
+    const created = knex.ref(t.col('createdAt')).toQuery();
+    const duration = knex.ref(t.col('durationMs')).toQuery();
+    const bucket = binCase(created, starts.map((s) => new Date(s)), (v, b) => (b.push(v), '?'));
+    const bin = binCase(duration, LATENCY_BINS);
+    const rows = await knex(t.name)
+      .select(
+        knex.raw(`${bucket.sql} AS bucket`, bucket.bindings),
+        knex.raw('?? AS status', [t.col('status')]),
+        knex.raw(`CASE WHEN ${duration} IS NULL THEN -1 ELSE ${bin.sql} END AS bin`),
+        knex.raw('COUNT(*) AS n')
+      )
+      .where(t.col('webhookId'), webhookId)
+      .where(t.col('createdAt'), '>=', new Date(starts[0]))
+      .where(t.col('createdAt'), '<', new Date(end))
+      .whereIn(t.col('status'), FINISHED)
+      .whereNot(t.col('event'), 'test')
+      .groupByRaw('1, 2, 3');
+    return {
+      range,
+      buckets: toBuckets(
+        starts,
+        rows.map((r: any) => ({ bucket: Number(r.bucket), status: r.status, bin: Number(r.bin), count: Number(r.n) }))
+      ),
+    };
   },
 });

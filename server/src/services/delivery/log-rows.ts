@@ -8,6 +8,8 @@ export interface LogOrigin {
   contentType: string;
   targetDocumentId: string | null;
   targetLocale: string | null;
+  /** The document's main field in the snapshot (services/delivery/titles.ts); null when none. */
+  documentTitle?: string | null;
   user: unknown;
 }
 
@@ -23,6 +25,7 @@ export function newLogRow(row: WebhookRow, origin: LogOrigin, messageId: string 
     contentType: origin.contentType,
     targetDocumentId: origin.targetDocumentId,
     targetLocale: origin.targetLocale,
+    documentTitle: origin.documentTitle ?? null,
     user: origin.user,
     messageId,
     attempts: 0,

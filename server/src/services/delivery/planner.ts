@@ -12,6 +12,7 @@ import type { Health } from './health';
 import { newLogRow } from './log-rows';
 import { normalizeCoalesce, windowKey } from '../../coalesce/window';
 import type { Windows, WindowJoinRow } from './windows';
+import { createTitles } from './titles';
 
 /**
  * The plan of one (outbox record, webhook) part: condition, then render, run in the
@@ -70,10 +71,12 @@ export function createPlanner(strapi: Core.Strapi, deps: PlannerDeps) {
   const planned = new Map<string, PlanTask>();
   /** Per webhook, the last of its plans: one webhook plans one part at a time, in record order. */
   const chains = new Map<number, PlanTask>();
+  const titles = createTitles(strapi);
 
   /** Condition and render of one (record, webhook) part: the log row to insert, or null. */
   const planPart = async (ev: ClaimedEvent, row: WebhookRow, context: EventContext): Promise<Record<string, unknown> | null> => {
-    const base = newLogRow(row, { event: ev.event, contentType: ev.uid, targetDocumentId: ev.documentId, targetLocale: ev.locale, user: ev.user });
+    const documentTitle = await titles.of(ev.uid, context.doc);
+    const base = newLogRow(row, { event: ev.event, contentType: ev.uid, targetDocumentId: ev.documentId, targetLocale: ev.locale, documentTitle, user: ev.user });
     const paused = deps.health.paused(row);
     if (paused) return { ...base, status: 'exhausted', error: `Not rendered: the webhook was paused. ${paused}` };
     let matches: boolean;
