@@ -16,6 +16,7 @@ import { createSender } from './delivery/send-signed';
 import { createPlanner } from './delivery/planner';
 import { createDeliverer } from './delivery/deliver';
 import { createManual } from './delivery/manual';
+import { createRerender } from './delivery/context-store';
 
 /**
  * The composition root: every long-lived collaborator of the delivery pipeline is built here,
@@ -48,7 +49,8 @@ export function createRoot(strapi: Core.Strapi) {
   // Late bound: the worker that a finished plan wakes is the engine's.
   const wake = () => engine.wake();
   const planner = createPlanner(strapi, { render, health, outbox: getOutbox, wake });
-  const deliverer = createDeliverer(strapi, { sender, health, waitForWrites: gate.waitForWrites, definitionsChanged });
+  const rerender = createRerender(strapi, render);
+  const deliverer = createDeliverer(strapi, { sender, rerender, health, waitForWrites: gate.waitForWrites, definitionsChanged });
   const manual = createManual(strapi, { render, sender, findRow: (id) => findWebhookRow(strapi, id) });
   const engine = createEngine(strapi, { resources, outbox: getOutbox, cache, index, gate, planner, deliverer, definitionsChanged });
   return { engine, planner, manual };

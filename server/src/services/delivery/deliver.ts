@@ -8,7 +8,8 @@ import { queueTransaction, tableFor } from '../../outbox/rows';
 import { getPluginConfig, LOG_UID } from '../../plugin';
 import type { Health } from './health';
 import type { Sender } from './send-signed';
-import { attemptColumns, attemptEntry, type AttemptEntry } from './log-rows';
+import { attemptColumns, attemptEntry, definitionVersion, type AttemptEntry } from './log-rows';
+import type { RenderedRequest } from '../../render/request';
 
 /**
  * A queued delivery is sent only if its lease outlives the request by this much; otherwise it
@@ -27,11 +28,35 @@ export interface DeliveryRow {
   requestMethod: string;
   requestHeaders: Record<string, string> | null;
   requestBody: string | null;
+  /** The captured change it renders from (null: a test send, or a condition that failed). */
+  contextKey: string | null;
+  /** The webhook definition version it was rendered with (null: not rendered). */
+  webhookVersion: string | null;
   leaseOwner: string | null;
   /** ISO time the lease runs out. */
   leaseUntil: string | null;
   /** The webhook as read with the claim (null: deleted). */
   webhook: WebhookRow | null;
+}
+
+/**
+ * Whether an attempt renders the request again (docs/architecture.md, "Recovery"): not
+ * rendered yet (its render failed), or rendered with another version of the webhook. A row
+ * without a captured context (rows from before contexts were kept) is sent as stored.
+ */
+export const needsRender = (log: Pick<DeliveryRow, 'contextKey' | 'webhookVersion'>, currentVersion: string): boolean =>
+  Boolean(log.contextKey) && log.webhookVersion !== currentVersion;
+
+/**
+ * The attempt history before this attempt. When the stored request is replaced by a new
+ * render, the last attempt keeps the request it sent (headers and body), so the history shows
+ * what each attempt sent while the row shows the latest.
+ */
+function historyBefore(log: DeliveryRow, replacing: boolean): AttemptEntry[] {
+  const history = log.attemptLog ?? [];
+  if (!replacing || !history.length || log.requestBody === null) return history;
+  const last = history[history.length - 1];
+  return [...history.slice(0, -1), { ...last, requestHeaders: log.requestHeaders ?? {}, requestBody: log.requestBody }];
 }
 
 /** A delivery outcome waiting for its group commit. */
@@ -44,6 +69,8 @@ interface PendingOutcome {
 
 export interface DelivererDeps {
   sender: Sender;
+  /** Render a delivery again from its captured context with the webhook as it is now. */
+  rerender: (row: WebhookRow, contextKey: string) => Promise<RenderedRequest>;
   health: Health;
   waitForWrites: () => Promise<void> | null;
   definitionsChanged: () => Promise<void>;
@@ -83,10 +110,34 @@ export function createDeliverer(strapi: Core.Strapi, deps: DelivererDeps) {
     if (!row.enabled) {
       return finish({ status: 'exhausted', error: `The webhook is disabled${row.disabledReason ? `: ${row.disabledReason}` : ''}`, nextAttemptAt: null });
     }
-    const req = { method: log.requestMethod, url: log.requestUrl, headers: log.requestHeaders ?? {}, body: log.requestBody ?? '' };
+    const attempts = (log.attempts ?? 0) + 1;
+    const stored = { method: log.requestMethod, url: log.requestUrl, headers: log.requestHeaders ?? {}, body: log.requestBody ?? '' };
+    // Recovery (docs/architecture.md): the webhook changed since this was rendered, or its
+    // render failed → render again from the captured change with the current definition;
+    // otherwise the stored request goes out as it is.
+    const version = definitionVersion(row);
+    let req: RenderedRequest = stored;
+    let rendered: Record<string, unknown> = {};
+    if (needsRender(log, version)) {
+      try {
+        req = await deps.rerender(row, log.contextKey as string);
+      } catch (err) {
+        // Rendering is deterministic: it fails again until the webhook is fixed (then retried by hand).
+        const error = `Not sent: rendering with the current webhook failed: ${(err as Error).message}`;
+        const none = { status: null, headers: {}, body: null, durationMs: 0, error };
+        return finish({
+          status: 'exhausted',
+          attempts,
+          attemptLog: [...historyBefore(log, false), attemptEntry(none, error, null, null)],
+          nextAttemptAt: null,
+          webhookVersion: null,
+          error,
+        });
+      }
+      rendered = { requestUrl: req.url, requestMethod: req.method, requestBody: req.body, webhookVersion: version };
+    }
     const { result: pending, loggedHeaders, note } = deps.sender.send(row, req, log.messageId);
     const result = await pending;
-    const attempts = (log.attempts ?? 0) + 1;
     const outcome = classifyOutcome(result, { attemptsMade: attempts, maxAttempts: row.maxAttempts ?? 8, schedule: cfg().retrySchedule });
     const error = outcome.kind === 'delivered' ? null : outcome.reason;
     if (error) strapi.log.debug(`[document-webhooks] delivery ${log.id} to webhook ${row.id} failed: ${error}`);
@@ -94,8 +145,9 @@ export function createDeliverer(strapi: Core.Strapi, deps: DelivererDeps) {
       {
         status: outcome.kind,
         attempts,
-        attemptLog: [...(log.attemptLog ?? []), attemptEntry(result, error, note)],
+        attemptLog: [...historyBefore(log, 'requestUrl' in rendered), attemptEntry(result, error, note, req)],
         nextAttemptAt: outcome.kind === 'failed' ? outcome.nextAttemptAt : null,
+        ...rendered,
         ...attemptColumns(result, loggedHeaders, error),
       },
       { row, result }

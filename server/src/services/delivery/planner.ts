@@ -7,9 +7,11 @@ import type { ClaimedEvent, Outbox } from '../../outbox/outbox';
 import type { WebhookRow } from '../../definitions/types';
 import { queueTransaction, tableFor } from '../../outbox/rows';
 import { isConnectionError } from '../../db-errors';
-import { getPluginConfig, LOG_UID } from '../../plugin';
+import { randomUUID } from 'node:crypto';
+import { CONTEXT_UID, getPluginConfig, LOG_UID } from '../../plugin';
 import type { Health } from './health';
-import { newLogRow } from './log-rows';
+import { definitionVersion, newLogRow } from './log-rows';
+import { BACKFILL_EVENT } from '../../contracts/webhooks';
 
 /**
  * The plan of one (outbox record, webhook) part: condition, then render, run in the
@@ -56,6 +58,21 @@ export interface PlannerDeps {
   wake: () => void;
 }
 
+/** The captured-context row of an outbox record (content-types/context). */
+const contextRow = (ev: ClaimedEvent, contextKey: string, now: Date) => ({
+  contextKey,
+  event: ev.event,
+  contentType: ev.uid,
+  targetDocumentId: ev.documentId,
+  targetLocale: ev.locale,
+  doc: ev.doc,
+  previous: ev.previous,
+  user: ev.user,
+  occurredAt: ev.occurredAt,
+  createdAt: now,
+  updatedAt: now,
+});
+
 /** Fan-out: captured events → the deliveries to insert (docs/architecture.md, "Life of a change", step 2). */
 export function createPlanner(strapi: Core.Strapi, deps: PlannerDeps) {
   const cfg = () => getPluginConfig(strapi);
@@ -69,7 +86,9 @@ export function createPlanner(strapi: Core.Strapi, deps: PlannerDeps) {
   const chains = new Map<number, PlanTask>();
 
   /** Condition and render of one (record, webhook) part: the log row to insert, or null. */
-  const planPart = async (ev: ClaimedEvent, row: WebhookRow, context: EventContext): Promise<Record<string, unknown> | null> => {
+  const planPart = async (ev: ClaimedEvent, row: WebhookRow, version: string, context: EventContext): Promise<Record<string, unknown> | null> => {
+    // `webhookVersion` null: not rendered, so any attempt renders it from the captured context
+    // (docs/architecture.md, "Recovery").
     const base = newLogRow(row, { event: ev.event, contentType: ev.uid, targetDocumentId: ev.documentId, targetLocale: ev.locale, user: ev.user });
     const paused = deps.health.paused(row);
     if (paused) return { ...base, status: 'exhausted', error: `Not rendered: the webhook was paused. ${paused}` };
@@ -78,13 +97,14 @@ export function createPlanner(strapi: Core.Strapi, deps: PlannerDeps) {
       matches = evaluateCondition(row.condition, context as any, { timeoutMs: cfg().renderTimeoutMs });
     } catch (err) {
       await deps.health.failed(row, err);
-      return { ...base, status: 'exhausted', error: `Condition failed: ${(err as Error).message}` };
+      // No captured context: a retry cannot decide whether the condition would hold.
+      return { ...base, status: 'exhausted', error: `Condition failed: ${(err as Error).message}`, contextKey: null };
     }
     if (!matches) return null;
     try {
       const req = await deps.render(row, context, ev.occurredAt);
       deps.health.rendered(row);
-      return { ...base, status: 'pending', nextAttemptAt: new Date(), requestUrl: req.url, requestHeaders: req.headers, requestBody: req.body };
+      return { ...base, status: 'pending', nextAttemptAt: new Date(), requestUrl: req.url, requestMethod: req.method, requestHeaders: req.headers, requestBody: req.body, webhookVersion: version };
     } catch (err) {
       // Rendering is deterministic: retrying cannot help, so it is exhausted at once.
       await deps.health.failed(row, err);
@@ -96,7 +116,7 @@ export function createPlanner(strapi: Core.Strapi, deps: PlannerDeps) {
     const after = chains.get(row.id) ?? null;
     const task: PlanTask = { key, version, done: false, create: null, promise: Promise.resolve(), at: Date.now(), wakes: false, after };
     task.promise = (after ? after.promise : Promise.resolve())
-      .then(() => planPart(ev, row, context))
+      .then(() => planPart(ev, row, version, context))
       .then(
         (create) => {
           task.create = create;
@@ -130,12 +150,14 @@ export function createPlanner(strapi: Core.Strapi, deps: PlannerDeps) {
       const fresh: PlanTask[] = [];
       for (const row of rows) {
         const key = `${ev.id}:${row.id}:${ev.documentId}:${ev.occurredAt}`;
-        const version = String(row.updatedAt);
+        const version = definitionVersion(row);
         let task = planned.get(key);
         // The definition as it is now: a webhook disabled or changed meanwhile no longer fires,
         // except for a part already planned (e.g. the render that got the webhook paused: its
         // log row says why).
-        if (!row.enabled || !(row.events ?? []).includes(ev.event) || row.contentType !== ev.uid) {
+        // A backfill (docs/events.md, entry.backfill) is sent whatever events the webhook listens to.
+        const listens = (ev.event as string) === BACKFILL_EVENT || (row.events ?? []).includes(ev.event);
+        if (!row.enabled || !listens || row.contentType !== ev.uid) {
           if (task?.done) tasks.set(row.id, task);
           continue;
         }
@@ -226,10 +248,21 @@ export function createPlanner(strapi: Core.Strapi, deps: PlannerDeps) {
             if (remaining.length && (await deps.outbox().keep(plan.ev.id, remaining, token, db))) done.add(plan.ev.id);
           }
           const rows: Record<string, unknown>[] = [];
+          const contexts: Record<string, unknown>[] = [];
           for (const plan of batch) {
             if (!done.has(plan.ev.id)) continue;
-            for (const task of readyOf(plan)) if (task.create) rows.push({ ...task.create, createdAt: now, updatedAt: now });
+            // The captured change once for all its deliveries (docs/scaling.md, "Captured contexts").
+            let contextKey: string | null = null;
+            for (const task of readyOf(plan)) {
+              if (!task.create) continue;
+              if (task.create.contextKey !== null && !contextKey) {
+                contextKey = randomUUID();
+                contexts.push(contextRow(plan.ev, contextKey, now));
+              }
+              rows.push({ ...task.create, contextKey: task.create.contextKey === null ? null : contextKey, createdAt: now, updatedAt: now });
+            }
           }
+          await tableFor(strapi, CONTEXT_UID).insert(db, contexts);
           await t.insert(db, rows);
         });
       const written = (batch: FanOutPlan[]) => {
