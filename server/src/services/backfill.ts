@@ -196,6 +196,8 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     async start(id: unknown, body: unknown): Promise<{ queued: number; backfill: BackfillJob }> {
       const row = await findWebhookRow(strapi, id);
       const query = parse(body, row.contentType);
+      // Its deliveries would all be dropped at fan-out (a disabled webhook does not fire).
+      if (!row.enabled) throw new WebhookValidationError([{ path: ['enabled'], message: 'the webhook is disabled: enable it before sending existing documents' }]);
       if (await q().count({ where: { webhookId: row.id, state: 'running' } })) {
         throw new ConflictError('a backfill of this webhook is running: cancel it or wait until it is done');
       }
