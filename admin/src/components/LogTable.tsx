@@ -25,7 +25,7 @@ import { ConfirmDialog, useFetchClient, useNotification } from '@strapi/strapi/a
 import { API, LOG_STATUSES, errorMessage, type ContentType, type Log, type Pagination, type Webhook } from '../utils/api';
 import { useT } from '../utils/useT';
 import { StatusBadge } from './StatusBadge';
-import { LogDetail, canRetryLog } from './LogDetail';
+import { LogDetail, canRetryLog, retryLabel } from './LogDetail';
 
 interface Filters {
   webhook: string;
@@ -236,7 +236,7 @@ export const LogTable = ({ webhookId, canRetry, initialLogId }: LogTableProps) =
                     </IconButton>
                     {canRetry && canRetryLog(l) && (
                       <IconButton
-                        label={t('logs.retryOne', { id: l.id })}
+                        label={t(`${retryLabel(l)}One`, { id: l.id })}
                         variant="ghost"
                         onClick={async () => {
                           try {
