@@ -197,3 +197,26 @@ describe('retry and resend of an unchanged webhook', () => {
     expect(JSON.stringify(testRetry.body)).toMatch(/test send/);
   });
 });
+
+describe('captured contexts and retention', () => {
+  it('a change is stored once for all its deliveries, and purged with the last record referring to it', async () => {
+    const knex = app.strapi.db.connection;
+    const failing = await createWebhook({ url: rx.url('/wrong-path/kept'), maxAttempts: 3 });
+    const ok = await createWebhook({ url: rx.url('/shared') });
+    const id = await create('Kept');
+    const failed = await logWith(failing.id, id, (l) => l.status === 'failed');
+    await logWith(ok.id, id, (l) => l.status === 'delivered');
+    const keys = await knex('document_webhooks_logs').where('target_document_id', id).pluck('context_key');
+    expect(keys).toHaveLength(2);
+    expect(new Set(keys).size).toBe(1);
+    expect(Number((await knex('document_webhooks_contexts').where('context_key', keys[0]).count({ n: '*' }))[0].n)).toBe(1);
+    const before = Number((await knex('document_webhooks_contexts').count({ n: '*' }))[0].n);
+    expect(before).toBeGreaterThan(1);
+
+    // Everything finished is expired a month from now; the failed delivery is kept, and its context with it.
+    const purged = await app.strapi.plugin('document-webhooks').service('logs').purgeExpired(Date.now() + 31 * 86400_000);
+    expect(purged.count).toBeGreaterThan(0);
+    expect(await knex('document_webhooks_logs').pluck('id')).toEqual([failed.id]);
+    expect(await knex('document_webhooks_contexts').pluck('context_key')).toEqual([keys[0]]);
+  });
+});
