@@ -84,7 +84,7 @@ describe(`backfill of ${DOCS} documents (${KIND})`, () => {
     const hook = await inst.call('createWebhook', {
       body: { name: 'backfill scale', contentType: A, events: ['entry.delete'], url: rx.url('/backfill'), condition: `doc.bio == "match"` },
     });
-    const idle = (await inst.call('write', { n: 200, concurrency: 1, prefix: 'idle', timings: true, spacingMs: 25 })).latencies as number[];
+    const idle = (await inst.call('write', { n: 100, concurrency: 1, prefix: 'idle', timings: true, spacingMs: 50 })).latencies as number[];
     const heapBefore = await heapMb();
 
     t0 = Date.now();
@@ -97,17 +97,18 @@ describe(`backfill of ${DOCS} documents (${KIND})`, () => {
     let done = false;
     let queuedAt = 0;
     while (!done) {
-      // 20 writes spaced 25 ms apart: 0.5 s when served at once. Their latencies leave out the
-      // wait for the event loop before each starts; the batch's duration includes it.
+      // 10 writes spaced 100 ms apart (an editor or two at work): 1 s when served at once.
+      // Their latencies leave out the wait for the event loop before each starts; the batch's
+      // duration includes it.
       const c0 = Date.now();
-      during.push(...((await inst.call('write', { n: 20, concurrency: 1, prefix: `during${during.length}`, timings: true, spacingMs: 25 })).latencies as number[]));
+      during.push(...((await inst.call('write', { n: 10, concurrency: 1, prefix: `during${during.length}`, timings: true, spacingMs: 100 })).latencies as number[]));
       batches.push(Date.now() - c0);
       if (batches.length % 4 === 1) heap.push(await heapMb());
       const info = await backfill(hook.id).info();
       progress.push(info.job.queued);
       if (!queuedAt && info.job.state === 'done') queuedAt = Date.now() - t0;
       done = info.job.state === 'done' && rx.requests.filter((r) => r.url === '/backfill').length >= MATCHING;
-      if (Date.now() - t0 > 600_000) throw new Error(`backfill not done after 10 min: ${JSON.stringify(info.job)}, ${rx.requests.length} received`);
+      if (Date.now() - t0 > 540_000) throw new Error(`backfill not done after 9 min: ${JSON.stringify(info.job)}, ${rx.requests.length} received`);
     }
     const seconds = (Date.now() - t0) / 1000;
     const counts = await until('drained', async () => {
@@ -119,7 +120,7 @@ describe(`backfill of ${DOCS} documents (${KIND})`, () => {
     const idleP99 = percentile(idle, 99);
     const duringP99 = percentile(during, 99);
     console.log(
-      `[backfill] ${KIND}: ${DOCS} documents queued in ${(queuedAt / 1000).toFixed(1)} s, ${MATCHING} delivered in ${seconds.toFixed(1)} s; heap before ${heapBefore.toFixed(1)} MB, peak ${heapPeak.toFixed(1)} MB, after ${heap[heap.length - 1].toFixed(1)} MB (n=${heap.length}); 20-write batches p50/max ${percentile(batches, 50)}/${Math.max(...batches)} ms; write p50/p99/max idle ${percentile(idle, 50).toFixed(1)}/${idleP99.toFixed(1)}/${Math.max(...idle).toFixed(1)} ms, during ${percentile(during, 50).toFixed(1)}/${duringP99.toFixed(1)}/${Math.max(...during).toFixed(1)} ms (n=${during.length}); progress seen ${JSON.stringify(progress.slice(0, 12))}`
+      `[backfill] ${KIND}: ${DOCS} documents queued in ${(queuedAt / 1000).toFixed(1)} s, ${MATCHING} delivered in ${seconds.toFixed(1)} s; heap before ${heapBefore.toFixed(1)} MB, peak ${heapPeak.toFixed(1)} MB, after ${heap[heap.length - 1].toFixed(1)} MB (n=${heap.length}); 10-write batches p50/max ${percentile(batches, 50)}/${Math.max(...batches)} ms; write p50/p99/max idle ${percentile(idle, 50).toFixed(1)}/${idleP99.toFixed(1)}/${Math.max(...idle).toFixed(1)} ms, during ${percentile(during, 50).toFixed(1)}/${duringP99.toFixed(1)}/${Math.max(...during).toFixed(1)} ms (n=${during.length}); progress seen ${JSON.stringify(progress.slice(0, 12))}`
     );
     const t = tally(rx.requests, (r) => r.url === '/backfill');
     expect(t.total).toBe(MATCHING);
@@ -134,11 +135,11 @@ describe(`backfill of ${DOCS} documents (${KIND})`, () => {
     // Flat: the heap does not grow with the table (100,000 snapshots would be well over 100 MB).
     expect(heapPeak - heapBefore).toBeLessThan(60);
     // Writes served meanwhile: every one of them completed, none stalled behind the backfill.
-    expect(during.length).toBeGreaterThanOrEqual(100);
+    expect(during.length).toBeGreaterThanOrEqual(50);
     expect(duringP99).toBeLessThan(Math.max(10 * idleP99, 500));
     // …and none waited long to start (without yielding, a batch took 11 s: docs/scaling.md).
-    expect(percentile(batches, 50)).toBeLessThan(2500);
-    expect(Math.max(...batches)).toBeLessThan(6000);
+    expect(percentile(batches, 50)).toBeLessThan(3000);
+    expect(Math.max(...batches)).toBeLessThan(8000);
 
     // A second backfill, cancelled early: it stops where it was, and says so.
     const second = await inst.call('createWebhook', { body: { name: 'backfill cancelled', contentType: A, events: ['entry.delete'], url: rx.url('/cancelled'), condition: `doc.bio == "match"` } });
