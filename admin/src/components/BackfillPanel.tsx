@@ -6,7 +6,7 @@ import { API, errorMessage, type BackfillInfo, type ContentType } from '../utils
 import { useT } from '../utils/useT';
 
 interface BackfillPanelProps {
-  webhookId: string;
+  webhookId: number;
   contentType: ContentType | undefined;
   /** The webhook is enabled (a disabled one sends nothing). */
   enabled: boolean;
@@ -100,7 +100,7 @@ export const BackfillPanel = ({ webhookId, contentType, enabled, canSend, dirty 
           <Typography>
             {t(`backfill.state.${job.state}`, { queued: formatNumber(job.queued), total: formatNumber(job.total) })}
           </Typography>
-          <ProgressBar value={percent} size="M">{`${percent}%`}</ProgressBar>
+          <ProgressBar value={percent} size="M" aria-label={`${percent}%`} />
           {job.error && <Typography textColor="danger600">{job.error}</Typography>}
         </Flex>
       )}
