@@ -122,6 +122,8 @@ export function createDeliverer(strapi: Core.Strapi, deps: DelivererDeps) {
       try {
         req = await deps.rerender(row, log.contextKey as string);
       } catch (err) {
+        // The database away while reading the captured change: the lease keeps the delivery.
+        if (isConnectionError(err)) throw err;
         // Rendering is deterministic: it fails again until the webhook is fixed (then retried by hand).
         const error = `Not sent: rendering with the current webhook failed: ${(err as Error).message}`;
         const none = { status: null, headers: {}, body: null, durationMs: 0, error };
