@@ -12,6 +12,7 @@ export default async ({ strapi }: { strapi: Core.Strapi }) => {
   if (getPluginConfig(strapi).previousEncryptionKeys?.length) await reencryptSecrets(strapi);
   await reconcileConfigWebhooks(strapi);
   await getService(strapi, 'engine').start();
+  getService(strapi, 'backfill').startRunner();
 
   const purge = async () => {
     try {

@@ -356,6 +356,8 @@ describe('admin panel', () => {
     await visible(dialog.getByText('Delivered'), 30_000);
     const retried = await receiver.waitFor((reqs) => reqs.filter((r) => r.url === '/e2e' && r.body.includes('Website redesign v2'))[2]);
     expect(retried.headers.authorization).toBe('Bearer e2e-token');
+    // Delivered: the same button now resends.
+    await visible(dialog.getByRole('button', { name: 'Resend', exact: true }));
     await dialog.getByRole('button', { name: 'Close' }).first().click();
 
     // The webhook's own "Deliveries" tab shows the same delivery, now delivered.
@@ -416,6 +418,22 @@ describe('admin panel', () => {
     const listRow = await visible(page.getByRole('row').filter({ hasText: WEBHOOK_NAME }));
     await visible(listRow.getByRole('img', { name: /Last 24 h: \d+ delivered/ }));
     await shot('list.png', 900);
+  });
+
+  it('sends the existing documents after confirming how many, and shows the progress', async () => {
+    receiver.clear();
+    receiver.respond(() => ({ status: 200, body: 'ok' }));
+    await page.goto(webhookUrl);
+    // The seeded quotations are drafts, all three over the condition's 1000.
+    await page.getByRole('combobox', { name: 'Version' }).click();
+    await page.getByRole('option', { name: 'Drafts' }).click();
+    await page.getByRole('button', { name: 'Send existing documents' }).click();
+    const dialog = await visible(page.getByRole('alertdialog'));
+    await visible(dialog.getByText(/3 documents \(Drafts\) will be queued/));
+    await dialog.getByRole('button', { name: 'Confirm' }).click();
+    await visible(page.getByText('Done: 3 of 3 documents queued'), 30_000);
+    const sent = await receiver.waitFor((reqs) => (reqs.filter((r) => r.url === '/e2e').length === 3 ? reqs.filter((r) => r.url === '/e2e') : null), 30_000);
+    for (const r of sent) expect(r.headers['x-strapi-event']).toBe('entry.backfill');
   });
 
   it('shows webhooks from the plugin config as managed and read-only', async () => {

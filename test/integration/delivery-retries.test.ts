@@ -63,7 +63,7 @@ describe('retries', () => {
       return l?.status === 'failed' ? l : null;
     });
     expect(failed).toMatchObject({ attempts: 1, error: 'HTTP 500', responseStatus: 500, responseBody: 'down' });
-    expect(failed.attemptLog).toEqual([{ at: expect.any(String), status: 500, durationMs: expect.any(Number), error: 'HTTP 500' }]);
+    expect(failed.attemptLog).toEqual([{ at: expect.any(String), status: 500, durationMs: expect.any(Number), error: 'HTTP 500', method: 'POST', url: rx.url('/flaky') }]);
     expect(failed.nextAttemptAt).toEqual(expect.any(String));
     // Schedule [0.2, …] with ±20 % jitter.
     const wait = Date.parse(failed.nextAttemptAt) - Date.parse(failed.attemptLog[0].at);

@@ -7,8 +7,10 @@ import { useT } from '../utils/useT';
 import { CodeBlock, headerLines } from './CodeBlock';
 import { StatusBadge } from './StatusBadge';
 
-/** Entries with a rendered request can be sent again (test sends and render errors cannot). */
-export const canRetryLog = (log: Log) => log.event !== 'test' && Boolean(log.requestUrl) && log.requestBody !== null && log.status !== 'pending';
+/** Entries with a request or a captured change to render can be sent again (docs/api.md); not while queued. */
+export const canRetryLog = (log: Log) => log.retryable && log.status !== 'pending';
+/** A delivered entry is sent again as a resend. */
+export const retryLabel = (log: Log) => (log.status === 'delivered' ? 'logs.resend' : 'logs.retry');
 
 const Item = ({ label, children }: { label: string; children: React.ReactNode }) => (
   <Grid.Item col={4} s={6} xs={12} direction="column" alignItems="flex-start" gap={1}>
@@ -110,6 +112,11 @@ export const LogDetail = ({ id, canRetry, onClose, onRetried }: LogDetailProps) 
                   <CodeBlock label={t('logs.changes', { count: log.changes.length })}>{changeLines(log.changes)}</CodeBlock>
                 </Flex>
               )}
+              {log.rerender && log.event !== 'test' && (
+                <Box padding={3} background="warning100" hasRadius>
+                  <Typography textColor="warning700">{t(log.requestBody === null ? 'logs.detail.rerender.notRendered' : 'logs.detail.rerender.changed')}</Typography>
+                </Box>
+              )}
               {log.error && (
                 <Box padding={3} background="danger100" hasRadius>
                   <Typography textColor="danger700">{log.error}</Typography>
@@ -138,10 +145,11 @@ export const LogDetail = ({ id, canRetry, onClose, onRetried }: LogDetailProps) 
                 {log.attemptLog.length === 0 ? (
                   <Typography textColor="neutral600">{t('logs.detail.noAttempts')}</Typography>
                 ) : (
-                  <Table colCount={4} rowCount={log.attemptLog.length + 1}>
+                  <Table colCount={5} rowCount={log.attemptLog.length + 1}>
                     <Thead>
                       <Tr>
                         <Th><Typography variant="sigma">{t('logs.th.time')}</Typography></Th>
+                        <Th><Typography variant="sigma">{t('logs.detail.sentTo')}</Typography></Th>
                         <Th><Typography variant="sigma">{t('logs.th.httpStatus')}</Typography></Th>
                         <Th><Typography variant="sigma">{t('logs.th.duration')}</Typography></Th>
                         <Th><Typography variant="sigma">{t('logs.detail.error')}</Typography></Th>
@@ -151,6 +159,7 @@ export const LogDetail = ({ id, canRetry, onClose, onRetried }: LogDetailProps) 
                       {log.attemptLog.map((a, i) => (
                         <Tr key={i}>
                           <Td><Typography>{dateTime(a.at)}</Typography></Td>
+                          <Td><Typography style={{ wordBreak: 'break-all' }}>{a.url ? `${a.method ?? ''} ${a.url}` : '—'}</Typography></Td>
                           <Td><Typography>{a.status ?? '—'}</Typography></Td>
                           <Td><Typography>{a.durationMs !== null ? t('common.ms', { ms: a.durationMs }) : '—'}</Typography></Td>
                           <Td><Typography textColor={a.error ? 'danger600' : 'neutral800'}>{a.error ?? '—'}</Typography></Td>
@@ -169,7 +178,7 @@ export const LogDetail = ({ id, canRetry, onClose, onRetried }: LogDetailProps) 
           </Modal.Close>
           {canRetry && log && canRetryLog(log) && (
             <Button startIcon={<ArrowClockwise />} onClick={retry} loading={retrying}>
-              {t('logs.retry')}
+              {t(retryLabel(log))}
             </Button>
           )}
         </Modal.Footer>

@@ -28,7 +28,7 @@ import { NavLink } from 'react-router-dom';
 import { API, LOG_STATUSES, errorMessage, type ContentType, type Log, type Pagination, type Webhook } from '../utils/api';
 import { useT } from '../utils/useT';
 import { StatusBadge } from './StatusBadge';
-import { LogDetail, canRetryLog } from './LogDetail';
+import { LogDetail, canRetryLog, retryLabel } from './LogDetail';
 import { entryPath } from '../utils/entry-link';
 
 interface Filters {
@@ -284,7 +284,7 @@ export const LogTable = ({ webhookId, canRetry, initialLogId }: LogTableProps) =
                     </IconButton>
                     {canRetry && canRetryLog(l) && (
                       <IconButton
-                        label={t('logs.retryOne', { id: l.id })}
+                        label={t(`${retryLabel(l)}One`, { id: l.id })}
                         variant="ghost"
                         onClick={async () => {
                           try {

@@ -20,6 +20,7 @@ import {
 import { useT } from '../utils/useT';
 import { PreviewPanel } from '../components/PreviewPanel';
 import { SecretSection } from '../components/SecretSection';
+import { BackfillPanel } from '../components/BackfillPanel';
 import { LogTable } from '../components/LogTable';
 import { ManagedBadge } from '../components/ManagedBadge';
 import { Section } from '../components/webhook-form/Section';
@@ -210,6 +211,18 @@ export const EditPage = () => {
           <Typography textColor="neutral600">{t('preview.saveFirst')}</Typography>
         )}
       </Section>
+
+      {webhookId && webhook && (
+        <Section title={t('backfill.title')} subtitle={t('backfill.subtitle')}>
+          <BackfillPanel
+            webhookId={webhookId}
+            contentType={contentTypes.find((c) => c.uid === webhook.contentType)}
+            enabled={webhook.enabled}
+            canSend={Boolean(canUpdate && canTest)}
+            dirty={dirty}
+          />
+        </Section>
+      )}
     </Flex>
   );
 

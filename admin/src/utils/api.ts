@@ -6,6 +6,8 @@ export const API = '/document-webhooks';
 // Request and response types live in the contracts module the server imports too.
 export { EVENTS, METHODS, BODY_TYPES, LOG_STATUSES, STATS_RANGES } from '../../../server/src/contracts';
 export type {
+  BackfillInfo,
+  BackfillJob,
   ContentTypeInfo as ContentType,
   DocumentRef,
   FieldError,

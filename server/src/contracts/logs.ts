@@ -9,6 +9,12 @@ export interface Attempt {
   durationMs: number | null;
   error: string | null;
   note?: string;
+  /** The request this attempt sent (null: nothing was sent). */
+  method?: string | null;
+  url?: string | null;
+  /** Kept when a later attempt sent another rendering of the request. */
+  requestHeaders?: Record<string, string>;
+  requestBody?: string | null;
 }
 
 export interface Log {
@@ -38,6 +44,10 @@ export interface Log {
   /** A coalescing window's changes so far (docs/events.md); null for a delivery of one change. */
   changeCount: number | null;
   changes: Record<string, unknown>[] | null;
+  /** `POST /logs/:id/retry` can send it again (a stored request or a captured change to render). */
+  retryable: boolean;
+  /** A retry renders it again with the webhook as it is now: the webhook changed since, or its render failed. */
+  rerender: boolean;
   createdAt: string;
   updatedAt: string;
 }

@@ -129,3 +129,34 @@ export interface DocumentRef {
   documentId?: string;
   locale?: string | null;
 }
+
+/** What a backfill sends (docs/events.md): not an event a webhook subscribes to. */
+export const BACKFILL_EVENT = 'entry.backfill';
+
+/** Body of `POST /webhooks/:id/backfill`. */
+export interface BackfillInput {
+  locale?: string;
+  status?: 'published' | 'draft';
+}
+
+/** A backfill's progress (`GET /webhooks/:id/backfill`, docs/api.md). */
+export interface BackfillJob {
+  id: number;
+  webhookId: number;
+  state: 'running' | 'done' | 'cancelled' | 'failed';
+  locale: string | null;
+  status: 'published' | 'draft';
+  /** Documents to queue, counted when it started. */
+  total: number;
+  /** Documents queued so far (the condition is applied as they are fanned out). */
+  queued: number;
+  error: string | null;
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+/** `GET /webhooks/:id/backfill`: how many documents a backfill would send, and the last backfill. */
+export interface BackfillInfo {
+  documents: number;
+  job: BackfillJob | null;
+}

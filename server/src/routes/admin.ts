@@ -29,6 +29,10 @@ export default {
     route('POST', '/webhooks/:id/test', 'webhooks.test', 'test'),
     route('POST', '/webhooks/:id/rotate-secret', 'webhooks.rotateSecret', 'update'),
     route('GET', '/webhooks/:id/stats', 'webhooks.series', 'read'),
+    // Sends requests to the receiver, like a test: both permissions (docs/api.md).
+    route('GET', '/webhooks/:id/backfill', 'webhooks.backfillInfo', 'read'),
+    route('POST', '/webhooks/:id/backfill', 'webhooks.backfill', ['update', 'test']),
+    route('DELETE', '/webhooks/:id/backfill', 'webhooks.cancelBackfill', ['update', 'test']),
     route('GET', '/content-types', 'webhooks.contentTypes', 'read'),
     route('GET', '/stats', 'webhooks.stats', 'read'),
     route('GET', '/logs', 'logs.find', 'logs.read'),

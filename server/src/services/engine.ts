@@ -56,7 +56,7 @@ export function createEngine(strapi: Core.Strapi, deps: EngineDeps) {
   const logT = () => tableFor(strapi, LOG_UID);
   const knex = () => (strapi.db as any).connection;
   // What a delivery needs of its log row (the response columns are not read back).
-  const CLAIMED = ['id', 'webhookId', 'status', 'messageId', 'attempts', 'attemptLog', 'requestUrl', 'requestMethod', 'requestHeaders', 'requestBody', 'leaseOwner', 'leaseUntil', 'coalesce'];
+  const CLAIMED = ['id', 'webhookId', 'status', 'messageId', 'attempts', 'attemptLog', 'requestUrl', 'requestMethod', 'requestHeaders', 'requestBody', 'contextKey', 'webhookVersion', 'leaseOwner', 'leaseUntil', 'coalesce'];
 
   /**
    * Lease due deliveries: at most one per (webhook, document) at a time, oldest first, so a

@@ -1,5 +1,5 @@
 import type { Core } from '@strapi/strapi';
-import { LOG_UID, getPluginConfig } from '../plugin';
+import { CONTEXT_UID, LOG_UID, WEBHOOK_UID, getPluginConfig } from '../plugin';
 import { getService } from '../utils/get-service';
 import { NotFoundError, WebhookValidationError } from '../errors';
 import { toId } from '../ids';
@@ -8,6 +8,8 @@ import { affected, tableFor } from '../outbox/rows';
 import { createLease } from '../retention/lease';
 import { PURGE_PACING, nextBatchSize, pauseAfter } from '../retention/batches';
 import { LOG_STATUSES, type Log } from '../contracts/logs';
+import { needsRender } from './delivery/deliver';
+import { definitionVersion } from './delivery/log-rows';
 
 /** Records the retention purge deletes once expired. */
 const FINISHED = ['delivered', 'exhausted'];
@@ -17,7 +19,12 @@ const PURGE_LEASE_MS = 60_000;
 export { LOG_STATUSES };
 
 /** The request-log record as the admin API returns it (docs/api.md, "Log"). */
-export const toPublicLog = (r: any): Log => ({
+/**
+ * `current`: the webhook's definition version now (undefined: deleted). A retry of this
+ * record renders it again from the captured change when the webhook changed since it was
+ * rendered, or its render failed (docs/architecture.md, "Recovery").
+ */
+export const toPublicLog = (r: any, current?: string): Log => ({
   id: r.id,
   webhook: { id: r.webhookId, name: r.webhookName },
   event: r.event,
@@ -43,9 +50,14 @@ export const toPublicLog = (r: any): Log => ({
   user: r.user ?? null,
   changeCount: r.changeCount ?? null,
   changes: r.coalesce?.changes ?? null,
+  retryable: isRetryable(r),
+  rerender: current !== undefined && needsRender({ contextKey: r.contextKey ?? null, webhookVersion: r.webhookVersion ?? null, requestBody: r.requestBody ?? null, coalesce: r.coalesce ?? null }, current),
   createdAt: r.createdAt,
   updatedAt: r.updatedAt,
 });
+
+/** A record `POST /logs/:id/retry` can send again: a stored request, or a captured change or window to render. */
+const isRetryable = (r: any) => r.event !== 'test' && (Boolean(r.contextKey) || Boolean(r.coalesce) || (Boolean(r.requestUrl) && r.requestBody !== null && r.requestBody !== undefined));
 
 const bad = (field: string, message: string) => new WebhookValidationError([{ path: [field], message }]);
 
@@ -111,7 +123,40 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
   const wake = () => getService(strapi, 'engine').wake();
   /** Not leased by a running attempt (or its lease expired: that instance is gone). */
   const leaseFree = () => ({ $or: [{ leaseUntil: { $null: true } }, { leaseUntil: { $lt: new Date() } }] });
+  /** The current definition version of the webhooks of `rows`, by id. */
+  const versions = async (rows: any[]) => {
+    const ids = [...new Set(rows.map((r) => r.webhookId).filter((n) => Number.isInteger(n)))];
+    const hooks = ids.length ? await strapi.db.query(WEBHOOK_UID as any).findMany({ where: { id: { $in: ids } }, select: ['id', 'updatedAt'] }) : [];
+    return new Map<number, string>(hooks.map((h: any) => [h.id, definitionVersion(h)]));
+  };
+  const publish = async (rows: any[]) => {
+    const byId = await versions(rows);
+    return rows.map((r) => toPublicLog(r, byId.get(r.webhookId)));
+  };
   const requeue = { status: 'pending', attempts: 0, nextAttemptAt: new Date(), leaseOwner: null, leaseUntil: null };
+
+  /**
+   * Captured changes (content-types/context) older than the cutoff that no request-log record
+   * refers to any more, in batches (the records go first, above; a context is never younger
+   * than its records).
+   */
+  const purgeContexts = async (cutoff: Date) => {
+    const c = tableFor(strapi, CONTEXT_UID);
+    const l = tableFor(strapi, LOG_UID);
+    const knex = (strapi.db as any).connection;
+    for (;;) {
+      const ids = (
+        await knex(c.name)
+          .select('id')
+          .where(c.col('createdAt'), '<', cutoff)
+          .whereNotExists(knex(l.name).select('id').whereRaw('?? = ??', [`${l.name}.${l.col('contextKey')}`, `${c.name}.${c.col('contextKey')}`]))
+          .limit(PURGE_PACING.startRows)
+      ).map((r: { id: number }) => r.id);
+      if (!ids.length) return;
+      await knex(c.name).whereIn('id', ids).del();
+      if (ids.length < PURGE_PACING.startRows) return;
+    }
+  };
 
   return {
     async find(query: Record<string, unknown>) {
@@ -129,7 +174,7 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
         q().count({ where }),
       ]);
       return {
-        data: rows.map(toPublicLog),
+        data: await publish(rows),
         meta: { pagination: { page, pageSize, pageCount: Math.ceil(total / pageSize), total } },
       };
     },
@@ -138,15 +183,21 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
       const num = toId(id);
       const row = num ? await q().findOne({ where: { id: num } }) : null;
       if (!row) throw new NotFoundError(`log ${String(id)} not found`);
-      return toPublicLog(row);
+      return (await publish([row]))[0];
     },
 
-    /** Queue one delivery again, now, with a fresh attempt budget (its history is kept). */
+    /**
+     * Queue one delivery again, now, with a fresh attempt budget (its history is kept): a
+     * failed or exhausted one, a delivered one (a resend, same webhook-id), or one whose render
+     * failed (rendered again with the webhook as it is now).
+     */
     async retry(id: unknown) {
       const current = await this.findOne(id);
-      if (current.event === 'test' || !current.requestUrl || current.requestBody === null) {
-        // Nothing was rendered (render/condition error or a test send): there is no request to resend.
-        throw bad('id', 'this log entry has no rendered request to resend');
+      if (current.event === 'test') throw bad('id', 'a test send is not retried: send a test again');
+      if (current.status === 'pending' && current.changeCount !== null) throw bad('id', 'this coalescing window is still open: it is sent when it closes');
+      if (!current.retryable) {
+        // A condition that failed: whether it would hold now is not decided here.
+        throw bad('id', 'this log entry has no rendered request to resend and no captured change to render it from');
       }
       // Not while an attempt is in flight: requeueing would send it twice and drop the result
       // of the running attempt (it only records its outcome while it holds the lease).
@@ -156,7 +207,7 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
       return this.findOne(id);
     },
 
-    /** Queue every failed/exhausted delivery matching the filter again; returns how many. */
+    /** Queue every failed/exhausted (or, when asked, delivered) delivery matching the filter again; returns how many. */
     async retryMany(body: Record<string, unknown>) {
       if (!body || typeof body !== 'object' || Array.isArray(body)) throw bad('body', 'body must be a JSON object');
       const deep = nestingErrors(body, []);
@@ -166,9 +217,13 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
       if (unknown) throw bad(unknown, `${unknown} is not a known filter`);
       const where = buildWhere({ ...body, status: body.status ?? 'failed,exhausted' });
       const statuses = (where.status as { $in: string[] }).$in;
-      if (statuses.some((s) => s === 'pending' || s === 'delivered')) throw bad('status', 'status may only be failed or exhausted');
+      if (statuses.some((s) => s === 'pending')) throw bad('status', 'status may only be failed, exhausted or delivered');
       const res = await q().updateMany({
-        where: { ...where, event: { $ne: 'test' }, requestBody: { $notNull: true }, ...leaseFree() },
+        where: {
+          ...where,
+          event: { $ne: 'test' },
+          $and: [leaseFree(), { $or: [{ requestBody: { $notNull: true } }, { contextKey: { $notNull: true } }, { coalesce: { $notNull: true } }] }],
+        },
         data: { ...requeue, nextAttemptAt: new Date() },
       });
       wake();
@@ -214,6 +269,7 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
             renewedAt = Date.now();
           }
         }
+        await purgeContexts(new Date(now - days * 86400_000));
       } finally {
         // Otherwise it frees itself when it expires.
         await lease.release().catch(() => {});

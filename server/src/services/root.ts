@@ -17,6 +17,7 @@ import { createPlanner } from './delivery/planner';
 import { createDeliverer } from './delivery/deliver';
 import { createManual } from './delivery/manual';
 import { createWindows } from './delivery/windows';
+import { createRerender } from './delivery/context-store';
 
 /**
  * The composition root: every long-lived collaborator of the delivery pipeline is built here,
@@ -50,7 +51,16 @@ export function createRoot(strapi: Core.Strapi) {
   const wake = () => engine.wake();
   const windows = createWindows(strapi, { render });
   const planner = createPlanner(strapi, { render, health, outbox: getOutbox, wake, windows });
-  const deliverer = createDeliverer(strapi, { sender, health, waitForWrites: gate.waitForWrites, definitionsChanged, renderWindow: windows.render, windowStillJoining: windows.stillJoining });
+  const rerender = createRerender(strapi, render);
+  const deliverer = createDeliverer(strapi, {
+    sender,
+    rerender,
+    health,
+    waitForWrites: gate.waitForWrites,
+    definitionsChanged,
+    renderWindow: windows.render,
+    windowStillJoining: windows.stillJoining,
+  });
   const manual = createManual(strapi, { render, sender, windows, findRow: (id) => findWebhookRow(strapi, id) });
   const engine = createEngine(strapi, { resources, outbox: getOutbox, cache, index, gate, planner, deliverer, definitionsChanged });
   return { engine, planner, manual };

@@ -8,7 +8,7 @@ import { queueTransaction, tableFor } from '../../outbox/rows';
 import { getPluginConfig, LOG_UID } from '../../plugin';
 import type { Health } from './health';
 import type { Sender } from './send-signed';
-import { attemptColumns, attemptEntry, type AttemptEntry } from './log-rows';
+import { attemptColumns, attemptEntry, definitionVersion, type AttemptEntry } from './log-rows';
 import type { WindowState } from '../../coalesce/window';
 import type { RenderedRequest } from '../../render/request';
 
@@ -29,6 +29,10 @@ export interface DeliveryRow {
   requestMethod: string;
   requestHeaders: Record<string, string> | null;
   requestBody: string | null;
+  /** The captured change it renders from (null: a test send, or a condition that failed). */
+  contextKey: string | null;
+  /** The webhook definition version it was rendered with (null: not rendered). */
+  webhookVersion: string | null;
   leaseOwner: string | null;
   /** ISO time the lease runs out. */
   leaseUntil: string | null;
@@ -36,6 +40,27 @@ export interface DeliveryRow {
   coalesce?: WindowState | null;
   /** The webhook as read with the claim (null: deleted). */
   webhook: WebhookRow | null;
+}
+
+/**
+ * Whether an attempt renders the request again (docs/architecture.md, "Recovery"): not
+ * rendered yet (a window that just closed, or a render that failed), or rendered with another
+ * version of the webhook. A row without a captured context or window state (rows from before
+ * contexts were kept) is sent as stored.
+ */
+export const needsRender = (log: Pick<DeliveryRow, 'contextKey' | 'webhookVersion' | 'requestBody' | 'coalesce'>, currentVersion: string): boolean =>
+  log.coalesce ? log.requestBody == null || log.webhookVersion !== currentVersion : Boolean(log.contextKey) && log.webhookVersion !== currentVersion;
+
+/**
+ * The attempt history before this attempt. When the stored request is replaced by a new
+ * render, the last attempt keeps the request it sent (headers and body), so the history shows
+ * what each attempt sent while the row shows the latest.
+ */
+function historyBefore(log: DeliveryRow, replacing: boolean): AttemptEntry[] {
+  const history = log.attemptLog ?? [];
+  if (!replacing || !history.length || log.requestBody === null) return history;
+  const last = history[history.length - 1];
+  return [...history.slice(0, -1), { ...last, requestHeaders: log.requestHeaders ?? {}, requestBody: log.requestBody }];
 }
 
 /** A delivery outcome waiting for its group commit. */
@@ -48,6 +73,8 @@ interface PendingOutcome {
 
 export interface DelivererDeps {
   sender: Sender;
+  /** Render a delivery again from its captured context with the webhook as it is now. */
+  rerender: (row: WebhookRow, contextKey: string) => Promise<RenderedRequest>;
   health: Health;
   waitForWrites: () => Promise<void> | null;
   definitionsChanged: () => Promise<void>;
@@ -92,24 +119,43 @@ export function createDeliverer(strapi: Core.Strapi, deps: DelivererDeps) {
     if (!row.enabled) {
       return finish({ status: 'exhausted', error: `The webhook is disabled${row.disabledReason ? `: ${row.disabledReason}` : ''}`, nextAttemptAt: null });
     }
-    let req = { method: log.requestMethod, url: log.requestUrl, headers: log.requestHeaders ?? {}, body: log.requestBody ?? '' };
+    const attempts = (log.attempts ?? 0) + 1;
+    const stored = { method: log.requestMethod, url: log.requestUrl, headers: log.requestHeaders ?? {}, body: log.requestBody ?? '' };
+    // Recovery (docs/architecture.md): the webhook changed since this was rendered, or its
+    // render failed → render again (a window from its changes, a delivery from its captured
+    // change) with the current definition; otherwise the stored request goes out as it is.
+    const version = definitionVersion(row);
+    let req: RenderedRequest = stored;
     let rendered: Record<string, unknown> = {};
-    if (log.coalesce && log.requestBody == null) {
-      if (await deps.windowStillJoining(row.id, log.coalesce)) return finish({ nextAttemptAt: new Date(Date.now() + WINDOW_RECHECK_MS) });
-      // A window that just closed: rendered from its changes as leased (no change joins a
-      // leased window), once; its retries resend what was rendered, like any delivery.
+    const windowState = log.coalesce ?? null;
+    if (windowState && log.requestBody == null && (await deps.windowStillJoining(row.id, windowState))) {
+      return finish({ nextAttemptAt: new Date(Date.now() + WINDOW_RECHECK_MS) });
+    }
+    // A window is rendered from its state as leased (no change joins a leased window).
+    if (needsRender(log, version)) {
       try {
-        req = await deps.renderWindow(row, log.coalesce);
+        req = windowState ? await deps.renderWindow(row, windowState) : await deps.rerender(row, log.contextKey as string);
         deps.health.rendered(row);
-        rendered = { requestMethod: req.method, requestUrl: req.url, requestBody: req.body, requestHeaders: req.headers };
       } catch (err) {
+        // The database away while reading the captured change: the lease keeps the delivery.
+        if (isConnectionError(err)) throw err;
         await deps.health.failed(row, err);
-        return finish({ status: 'exhausted', error: (err as Error).message, nextAttemptAt: null });
+        // Rendering is deterministic: it fails again until the webhook is fixed (then retried by hand).
+        const error = `Not sent: rendering with the current webhook failed: ${(err as Error).message}`;
+        const none = { status: null, headers: {}, body: null, durationMs: 0, error };
+        return finish({
+          status: 'exhausted',
+          attempts,
+          attemptLog: [...historyBefore(log, false), attemptEntry(none, error, null, null)],
+          nextAttemptAt: null,
+          webhookVersion: null,
+          error,
+        });
       }
+      rendered = { requestUrl: req.url, requestMethod: req.method, requestBody: req.body, webhookVersion: version };
     }
     const { result: pending, loggedHeaders, note } = deps.sender.send(row, req, log.messageId);
     const result = await pending;
-    const attempts = (log.attempts ?? 0) + 1;
     const outcome = classifyOutcome(result, { attemptsMade: attempts, maxAttempts: row.maxAttempts ?? 8, schedule: cfg().retrySchedule });
     const error = outcome.kind === 'delivered' ? null : outcome.reason;
     if (error) strapi.log.debug(`[document-webhooks] delivery ${log.id} to webhook ${row.id} failed: ${error}`);
@@ -117,7 +163,7 @@ export function createDeliverer(strapi: Core.Strapi, deps: DelivererDeps) {
       {
         status: outcome.kind,
         attempts,
-        attemptLog: [...(log.attemptLog ?? []), attemptEntry(result, error, note)],
+        attemptLog: [...historyBefore(log, 'requestUrl' in rendered), attemptEntry(result, error, note, req)],
         nextAttemptAt: outcome.kind === 'failed' ? outcome.nextAttemptAt : null,
         ...rendered,
         ...attemptColumns(result, loggedHeaders, error),

@@ -35,21 +35,38 @@ export function newLogRow(row: WebhookRow, origin: LogOrigin, messageId: string 
   };
 }
 
+/**
+ * The version of a webhook definition a delivery is rendered with: its `updatedAt` (Strapi
+ * sets it on every update), to the millisecond whatever the driver returns.
+ */
+export const definitionVersion = (row: Pick<WebhookRow, 'updatedAt'>): string => {
+  const t = new Date(row.updatedAt as any).getTime();
+  return Number.isNaN(t) ? String(row.updatedAt) : new Date(t).toISOString();
+};
+
 export interface AttemptEntry {
   at: string;
   status: number | null;
   durationMs: number;
   error: string | null;
   note?: string;
+  /** Where this attempt sent the request (null: nothing was sent). */
+  method?: string | null;
+  url?: string | null;
+  /** Kept when a later attempt sent another rendering (docs/api.md, "Log"). */
+  requestHeaders?: Record<string, string>;
+  requestBody?: string | null;
 }
 
 /** One entry of `attemptLog`; `note` names the definition's headers left out (reserved names). */
-export const attemptEntry = (result: SendResult, error: string | null, note: string | null): AttemptEntry => ({
+export const attemptEntry = (result: SendResult, error: string | null, note: string | null, req: { method: string; url: string } | null): AttemptEntry => ({
   at: new Date().toISOString(),
   status: result.status,
   durationMs: result.durationMs,
   error,
   ...(note ? { note } : {}),
+  method: req?.method ?? null,
+  url: req?.url ?? null,
 });
 
 /** The columns one attempt fills in: the request as sent (signatures masked) and the response. */

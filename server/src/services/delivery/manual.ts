@@ -148,7 +148,7 @@ export function createManual(strapi: Core.Strapi, deps: ManualDeps) {
           ...base,
           status: error ? 'exhausted' : 'delivered',
           attempts: 1,
-          attemptLog: [attemptEntry(result, error, note)],
+          attemptLog: [attemptEntry(result, error, note, req)],
           requestUrl: req.url,
           requestBody: req.body,
           ...attemptColumns(result, loggedHeaders, error),

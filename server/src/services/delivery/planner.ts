@@ -7,12 +7,14 @@ import type { ClaimedEvent, Outbox } from '../../outbox/outbox';
 import type { WebhookRow } from '../../definitions/types';
 import { queueTransaction, tableFor } from '../../outbox/rows';
 import { isConnectionError } from '../../db-errors';
-import { getPluginConfig, LOG_UID } from '../../plugin';
+import { randomUUID } from 'node:crypto';
+import { CONTEXT_UID, getPluginConfig, LOG_UID } from '../../plugin';
 import type { Health } from './health';
-import { newLogRow } from './log-rows';
+import { definitionVersion, newLogRow } from './log-rows';
 import { normalizeCoalesce, windowKey } from '../../coalesce/window';
 import type { Windows, WindowJoinRow } from './windows';
 import { createTitles } from './titles';
+import { BACKFILL_EVENT } from '../../contracts/webhooks';
 
 /**
  * The plan of one (outbox record, webhook) part: condition, then render, run in the
@@ -60,6 +62,21 @@ export interface PlannerDeps {
   windows: Windows;
 }
 
+/** The captured-context row of an outbox record (content-types/context). */
+const contextRow = (ev: ClaimedEvent, contextKey: string, now: Date) => ({
+  contextKey,
+  event: ev.event,
+  contentType: ev.uid,
+  targetDocumentId: ev.documentId,
+  targetLocale: ev.locale,
+  doc: ev.doc,
+  previous: ev.previous,
+  user: ev.user,
+  occurredAt: ev.occurredAt,
+  createdAt: now,
+  updatedAt: now,
+});
+
 /** Fan-out: captured events → the deliveries to insert (docs/architecture.md, "Life of a change", step 2). */
 export function createPlanner(strapi: Core.Strapi, deps: PlannerDeps) {
   const cfg = () => getPluginConfig(strapi);
@@ -74,8 +91,10 @@ export function createPlanner(strapi: Core.Strapi, deps: PlannerDeps) {
   const titles = createTitles(strapi);
 
   /** Condition and render of one (record, webhook) part: the log row to insert, or null. */
-  const planPart = async (ev: ClaimedEvent, row: WebhookRow, context: EventContext): Promise<Record<string, unknown> | null> => {
+  const planPart = async (ev: ClaimedEvent, row: WebhookRow, version: string, context: EventContext): Promise<Record<string, unknown> | null> => {
     const documentTitle = await titles.of(ev.uid, context.doc);
+    // `webhookVersion` null: not rendered, so any attempt renders it from the captured context
+    // (docs/architecture.md, "Recovery").
     const base = newLogRow(row, { event: ev.event, contentType: ev.uid, targetDocumentId: ev.documentId, targetLocale: ev.locale, documentTitle, user: ev.user });
     const paused = deps.health.paused(row);
     if (paused) return { ...base, status: 'exhausted', error: `Not rendered: the webhook was paused. ${paused}` };
@@ -84,7 +103,8 @@ export function createPlanner(strapi: Core.Strapi, deps: PlannerDeps) {
       matches = evaluateCondition(row.condition, context as any, { timeoutMs: cfg().renderTimeoutMs });
     } catch (err) {
       await deps.health.failed(row, err);
-      return { ...base, status: 'exhausted', error: `Condition failed: ${(err as Error).message}` };
+      // No captured context: a retry cannot decide whether the condition would hold.
+      return { ...base, status: 'exhausted', error: `Condition failed: ${(err as Error).message}`, contextKey: null };
     }
     if (!matches) return null;
     const coalesce = normalizeCoalesce(row.coalesce);
@@ -96,7 +116,7 @@ export function createPlanner(strapi: Core.Strapi, deps: PlannerDeps) {
     try {
       const req = await deps.render(row, context, ev.occurredAt);
       deps.health.rendered(row);
-      return { ...base, status: 'pending', nextAttemptAt: new Date(), requestUrl: req.url, requestHeaders: req.headers, requestBody: req.body };
+      return { ...base, status: 'pending', nextAttemptAt: new Date(), requestUrl: req.url, requestMethod: req.method, requestHeaders: req.headers, requestBody: req.body, webhookVersion: version };
     } catch (err) {
       // Rendering is deterministic: retrying cannot help, so it is exhausted at once.
       await deps.health.failed(row, err);
@@ -108,7 +128,7 @@ export function createPlanner(strapi: Core.Strapi, deps: PlannerDeps) {
     const after = chains.get(row.id) ?? null;
     const task: PlanTask = { key, version, done: false, create: null, promise: Promise.resolve(), at: Date.now(), wakes: false, after };
     task.promise = (after ? after.promise : Promise.resolve())
-      .then(() => planPart(ev, row, context))
+      .then(() => planPart(ev, row, version, context))
       .then(
         (create) => {
           task.create = create;
@@ -142,12 +162,14 @@ export function createPlanner(strapi: Core.Strapi, deps: PlannerDeps) {
       const fresh: PlanTask[] = [];
       for (const row of rows) {
         const key = `${ev.id}:${row.id}:${ev.documentId}:${ev.occurredAt}`;
-        const version = String(row.updatedAt);
+        const version = definitionVersion(row);
         let task = planned.get(key);
         // The definition as it is now: a webhook disabled or changed meanwhile no longer fires,
         // except for a part already planned (e.g. the render that got the webhook paused: its
         // log row says why).
-        if (!row.enabled || !(row.events ?? []).includes(ev.event) || row.contentType !== ev.uid) {
+        // A backfill (docs/events.md, entry.backfill) is sent whatever events the webhook listens to.
+        const listens = (ev.event as string) === BACKFILL_EVENT || (row.events ?? []).includes(ev.event);
+        if (!row.enabled || !listens || row.contentType !== ev.uid) {
           if (task?.done) tasks.set(row.id, task);
           continue;
         }
@@ -239,13 +261,26 @@ export function createPlanner(strapi: Core.Strapi, deps: PlannerDeps) {
           }
           const rows: Record<string, unknown>[] = [];
           const joins: WindowJoinRow[] = [];
+          const contexts: Record<string, unknown>[] = [];
           for (const plan of batch) {
             if (!done.has(plan.ev.id)) continue;
+            // The captured change once for all its deliveries (docs/scaling.md, "Captured
+            // contexts"); a window keeps its changes itself (windows.ts).
+            let contextKey: string | null = null;
             for (const task of readyOf(plan)) {
-              if (task.create?.window) joins.push(task.create as WindowJoinRow);
-              else if (task.create) rows.push({ ...task.create, createdAt: now, updatedAt: now });
+              if (!task.create) continue;
+              if (task.create.window) {
+                joins.push(task.create as WindowJoinRow);
+                continue;
+              }
+              if (task.create.contextKey !== null && !contextKey) {
+                contextKey = randomUUID();
+                contexts.push(contextRow(plan.ev, contextKey, now));
+              }
+              rows.push({ ...task.create, contextKey: task.create.contextKey === null ? null : contextKey, createdAt: now, updatedAt: now });
             }
           }
+          await tableFor(strapi, CONTEXT_UID).insert(db, contexts);
           await t.insert(db, rows);
           if (joins.length) await deps.windows.join(db, joins, now);
         });
