@@ -14,6 +14,12 @@ let app: TestApp;
 let rx: Receiver;
 const failFirst = new Set<string>();
 const seen = new Map<string, number>();
+/** The receiver: a path in `failFirst` answers its first request with a 500. */
+const failFirstThenOk = (r: ReceivedRequest) => {
+  const n = (seen.get(r.url) ?? 0) + 1;
+  seen.set(r.url, n);
+  return failFirst.has(r.url) && n === 1 ? { status: 500, body: 'down' } : { status: 200, body: 'ok' };
+};
 
 const createWebhook = async (def: Record<string, unknown>) => {
   const res = await app.api('POST', '/document-webhooks/webhooks', { name: `burst ${Math.random().toString(36).slice(2, 8)}`, contentType: Q, events: ['entry.update'], ...def });
@@ -34,11 +40,7 @@ const outboxEmpty = async () => (await app.strapi.db.query('plugin::document-web
 
 beforeAll(async () => {
   rx = await startReceiver();
-  rx.respond((r) => {
-    const n = (seen.get(r.url) ?? 0) + 1;
-    seen.set(r.url, n);
-    return failFirst.has(r.url) && n === 1 ? { status: 500, body: 'down' } : { status: 200, body: 'ok' };
-  });
+  rx.respond(failFirstThenOk);
   app = await bootStrapi({ config: { retrySchedule: [0.3, 0.6, 1.2] } });
 });
 
@@ -203,6 +205,41 @@ describe('by document', () => {
     const log = await eventually(async () => (await logsOf(hook.id)).find((l) => l.status === 'delivered'));
     expect(log).toMatchObject({ attempts: 2, changeCount: 2, messageId: a.headers['webhook-id'] });
     expect(log.attemptLog.map((x: any) => x.status)).toEqual([500, 200]);
+  });
+
+  it('a window that went to a wrong URL is sent, on retry, as the fixed webhook renders it (same webhook-id)', async () => {
+    const id = await create('Fix', 'f0');
+    const hook = await createWebhook({ url: rx.url('/win-wrong'), maxAttempts: 1, coalesce: { by: 'document', windowSeconds: 1 } });
+    rx.respond((r) => (r.url === '/win-wrong' ? { status: 404, body: 'no such path' } : { status: 200, body: 'ok' }));
+    try {
+      await update(id, 'f1');
+      await update(id, 'f2');
+      const [wrong] = await rx.waitFor((r) => (at('/win-wrong')(r).length ? at('/win-wrong')(r) : null), 15_000);
+      const failed = await eventually(async () => (await logsOf(hook.id)).find((l) => l.status === 'exhausted'));
+      expect(failed).toMatchObject({ changeCount: 2, retryable: true, rerender: false });
+
+      const fixed = await app.api('PUT', `/document-webhooks/webhooks/${hook.id}`, { url: rx.url('/win-fixed'), headers: [{ name: 'X-Fixed', value: 'yes' }] });
+      expect(fixed.status, JSON.stringify(fixed.body)).toBe(200);
+      expect((await app.api('GET', `/document-webhooks/logs/${failed.id}`)).body.data.rerender).toBe(true);
+      const retried = await app.api('POST', `/document-webhooks/logs/${failed.id}/retry`);
+      expect(retried.status, JSON.stringify(retried.body)).toBe(200);
+
+      const [req] = await rx.waitFor((r) => (at('/win-fixed')(r).length ? at('/win-fixed')(r) : null), 15_000);
+      expect(req.headers['webhook-id']).toBe(wrong.headers['webhook-id']);
+      expect(req.headers['x-fixed']).toBe('yes');
+      const body = JSON.parse(req.body);
+      expect(body.entry.title).toBe('f2');
+      expect(body.changes).toHaveLength(2);
+      const log = await eventually(async () => (await logsOf(hook.id)).find((l) => l.status === 'delivered'));
+      expect(log).toMatchObject({ id: failed.id, requestUrl: rx.url('/win-fixed'), rerender: false });
+      expect(log.attemptLog.map((x: any) => [x.status, x.url])).toEqual([
+        [404, rx.url('/win-wrong')],
+        [200, rx.url('/win-fixed')],
+      ]);
+      expect(at('/win-wrong')(rx.requests)).toHaveLength(1);
+    } finally {
+      rx.respond(failFirstThenOk);
+    }
   });
 });
 
