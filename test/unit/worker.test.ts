@@ -222,8 +222,7 @@ describe('DeliveryWorker', () => {
     const hanging: (() => void)[] = [];
     const delivered: number[] = [];
     let fanned: number[] = [];
-    let worker!: DeliveryWorker<Item>;
-    worker = new DeliveryWorker<Item>(
+    const worker: DeliveryWorker<Item> = new DeliveryWorker<Item>(
       {
         ...baseDeps(q),
         fanOut: async () => {

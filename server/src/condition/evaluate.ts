@@ -60,7 +60,7 @@ export const FORBIDDEN_CONDITION_NAMES: ReadonlySet<string> = new Set([
 
 // --- binary operators (same semantics as Jexl 2.3's default grammar) ----------------------
 
-/* eslint-disable eqeqeq */
+// `==` and `!=` are loose on purpose: Jexl's own semantics.
 const BINARY_OPS: Record<string, (l: any, r: any) => unknown> = Object.assign(Object.create(null), {
   '+': (l: any, r: any) => l + r,
   '-': (l: any, r: any) => l - r,
@@ -81,7 +81,6 @@ const BINARY_OPS: Record<string, (l: any, r: any) => unknown> = Object.assign(Ob
     return false;
   },
 });
-/* eslint-enable eqeqeq */
 
 // --- static checks ------------------------------------------------------------------------
 
