@@ -71,7 +71,7 @@ export function createClaimer(strapi: Core.Strapi) {
     return mode;
   }
 
-  /** `lease_until IS NULL OR lease_until < now` (`now`: the value or its stand-in, see runShaped). */
+  /** `lease_until IS NULL OR lease_until < now` (`now`: the value or its stand-in, see `Db.runShaped`). */
   const leaseFree = (c: Table, now: unknown) => (qb: any) => qb.whereNull(c.col('leaseUntil')).orWhere(c.col('leaseUntil'), '<', now);
 
   /**
@@ -104,9 +104,9 @@ export function createClaimer(strapi: Core.Strapi) {
     };
     const lock = m === 'skip-locked';
     const db = queueDb(strapi);
-    if (!lock && !db.prepared) return write(db, await pick(db, await candidates(db, false)));
-    // SQLite's prepared path holds its one connection for each statement anyway: in a
-    // transaction it is acquired once for the claim, not per statement.
+    if (!lock && !db.holdsConnection) return write(db, await pick(db, await candidates(db, false)));
+    // SQLite's adapter holds its one connection for each statement anyway: in a transaction
+    // it is acquired once for the claim, not per statement.
     return queueTransaction(strapi, async (trx) => write(trx, await pick(trx, await candidates(trx, lock))));
   }
 
