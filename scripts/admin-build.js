@@ -3,7 +3,7 @@
  * code, so it is rebuilt when dist/admin's *content* changed since the last build (a hash:
  * `npm run build` rewrites the files, so timestamps would always say "stale").
  */
-const crypto = require('crypto');
+const { createHash } = require('crypto');
 const fs = require('fs');
 const path = require('path');
 const { run } = require('./run');
@@ -13,7 +13,7 @@ const playground = path.join(root, 'playground');
 const hashFile = path.join(playground, 'build', '.document-webhooks-admin-hash');
 
 function adminHash() {
-  const hash = crypto.createHash('sha256');
+  const hash = createHash('sha256');
   const walk = (dir) =>
     fs
       .readdirSync(dir, { withFileTypes: true })

@@ -18,7 +18,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const net = require('net');
-const crypto = require('crypto');
+const { randomBytes } = require('crypto');
 const { spawn, execFileSync } = require('child_process');
 
 const KINDS = ['sqlite', 'postgres', 'mariadb'];
@@ -332,7 +332,7 @@ async function createDatabase(kind, opts = {}) {
     return { kind: k, env: { DATABASE_CLIENT: 'sqlite', DATABASE_FILENAME: file }, server: await ensureServer(k), drop: async () => fs.rmSync(dir, { recursive: true, force: true }) };
   }
   const server = opts.server ?? (await ensureServer(k));
-  const name = opts.name ?? `dw_${Date.now().toString(36)}_${crypto.randomBytes(3).toString('hex')}`;
+  const name = opts.name ?? `dw_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
   if (!/^[A-Za-z0-9_]+$/.test(name)) throw new Error(`databases: invalid database name "${name}"`);
   // `reuse: true` attaches to an existing database (restart tests) instead of creating one.
   if (!opts.reuse) {

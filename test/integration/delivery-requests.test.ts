@@ -119,7 +119,7 @@ describe('bodies', () => {
 
   it('json: the Nunjucks output verbatim, with Content-Type application/json', async () => {
     const template = '{"id": {{ doc.documentId | dump }},\n "customer": {{ doc.customer | dump }}, "total": {{ doc.grandTotal }}, "event": "{{ event }}", "was": {{ previous | dump }}}';
-    const hook = await createWebhook({ events: ['entry.create'], bodyType: 'json', jsonTemplate: template, url: rx.url('/body/json') });
+    await createWebhook({ events: ['entry.create'], bodyType: 'json', jsonTemplate: template, url: rx.url('/body/json') });
     const q = await create({ customer: 'Quote "Q" & Sons', grandTotal: 99.95 });
     const r = await rx.waitFor((reqs) => at('/body/json')(reqs)[0]);
     expect(r.headers['content-type']).toBe('application/json');
@@ -127,7 +127,7 @@ describe('bodies', () => {
   });
 
   it('form: application/x-www-form-urlencoded with the mapped fields', async () => {
-    const hook = await createWebhook({
+    await createWebhook({
       events: ['entry.create'],
       bodyType: 'form',
       formFields: [

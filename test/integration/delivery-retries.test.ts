@@ -241,7 +241,7 @@ describe('concurrency', () => {
 
 describe('fan-out isolation', () => {
   it('an outbox record that cannot be fanned out does not hold back later ones', async () => {
-    const hook = await createWebhook({ url: rx.url('/isolation') });
+    await createWebhook({ url: rx.url('/isolation') });
     // The planner the worker uses (built once by the plugin's composition root).
     const planner = app.strapi.plugin('document-webhooks').service('delivery').planner;
     const original = planner.fanOut;

@@ -125,7 +125,6 @@ async function handle(msg) {
     case 'counts':
       return counts();
     case 'eval':
-      // eslint-disable-next-line no-new-func
       return new Function('strapi', 'require', `return (async () => { ${msg.code} })()`)(strapi, (name) => require(require.resolve(name, { paths: [ROOT] })));
     case 'stall': {
       const end = Date.now() + msg.ms;

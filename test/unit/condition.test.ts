@@ -315,9 +315,19 @@ describe('unfinished expressions are refused, not read as "always true"', () => 
     ['doc.x > 5)', /Unexpected token "\)"/],
     ['"', /unterminated string/],
     ['doc.state == "Open', /Unexpected token "Open"/],
+    // Jexl leaves these slots empty (null) rather than refusing them.
+    ['{a:}', /^Missing value for "a" at position 3$/],
+    ['doc.x in {a: 1, b: }', /^Missing value for "b" at position 19$/],
+    ['doc.tags[]', /^Empty "\[\]" at position 8: a filter or index needs an expression$/],
   ])('%s', (expr, message) => {
     expect(validateCondition(expr)).toMatch(message);
     expect(() => evaluateCondition(expr, { doc: { x: 1 } })).toThrow(message);
+  });
+
+  it('still accepts empty arrays, calls without arguments and trailing commas', () => {
+    expect(validateCondition('doc.tags == []')).toBeNull();
+    expect(validateCondition('doc.x in [[], 1]')).toBeNull();
+    expect(validateCondition('{a: 1,}.a == 1')).toBeNull();
   });
 
   it('still accepts quotes and brackets inside strings, and the elvis form', () => {

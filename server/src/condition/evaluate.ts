@@ -27,6 +27,7 @@
  * Like Jexl, a property access on an array through the dot form applies to its first element
  * (`doc.items.price` is `doc.items[0].price`); use the `length` transform to count items.
  */
+import { PROTOTYPE_NAMES } from '../render/forbidden';
 import { ConditionError } from './errors';
 import type { JexlNode } from './parse';
 import { CONDITION_TRANSFORMS, STRING_BUILDING_TRANSFORMS, TRANSFORMS, hasOwn, isRecord } from './transforms';
@@ -46,21 +47,13 @@ export const DEFAULT_CONDITION_TIMEOUT_MS = 1000;
 
 /**
  * Names that can never be read, whatever the object: they lead to constructors, prototypes
- * or prototype-mutation helpers.
+ * or prototype-mutation helpers (the templates' list starts with the same names).
  */
-export const FORBIDDEN_CONDITION_NAMES: ReadonlySet<string> = new Set([
-  'constructor',
-  '__proto__',
-  'prototype',
-  '__defineGetter__',
-  '__defineSetter__',
-  '__lookupGetter__',
-  '__lookupSetter__',
-]);
+export const FORBIDDEN_CONDITION_NAMES: ReadonlySet<string> = new Set(PROTOTYPE_NAMES);
 
 // --- binary operators (same semantics as Jexl 2.3's default grammar) ----------------------
 
-/* eslint-disable eqeqeq */
+// `==` and `!=` are loose on purpose: Jexl's own semantics.
 const BINARY_OPS: Record<string, (l: any, r: any) => unknown> = Object.assign(Object.create(null), {
   '+': (l: any, r: any) => l + r,
   '-': (l: any, r: any) => l - r,
@@ -81,7 +74,6 @@ const BINARY_OPS: Record<string, (l: any, r: any) => unknown> = Object.assign(Ob
     return false;
   },
 });
-/* eslint-enable eqeqeq */
 
 // --- static checks ------------------------------------------------------------------------
 

@@ -138,6 +138,53 @@ export function parseCondition(expr: string): JexlNode | null {
     const structural = structureProblem(expr);
     if (structural) throw new ConditionError(structural);
     if (!ast) throw new ConditionError('Condition is incomplete');
+    const missing = emptySlot(ast);
+    if (missing) throw new ConditionError(missingMessage(missing, tokens, positions));
   }
   return ast;
+}
+
+type Slot = 'object value' | 'filter' | 'expression';
+const OPERAND_END = new Set(['identifier', 'literal', 'closeBracket', 'closeParen', 'closeCurl']);
+
+/**
+ * Jexl's parser also leaves a slot empty (null) when a closing bracket comes where a value was
+ * due: `{a:}`, `x[]`. The first such slot, depth first.
+ */
+function emptySlot(node: JexlNode | null | undefined, slot: Slot = 'expression'): Slot | null {
+  if (node == null) return slot;
+  switch (node.type) {
+    case 'Identifier':
+      return node.from ? emptySlot(node.from) : null;
+    case 'UnaryExpression':
+      return emptySlot(node.right);
+    case 'BinaryExpression':
+      return emptySlot(node.left) ?? emptySlot(node.right);
+    case 'ConditionalExpression':
+      return emptySlot(node.test) ?? (node.consequent ? emptySlot(node.consequent) : null) ?? emptySlot(node.alternate);
+    case 'FilterExpression':
+      return emptySlot(node.subject) ?? emptySlot(node.expr, 'filter');
+    case 'ArrayLiteral':
+      return node.value.reduce<Slot | null>((found, elem) => found ?? emptySlot(elem), null);
+    case 'ObjectLiteral':
+      return Object.values(node.value).reduce<Slot | null>((found, value) => found ?? emptySlot(value, 'object value'), null);
+    case 'FunctionCall':
+      return (node.args ?? []).reduce<Slot | null>((found, arg) => found ?? emptySlot(arg), null);
+    default:
+      return null;
+  }
+}
+
+/** The empty slot in words, with the key and position of the first place of that kind. */
+function missingMessage(slot: Slot, tokens: JexlToken[], positions: number[]): string {
+  if (slot === 'object value') {
+    const i = tokens.findIndex((t, k) => t.type === 'colon' && (tokens[k + 1]?.type === 'closeCurl' || tokens[k + 1]?.type === 'comma'));
+    if (i > 0) return `Missing value for "${String(tokens[i - 1].value)}" at position ${positions[i + 1]}`;
+  }
+  if (slot === 'filter') {
+    // A `[` right after an operand opens a filter; elsewhere `[]` is an empty array.
+    const i = tokens.findIndex((t, k) => t.type === 'openBracket' && tokens[k + 1]?.type === 'closeBracket' && k > 0 && OPERAND_END.has(tokens[k - 1].type));
+    if (i > 0) return `Empty "[]" at position ${positions[i]}: a filter or index needs an expression`;
+  }
+  return 'Condition is incomplete: an expression is missing';
 }

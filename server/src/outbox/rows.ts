@@ -20,7 +20,7 @@ export interface Table {
    * set of columns: knex builds every query anew (~0.1 ms for a dozen columns, once per
    * delivery outcome).
    */
-  updateWhereIdAnd(db: Db, id: number, attribute: string, value: unknown, data: Record<string, unknown>): Promise<unknown>;
+  updateWhereIdAnd(db: Db, id: number, attribute: string, value: unknown, data: Record<string, unknown>): Promise<number>;
   /** The rows `ids` still leased to `owner`, by id, as attributes (`attributes`: only those). */
   selectLeased(db: Db, ids: number[], owner: string, attributes?: string[]): Promise<Record<string, any>[]>;
   /** INSERT rows (attributes) on `db`. */
@@ -46,11 +46,10 @@ export function createTable(strapi: Core.Strapi, uid: string): Table {
     return c;
   };
   const compiled = new Map<string, string>();
-  const inserts = new Map<string, { sql: string; order: string[] }>();
   return {
     name: meta.tableName,
     col,
-    updateWhereIdAnd(db, id, attribute, value, data) {
+    async updateWhereIdAnd(db, id, attribute, value, data) {
       const row = this.toRow(data);
       const cols = Object.keys(row);
       const key = `${attribute}|${cols.join(',')}`;
@@ -60,37 +59,15 @@ export function createTable(strapi: Core.Strapi, uid: string): Table {
         sql = db(meta.tableName).where('id', 0).where(col(attribute), '').update(row).toSQL().sql as string;
         compiled.set(key, sql);
       }
-      return db.runSql(sql, [...cols.map((c) => row[c]), id, value]);
+      return rawAffected(await db.runSql(sql, [...cols.map((c) => row[c]), id, value]));
     },
     async insert(db, data) {
       const rows = data.map((d) => this.toRow(d));
-      if (!db.prepared) {
-        for (let i = 0; i < rows.length; i += 100) await db.run(db(meta.tableName).insert(rows.slice(i, i + 100)));
-        return;
-      }
-      // Prepared: one single-row INSERT per set of columns, run once per row (knex compiles a
-      // multi-row INSERT into a long UNION ALL, column by column, every time).
-      for (const row of rows) {
-        const key = `insert|${Object.keys(row).join(',')}`;
-        let insert = inserts.get(key);
-        if (!insert) {
-          // Compiled with each column's name as its value: the bindings then give the order
-          // knex puts the columns in.
-          const { sql, bindings } = db(meta.tableName).insert(Object.fromEntries(Object.keys(row).map((c) => [c, c]))).toSQL();
-          inserts.set(key, (insert = { sql, order: bindings as string[] }));
-        }
-        await db.runSql(insert.sql, insert.order.map((c) => row[c]));
-      }
+      for (let i = 0; i < rows.length; i += 100) await db.run(db(meta.tableName).insert(rows.slice(i, i + 100)));
     },
     async selectLeased(db, ids, owner, attributes) {
-      const rows: Record<string, unknown>[] = await db.runShaped(
-        `${meta.tableName}:leased:${ids.length}:${attributes ?? '*'}`,
-        { ...listValues('id', ids), owner },
-        (v) => {
-          const q = db(meta.tableName).whereIn('id', listOf(v, 'id', ids.length)).where(col('leaseOwner'), v('owner')).orderBy('id', 'asc');
-          return attributes ? q.select(attributes.map(col)) : q;
-        }
-      );
+      const q = db(meta.tableName).whereIn('id', ids).where(col('leaseOwner'), owner).orderBy('id', 'asc');
+      const rows: Record<string, unknown>[] = await db.run(attributes ? q.select(attributes.map(col)) : q);
       return rows.map((r) => this.fromRow(r));
     },
     toRow(data) {
@@ -121,116 +98,31 @@ export function createTable(strapi: Core.Strapi, uid: string): Table {
 }
 
 /**
- * Where the worker's statements run. `db(table)` makes a knex builder and `db.run(builder)`
- * runs it: the rows of a SELECT, the affected rows of an UPDATE or DELETE (`affected`).
- *
- * On better-sqlite3 with its one pooled connection (Strapi's SQLite setup), `run` takes the
- * SQL knex compiles and runs it as a statement prepared once per connection, and a queue
- * transaction is a BEGIN … COMMIT on that connection: knex prepares every statement anew,
- * goes through its pool and runner for each, and builds a transaction object per
- * transaction (measured: a quarter of the CPU a drain spent in the database layer, and more
- * than half of what knex allocated).
- * With one connection, holding it keeps every other statement of the process out, as a knex
- * transaction does. Other databases, or a SQLite pool of several connections: plain knex.
+ * Where the worker's statements run, on every database: plain knex (docs/architecture.md,
+ * "Database access"). `db(table)` makes a knex builder and `db.run(builder)` runs it: the rows
+ * of a SELECT, the affected rows of an UPDATE or DELETE (`affected`).
  */
 export interface Db {
   (table: string): any;
   run(builder: any): Promise<any>;
   /** Run compiled SQL with positional bindings (`?`). */
   runSql(sql: string, bindings: unknown[]): Promise<any>;
-  /**
-   * Run the statement `build` makes, with `values` bound by name: `build(v)` puts `v(name)`
-   * where a value goes. On the prepared path it is built and compiled once per `shape`, and
-   * later runs only bind (measured: knex building and compiling the claim's statements was
-   * ~4 % of a drain's CPU). `shape` names the call site and everything else the SQL depends
-   * on (list lengths, limits, flags). Elsewhere it is built with the values each time.
-   */
-  runShaped(shape: string, values: Record<string, unknown>, build: (v: (name: string) => unknown) => any): Promise<any>;
-  /** Statements run prepared (better-sqlite3), so many small ones are cheap. */
-  prepared: boolean;
 }
 
 const knexOf = (strapi: Core.Strapi) => (strapi.db as any).connection;
-
-/** better-sqlite3 on one connection (a pool of one, or a transaction's): the prepared path applies. */
-function preparedPath(k: any): boolean {
-  return k.client?.driverName === 'better-sqlite3' && (k.client.transacting === true || k.client.pool?.max === 1);
-}
 
 /** The worker's statements outside a transaction. */
 export const queueDb = (strapi: Core.Strapi): Db => dbOf(knexOf(strapi));
 
 /**
  * A knex instance, or a knex transaction (the capture's insert runs in the document write's
- * transaction: a knex transaction's client hands out its own connection), as a Db.
+ * transaction), as a Db.
  */
 export function dbOf(k: any): Db {
-  if (preparedPath(k)) {
-    return preparedDb(k, shapesOf(k), async (sql, bindings) => {
-      const conn = await k.client.acquireConnection();
-      try {
-        return runOn(conn, sql, bindings);
-      } finally {
-        k.client.releaseConnection(conn);
-      }
-    });
-  }
   const db = ((table: string) => k(table)) as Db;
-  db.prepared = false;
   db.run = async (builder) => builder;
   db.runSql = async (sql, bindings) => k.raw(sql, bindings);
-  db.runShaped = async (_shape, values, build) => build((name) => valueOf(values, name));
   return db;
-}
-
-/** A Db whose builders come from `k` and whose statements run through `runSql`. */
-function preparedDb(k: any, shapes: Shapes, runSql: Db['runSql']): Db {
-  const db = ((table: string) => k(table)) as Db;
-  db.prepared = true;
-  db.runSql = runSql;
-  db.run = (builder) => {
-    const { sql, bindings } = builder.toSQL();
-    return runSql(sql, bindings);
-  };
-  db.runShaped = async (shape, values, build) => {
-    let compiled = shapes.get(shape);
-    if (!compiled) {
-      // Built once with a stand-in string per named value: where each stand-in lands among
-      // the bindings gives the order to bind the values in. Other bindings (a limit) are kept.
-      const { sql, bindings } = build((name) => STAND_IN + name).toSQL();
-      const slots = (bindings as unknown[]).map((b) => (typeof b === 'string' && b.startsWith(STAND_IN) ? { name: b.slice(STAND_IN.length) } : { value: b }));
-      if (shapes.size >= MAX_STATEMENTS) shapes.delete(shapes.keys().next().value as string);
-      shapes.set(shape, (compiled = { sql, slots }));
-    }
-    return runSql(
-      compiled.sql,
-      compiled.slots.map((slot) => ('name' in slot ? valueOf(values, slot.name) : slot.value))
-    );
-  };
-  return db;
-}
-
-/** Compiled statements by shape, per knex instance (one database, so one SQL per shape). */
-type Shapes = Map<string, { sql: string; slots: ({ name: string } | { value: unknown })[] }>;
-const shapesByKnex = new WeakMap<object, Shapes>();
-function shapesOf(k: any): Shapes {
-  // By the client's config: a transaction's client shares it with its knex instance.
-  const key = k.client.config;
-  let shapes = shapesByKnex.get(key);
-  if (!shapes) shapesByKnex.set(key, (shapes = new Map()));
-  return shapes;
-}
-const STAND_IN = '\u0000dw:';
-
-/** Values for a list bound by `runShaped`: `name0`, `name1`, … (see `listOf`). */
-export const listValues = (name: string, items: readonly unknown[]): Record<string, unknown> =>
-  Object.fromEntries(items.map((item, i) => [name + i, item]));
-/** The stand-ins of a list of `n` values (`listValues`), for a `build` of `runShaped`. */
-export const listOf = (v: (name: string) => unknown, name: string, n: number): unknown[] => Array.from({ length: n }, (_, i) => v(name + i));
-
-function valueOf(values: Record<string, unknown>, name: string) {
-  if (!(name in values)) throw new Error(`[document-webhooks] no value for "${name}"`);
-  return values[name];
 }
 
 /**
@@ -242,55 +134,13 @@ function valueOf(values: Record<string, unknown>, name: string) {
  * no gap locks. PostgreSQL and SQLite have no gap locks: default isolation.
  */
 export async function queueTransaction<R>(strapi: Core.Strapi, cb: (db: Db) => Promise<R>): Promise<R> {
-  const knex = knexOf(strapi);
-  if (!preparedPath(knex)) {
-    return knex.transaction((trx: any) => cb(dbOf(trx)), dbClient(strapi) === 'mysql' ? { isolationLevel: 'read committed' } : undefined);
-  }
-  const conn = await knex.client.acquireConnection();
-  try {
-    // IMMEDIATE: the write lock is taken at BEGIN, so another process on the same file cannot
-    // make this transaction fail halfway when it first writes.
-    runOn(conn, 'BEGIN IMMEDIATE', []);
-    try {
-      // Builders made here run on this connection, also when awaited directly.
-      const onConn = (table: string) => knex(table).connection(conn);
-      const result = await cb(preparedDb(onConn, shapesOf(knex), async (sql, bindings) => runOn(conn, sql, bindings)));
-      runOn(conn, 'COMMIT', []);
-      return result;
-    } catch (err) {
-      if (conn.inTransaction) runOn(conn, 'ROLLBACK', []);
-      throw err;
-    }
-  } finally {
-    knex.client.releaseConnection(conn);
-  }
+  return knexOf(strapi).transaction((trx: any) => cb(dbOf(trx)), dbClient(strapi) === 'mysql' ? { isolationLevel: 'read committed' } : undefined);
 }
 
 /** Strapi's database client: 'sqlite', 'postgres' or 'mysql' (MySQL and MariaDB). */
 export function dbClient(strapi: Core.Strapi): string {
   const db = strapi.db as any;
   return db.dialect?.client ?? db.config?.connection?.client ?? 'sqlite';
-}
-
-/** Prepared statements per better-sqlite3 connection, the oldest dropped past this many. */
-const MAX_STATEMENTS = 500;
-const statements = new WeakMap<object, Map<string, any>>();
-
-/**
- * Run `sql` on a better-sqlite3 connection as a prepared statement: rows for a statement that
- * returns data, else the number of rows changed. Bindings as knex formats them for this driver.
- */
-function runOn(conn: any, sql: string, bindings: unknown[]) {
-  let cache = statements.get(conn);
-  if (!cache) statements.set(conn, (cache = new Map()));
-  let stmt = cache.get(sql);
-  if (!stmt) {
-    stmt = conn.prepare(sql);
-    if (cache.size >= MAX_STATEMENTS) cache.delete(cache.keys().next().value as string);
-    cache.set(sql, stmt);
-  }
-  const values = bindings.map((b) => (b instanceof Date ? b.valueOf() : typeof b === 'boolean' ? Number(b) : b));
-  return stmt.reader ? stmt.all(values) : stmt.run(values).changes;
 }
 
 const tables = new WeakMap<object, Map<string, Table>>();
@@ -313,3 +163,6 @@ function parseJson(value: string) {
 
 /** Affected-row count of a knex UPDATE/DELETE across dialects. */
 export const affected = (res: unknown): number => (typeof res === 'number' ? res : Number((res as any)?.[0] ?? res ?? 0));
+
+/** Affected-row count of a raw UPDATE: better-sqlite3 `changes`, pg `rowCount`, mysql2 `affectedRows`. */
+const rawAffected = (res: any): number => Number(res?.changes ?? res?.rowCount ?? res?.[0]?.affectedRows ?? 0);

@@ -4,7 +4,11 @@
  * the module system. Shared by the static check (main thread) and, serialised, by the
  * render processes' runtime guards.
  */
-export const FORBIDDEN_TEMPLATE_NAMES: readonly string[] = Object.freeze([
+/**
+ * Names that lead to constructors, prototypes or prototype-mutation helpers on any object:
+ * refused in templates (below) and in conditions (`condition/evaluate.ts`).
+ */
+export const PROTOTYPE_NAMES: readonly string[] = Object.freeze([
   'constructor',
   '__proto__',
   'prototype',
@@ -12,6 +16,10 @@ export const FORBIDDEN_TEMPLATE_NAMES: readonly string[] = Object.freeze([
   '__defineSetter__',
   '__lookupGetter__',
   '__lookupSetter__',
+]);
+
+export const FORBIDDEN_TEMPLATE_NAMES: readonly string[] = Object.freeze([
+  ...PROTOTYPE_NAMES,
   'process',
   'require',
   'global',

@@ -11,23 +11,22 @@ import { useT } from '../../utils/useT';
  * and edit routes share one mounted form.
  */
 export function useLeaveGuard(dirty: boolean, page: unknown) {
-  const dirtyRef = React.useRef(dirty);
-  dirtyRef.current = dirty;
   const skip = React.useRef(false);
   React.useEffect(() => {
     skip.current = false;
   }, [page]);
 
-  const blocker = useBlocker(({ currentLocation, nextLocation }) => !skip.current && dirtyRef.current && currentLocation.pathname !== nextLocation.pathname);
+  // react-router takes the new function after each render, so `dirty` is never stale.
+  const blocker = useBlocker(({ currentLocation, nextLocation }) => !skip.current && dirty && currentLocation.pathname !== nextLocation.pathname);
   React.useEffect(() => {
+    if (!dirty) return;
     const onBeforeUnload = (e: BeforeUnloadEvent) => {
-      if (!dirtyRef.current) return;
       e.preventDefault();
       e.returnValue = '';
     };
     window.addEventListener('beforeunload', onBeforeUnload);
     return () => window.removeEventListener('beforeunload', onBeforeUnload);
-  }, []);
+  }, [dirty]);
 
   const allowLeave = React.useCallback(() => {
     skip.current = true;
