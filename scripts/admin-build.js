@@ -28,7 +28,8 @@ function adminHash() {
 }
 
 function adminBuildIsStale() {
-  if (!fs.existsSync(path.join(playground, 'build', 'index.html')) || !fs.existsSync(hashFile)) return true;
+  if (!fs.existsSync(path.join(playground, 'build', 'index.html')) || !fs.existsSync(hashFile))
+    return true;
   return fs.readFileSync(hashFile, 'utf8') !== adminHash();
 }
 
@@ -38,7 +39,10 @@ async function ensureAdminBuild() {
     return;
   }
   fs.mkdirSync(path.join(playground, 'public', 'uploads'), { recursive: true });
-  await run(path.join(root, 'node_modules', '.bin', 'strapi'), ['build'], { cwd: playground, env: { ...process.env, NODE_ENV: 'development' } });
+  await run(path.join(root, 'node_modules', '.bin', 'strapi'), ['build'], {
+    cwd: playground,
+    env: { ...process.env, NODE_ENV: 'development' },
+  });
   fs.writeFileSync(hashFile, adminHash());
 }
 

@@ -111,7 +111,11 @@ function startReceiver() {
             };
             const timer = setTimeout(() => {
               cleanup();
-              reject(new Error(`receiver ${p}: ${(byPath.get(p) || []).length}/${n} within ${timeoutMs} ms`));
+              reject(
+                new Error(
+                  `receiver ${p}: ${(byPath.get(p) || []).length}/${n} within ${timeoutMs} ms`
+                )
+              );
             }, timeoutMs);
             const cleanup = () => {
               clearTimeout(timer);
@@ -144,7 +148,9 @@ function machine() {
   const cpus = os.cpus();
   let strapiVersion = '?';
   try {
-    strapiVersion = require(require.resolve('@strapi/strapi/package.json', { paths: [ROOT] })).version;
+    strapiVersion = require(
+      require.resolve('@strapi/strapi/package.json', { paths: [ROOT] })
+    ).version;
   } catch {
     /* unknown */
   }
@@ -154,7 +160,10 @@ function machine() {
     os: `${os.type()} ${os.release()}`,
     node: process.version,
     strapi: strapiVersion,
-    load: os.loadavg().map((l) => l.toFixed(2)).join(' '),
+    load: os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' '),
   };
 }
 
@@ -180,7 +189,14 @@ const LOG_SIZE_SQL = {
     return { rows: Number(n), bytes: Number(bytes), body: Number(body) };`,
 };
 
-const WEBHOOK = (name, uid, url, extra = {}) => ({ name, contentType: uid, events: ['entry.create'], url, method: 'POST', ...extra });
+const WEBHOOK = (name, uid, url, extra = {}) => ({
+  name,
+  contentType: uid,
+  events: ['entry.create'],
+  url,
+  method: 'POST',
+  ...extra,
+});
 
 /**
  * Stop the engine and start it again with the worker on or off; resolves to the wall-clock
@@ -211,21 +227,32 @@ async function untilDrained(inst, timeoutMs) {
   for (;;) {
     const c = await inst.call('counts');
     if (c.outbox === 0 && c.pending === 0 && c.failed === 0) return c;
-    if (Date.now() > deadline) throw new Error(`not drained within ${timeoutMs} ms: ${JSON.stringify(c)}`);
+    if (Date.now() > deadline)
+      throw new Error(`not drained within ${timeoutMs} ms: ${JSON.stringify(c)}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
 
 async function main() {
-  if (!fs.existsSync(path.join(ROOT, 'dist', 'server', 'index.js'))) throw new Error('dist/ is missing: run `npm run build` first');
-  const results = { machine: machine(), db: DB, sizes: { writes: N_WRITES, burst: N_BURST, latency: N_LATENCY, backlog: N_BACKLOG } };
+  if (!fs.existsSync(path.join(ROOT, 'dist', 'server', 'index.js')))
+    throw new Error('dist/ is missing: run `npm run build` first');
+  const results = {
+    machine: machine(),
+    db: DB,
+    sizes: { writes: N_WRITES, burst: N_BURST, latency: N_LATENCY, backlog: N_BACKLOG },
+  };
   const rx = await startReceiver();
   const server = DB === 'sqlite' ? null : await databases.startServer(DB);
   const dbs = [];
   const instances = [];
   const concurrency = 20;
   const perWebhook = 4;
-  const config = { concurrency, perWebhookConcurrency: perWebhook, pollIntervalMs: 1000, logRetentionDays: 30 };
+  const config = {
+    concurrency,
+    perWebhookConcurrency: perWebhook,
+    pollIntervalMs: 1000,
+    logRetentionDays: 30,
+  };
   try {
     const fresh = async () => {
       const db = await databases.createDatabase(DB, server ? { server } : {});
@@ -234,14 +261,21 @@ async function main() {
     };
     log(`database ${DB}; sizes ${JSON.stringify(results.sizes)}`);
     // --expose-gc: the backlog section samples the live heap after a full collection.
-    let inst = spawnInstance({ dbEnv: await fresh(), config, name: 'bench', execArgv: ['--expose-gc'] });
+    let inst = spawnInstance({
+      dbEnv: await fresh(),
+      config,
+      name: 'bench',
+      execArgv: ['--expose-gc'],
+    });
     instances.push(inst);
     await inst.ready;
     if (DB === 'sqlite') {
       results.journal = await inst.call('eval', {
         code: `const j = await strapi.db.connection.raw('pragma journal_mode'); const s = await strapi.db.connection.raw('pragma synchronous'); return { mode: j?.[0]?.journal_mode ?? null, synchronous: s?.[0]?.synchronous ?? null };`,
       });
-      log(`sqlite journal_mode ${results.journal.mode}, synchronous ${results.journal.synchronous}`);
+      log(
+        `sqlite journal_mode ${results.journal.mode}, synchronous ${results.journal.synchronous}`
+      );
     }
     if (ONLY === 'stats') {
       results.stats = await benchStats(inst, rx);
@@ -261,7 +295,10 @@ async function main() {
       if (enabled) await inst.call('waitWebhooks', { uid: uidW, event: 'entry.create', count: 10 });
     };
     await inst.call('write', { uid: uidW, n: 30, concurrency: 1, prefix: 'warm' });
-    for (let i = 0; i < 10; i++) await inst.call('createWebhook', { body: WEBHOOK(`overhead ${i}`, uidW, rx.url('/overhead')) });
+    for (let i = 0; i < 10; i++)
+      await inst.call('createWebhook', {
+        body: WEBHOOK(`overhead ${i}`, uidW, rx.url('/overhead')),
+      });
     await inst.call('waitWebhooks', { uid: uidW, event: 'entry.create', count: 10 });
     await inst.call('write', { uid: uidW, n: 30, concurrency: 1, prefix: 'warm10' });
     const base = { latencies: [] };
@@ -269,9 +306,29 @@ async function main() {
     for (let r = 0; r < ROUNDS; r++) {
       await overheadHooks(false);
       await untilDrained(inst, 300_000);
-      base.latencies.push(...(await inst.call('write', { uid: uidW, n: Math.ceil(N_WRITES / ROUNDS), concurrency: 1, prefix: `w0r${r}`, timings: true })).latencies);
+      base.latencies.push(
+        ...(
+          await inst.call('write', {
+            uid: uidW,
+            n: Math.ceil(N_WRITES / ROUNDS),
+            concurrency: 1,
+            prefix: `w0r${r}`,
+            timings: true,
+          })
+        ).latencies
+      );
       await overheadHooks(true);
-      with10.latencies.push(...(await inst.call('write', { uid: uidW, n: Math.ceil(N_WRITES / ROUNDS), concurrency: 1, prefix: `w10r${r}`, timings: true })).latencies);
+      with10.latencies.push(
+        ...(
+          await inst.call('write', {
+            uid: uidW,
+            n: Math.ceil(N_WRITES / ROUNDS),
+            concurrency: 1,
+            prefix: `w10r${r}`,
+            timings: true,
+          })
+        ).latencies
+      );
     }
     await untilDrained(inst, 300_000);
     results.overhead = {
@@ -282,7 +339,9 @@ async function main() {
       rounds: ROUNDS,
     };
     results.overhead.ratio = results.overhead.with10 / results.overhead.base;
-    log(`write overhead: median ${fmt(results.overhead.base, 2)} ms → ${fmt(results.overhead.with10, 2)} ms (×${fmt(results.overhead.ratio, 2)})`);
+    log(
+      `write overhead: median ${fmt(results.overhead.base, 2)} ms → ${fmt(results.overhead.with10, 2)} ms (×${fmt(results.overhead.ratio, 2)})`
+    );
     // Those ten webhooks are done with.
     await setEnabled(inst, {}, false);
 
@@ -290,7 +349,11 @@ async function main() {
     // The write overhead again, the 10 webhooks coalescing per document (2 s windows): a write
     // then joins its window (a read and an UPDATE in the fan-out) instead of rendering a request.
     for (let i = 0; i < 10; i++) {
-      await inst.call('createWebhook', { body: WEBHOOK(`coalescing ${i}`, uidW, rx.url('/coalescing'), { coalesce: { by: 'document', windowSeconds: 2 } }) });
+      await inst.call('createWebhook', {
+        body: WEBHOOK(`coalescing ${i}`, uidW, rx.url('/coalescing'), {
+          coalesce: { by: 'document', windowSeconds: 2 },
+        }),
+      });
     }
     const coalesceHooks = async (enabled) => {
       await setEnabled(inst, { name: { $startsWith: 'coalescing ' } }, enabled);
@@ -301,23 +364,52 @@ async function main() {
     for (let r = 0; r < ROUNDS; r++) {
       await coalesceHooks(false);
       await untilDrained(inst, 300_000);
-      cBase.latencies.push(...(await inst.call('write', { uid: uidW, n: Math.ceil(N_WRITES / ROUNDS), concurrency: 1, prefix: `c0r${r}`, timings: true })).latencies);
+      cBase.latencies.push(
+        ...(
+          await inst.call('write', {
+            uid: uidW,
+            n: Math.ceil(N_WRITES / ROUNDS),
+            concurrency: 1,
+            prefix: `c0r${r}`,
+            timings: true,
+          })
+        ).latencies
+      );
       await coalesceHooks(true);
-      cWith.latencies.push(...(await inst.call('write', { uid: uidW, n: Math.ceil(N_WRITES / ROUNDS), concurrency: 1, prefix: `c10r${r}`, timings: true })).latencies);
+      cWith.latencies.push(
+        ...(
+          await inst.call('write', {
+            uid: uidW,
+            n: Math.ceil(N_WRITES / ROUNDS),
+            concurrency: 1,
+            prefix: `c10r${r}`,
+            timings: true,
+          })
+        ).latencies
+      );
     }
     await coalesceHooks(false);
     await untilDrained(inst, 300_000);
     results.coalesce = { base: median(cBase.latencies), with10: median(cWith.latencies) };
     results.coalesce.ratio = results.coalesce.with10 / results.coalesce.base;
-    log(`write overhead, 10 coalescing webhooks: median ${fmt(results.coalesce.base, 2)} ms → ${fmt(results.coalesce.with10, 2)} ms (×${fmt(results.coalesce.ratio, 2)})`);
+    log(
+      `write overhead, 10 coalescing webhooks: median ${fmt(results.coalesce.base, 2)} ms → ${fmt(results.coalesce.with10, 2)} ms (×${fmt(results.coalesce.ratio, 2)})`
+    );
 
     // A burst: 1,000 updates over 10 documents, one webhook coalescing per document (2 s window,
     // a maximum wait that does not cut the burst): 10 deliveries expected.
     const N_COALESCE = QUICK ? 500 : 1000;
     await inst.call('createWebhook', {
-      body: WEBHOOK('coalescing burst', 'api::quotation.quotation', rx.url('/window'), { events: ['entry.update'], coalesce: { by: 'document', windowSeconds: 2, maxWaitSeconds: 3600 } }),
+      body: WEBHOOK('coalescing burst', 'api::quotation.quotation', rx.url('/window'), {
+        events: ['entry.update'],
+        coalesce: { by: 'document', windowSeconds: 2, maxWaitSeconds: 3600 },
+      }),
     });
-    await inst.call('waitWebhooks', { uid: 'api::quotation.quotation', event: 'entry.update', count: 1 });
+    await inst.call('waitWebhooks', {
+      uid: 'api::quotation.quotation',
+      event: 'entry.update',
+      count: 1,
+    });
     const burst = await inst.call('eval', {
       code: `const docs = strapi.documents('api::quotation.quotation');
         const ids = [];
@@ -328,8 +420,15 @@ async function main() {
     });
     await untilDrained(inst, 300_000);
     const windows = rx.got('/window');
-    results.coalesceBurst = { updates: N_COALESCE, deliveries: windows.length, writeMs: burst.t1 - burst.t0, lastAfterMs: lastArrival(windows) - burst.t1 };
-    log(`coalescing burst: ${N_COALESCE} updates over 10 documents in ${fmt(results.coalesceBurst.writeMs / 1000)} s → ${windows.length} deliveries, the last ${fmt(results.coalesceBurst.lastAfterMs)} ms after the last update`);
+    results.coalesceBurst = {
+      updates: N_COALESCE,
+      deliveries: windows.length,
+      writeMs: burst.t1 - burst.t0,
+      lastAfterMs: lastArrival(windows) - burst.t1,
+    };
+    log(
+      `coalescing burst: ${N_COALESCE} updates over 10 documents in ${fmt(results.coalesceBurst.writeMs / 1000)} s → ${windows.length} deliveries, the last ${fmt(results.coalesceBurst.lastAfterMs)} ms after the last update`
+    );
     await setEnabled(inst, {}, false);
 
     // ---- 3. latency on an idle system (before the bursts fill the tables) -----------------
@@ -339,14 +438,27 @@ async function main() {
     const lat = [];
     for (let i = 0; i < N_LATENCY; i++) {
       const before = rx.got('/latency').length;
-      const w = await inst.call('write', { uid: uidW, n: 1, concurrency: 1, prefix: `lat${i}`, stamps: true });
+      const w = await inst.call('write', {
+        uid: uidW,
+        n: 1,
+        concurrency: 1,
+        prefix: `lat${i}`,
+        stamps: true,
+      });
       await rx.waitCount('/latency', before + 1, 30_000);
       const [docId, committedAt] = w.committedAt[0];
       const hit = rx.got('/latency').find((r) => r.documentId === docId);
       if (hit) lat.push(hit.at - committedAt);
     }
-    results.latency = { p50: percentile(lat, 50), p90: percentile(lat, 90), p99: percentile(lat, 99), n: lat.length };
-    log(`latency commit → receiver: p50 ${fmt(results.latency.p50)} ms, p99 ${fmt(results.latency.p99)} ms`);
+    results.latency = {
+      p50: percentile(lat, 50),
+      p90: percentile(lat, 90),
+      p99: percentile(lat, 99),
+      n: lat.length,
+    };
+    log(
+      `latency commit → receiver: p50 ${fmt(results.latency.p50)} ms, p99 ${fmt(results.latency.p99)} ms`
+    );
     await setEnabled(inst, {}, false);
 
     // ---- 3b. isolation: a healthy webhook beside six slow endpoints (issue 19) ---------------
@@ -356,18 +468,39 @@ async function main() {
     // then disabled: what they still hold ends as it would (answer, timeout), the rest exhausted.
     results.isolation = {};
     await inst.call('createWebhook', { body: WEBHOOK('healthy', uidW, rx.url('/healthy')) });
-    for (const [kind, slowPath, extra] of [['4 s', '/erp', {}], ['hanging', '/hang', { maxAttempts: 1 }]]) {
+    for (const [kind, slowPath, extra] of [
+      ['4 s', '/erp', {}],
+      ['hanging', '/hang', { maxAttempts: 1 }],
+    ]) {
       await setEnabled(inst, {}, false);
       await setEnabled(inst, { name: 'healthy' }, true);
-      for (let k = 0; k < 6; k++) await inst.call('createWebhook', { body: WEBHOOK(`isolation ${kind} ${k}`, uidW, rx.url(slowPath), extra) });
+      for (let k = 0; k < 6; k++)
+        await inst.call('createWebhook', {
+          body: WEBHOOK(`isolation ${kind} ${k}`, uidW, rx.url(slowPath), extra),
+        });
       await inst.call('waitWebhooks', { uid: uidW, event: 'entry.create', count: 7 });
       const before = rx.got('/healthy').length;
-      const w = await inst.call('write', { uid: uidW, n: 30, concurrency: 1, prefix: `iso${kind}`, stamps: true, spacingMs: 50 });
+      const w = await inst.call('write', {
+        uid: uidW,
+        n: 30,
+        concurrency: 1,
+        prefix: `iso${kind}`,
+        stamps: true,
+        spacingMs: 50,
+      });
       await rx.waitCount('/healthy', before + 30, 120_000);
       const hits = new Map(rx.got('/healthy').map((r) => [r.documentId, r.at]));
-      const isoLat = w.committedAt.filter(([id]) => hits.has(id)).map(([id, at]) => hits.get(id) - at);
-      results.isolation[kind] = { p50: percentile(isoLat, 50), max: Math.max(...isoLat), n: isoLat.length };
-      log(`healthy webhook beside six ${kind} endpoints: p50 ${fmt(results.isolation[kind].p50)} ms, max ${fmt(results.isolation[kind].max)} ms`);
+      const isoLat = w.committedAt
+        .filter(([id]) => hits.has(id))
+        .map(([id, at]) => hits.get(id) - at);
+      results.isolation[kind] = {
+        p50: percentile(isoLat, 50),
+        max: Math.max(...isoLat),
+        n: isoLat.length,
+      };
+      log(
+        `healthy webhook beside six ${kind} endpoints: p50 ${fmt(results.isolation[kind].p50)} ms, max ${fmt(results.isolation[kind].max)} ms`
+      );
       await setEnabled(inst, { name: { $startsWith: `isolation ${kind} ` } }, false);
       await untilDrained(inst, 120_000);
     }
@@ -387,14 +520,22 @@ async function main() {
     let sample = null;
     for (let r = 0; r < TP_ROUNDS; r++) {
       await setWorker(inst, false);
-      await inst.call('write', { uid: uidQ, n: N_BURST, concurrency: 4, prefix: `burst${r}`, data: { customer: 'ACME' } });
+      await inst.call('write', {
+        uid: uidQ,
+        n: N_BURST,
+        concurrency: 4,
+        prefix: `burst${r}`,
+        data: { customer: 'ACME' },
+      });
       const startedAt = await setWorker(inst, true);
       await rx.waitCount('/burst', N_BURST * (r + 1), 600_000);
       const drainMs = lastArrival(rx.got('/burst')) - startedAt;
       await untilDrained(inst, 120_000);
 
       // The same requests, sent by a bare axios loop in the Strapi process at the same concurrency.
-      sample ??= await inst.call('eval', { code: `const r = await strapi.db.query('plugin::document-webhooks.log').findOne({ where: { requestUrl: { $endsWith: '/burst' } } }); return { body: r.requestBody, headers: r.requestHeaders };` });
+      sample ??= await inst.call('eval', {
+        code: `const r = await strapi.db.query('plugin::document-webhooks.log').findOne({ where: { requestUrl: { $endsWith: '/burst' } } }); return { body: r.requestBody, headers: r.requestHeaders };`,
+      });
       const bareMs = await inst.call('eval', {
         code: `const axios = require('axios'); const http = require('http');
           const agent = new http.Agent({ keepAlive: true, maxSockets: ${concurrencyTp} });
@@ -417,9 +558,15 @@ async function main() {
       const builtinMs = await inst.call('eval', {
         code: `const ms = performance.now() - globalThis.__builtinT0; const runner = strapi.get('webhookRunner'); runner.remove({ id: globalThis.__builtinId }); await strapi.get('webhookStore').deleteWebhook(globalThis.__builtinId); return ms;`,
       });
-      const round = { ours: N_BURST / (drainMs / 1000), bare: N_BURST / (bareMs / 1000), builtin: N_BURST / (builtinMs / 1000) };
+      const round = {
+        ours: N_BURST / (drainMs / 1000),
+        bare: N_BURST / (bareMs / 1000),
+        builtin: N_BURST / (builtinMs / 1000),
+      };
       tpRounds.push(round);
-      log(`throughput round ${r + 1}: ours ${fmt(round.ours)}/s, bare axios ${fmt(round.bare)}/s, built-in ${fmt(round.builtin)}/s`);
+      log(
+        `throughput round ${r + 1}: ours ${fmt(round.ours)}/s, bare axios ${fmt(round.bare)}/s, built-in ${fmt(round.builtin)}/s`
+      );
     }
     const ratios = (f) => tpRounds.map(f).sort((a, b) => a - b);
     results.throughput = {
@@ -438,13 +585,24 @@ async function main() {
     // the plugin `perWebhookConcurrency` per webhook (up to `concurrency`).
     const nFan = Math.ceil(N_BURST / 5);
     await setEnabled(inst, {}, false);
-    for (let i = 0; i < 5; i++) await inst.call('createWebhook', { body: WEBHOOK(`slow ${i}`, uidQ, rx.url('/slow')) });
+    for (let i = 0; i < 5; i++)
+      await inst.call('createWebhook', { body: WEBHOOK(`slow ${i}`, uidQ, rx.url('/slow')) });
     await inst.call('waitWebhooks', { uid: uidQ, event: 'entry.create', count: 5 });
     await setWorker(inst, false);
-    await inst.call('write', { uid: uidQ, n: nFan, concurrency: 4, prefix: 'fan', data: { customer: 'ACME' } });
+    await inst.call('write', {
+      uid: uidQ,
+      n: nFan,
+      concurrency: 4,
+      prefix: 'fan',
+      data: { customer: 'ACME' },
+    });
     const startedFan = await setWorker(inst, true);
     await rx.waitCount('/slow', nFan * 5, 600_000);
-    results.slow = { n: nFan * 5, ms: SLOW_MS, ours: (nFan * 5) / ((lastArrival(rx.got('/slow')) - startedFan) / 1000) };
+    results.slow = {
+      n: nFan * 5,
+      ms: SLOW_MS,
+      ours: (nFan * 5) / ((lastArrival(rx.got('/slow')) - startedFan) / 1000),
+    };
     await untilDrained(inst, 120_000);
     await inst.call('eval', {
       code: `const store = strapi.get('webhookStore'); const runner = strapi.get('webhookRunner'); globalThis.__slow = [];
@@ -459,34 +617,52 @@ async function main() {
       code: `const runner = strapi.get('webhookRunner'); for (const w of __slow) { runner.remove(w); await strapi.get('webhookStore').deleteWebhook(w.id); } return __slowT0;`,
     });
     results.slow.builtin = (nFan * 5) / ((lastArrival(rx.got('/slow-builtin')) - slowT0) / 1000);
-    log(`5 webhooks, receiver answering in ${SLOW_MS} ms: ours ${fmt(results.slow.ours)}/s, built-in ${fmt(results.slow.builtin)}/s`);
+    log(
+      `5 webhooks, receiver answering in ${SLOW_MS} ms: ours ${fmt(results.slow.ours)}/s, built-in ${fmt(results.slow.builtin)}/s`
+    );
     await setEnabled(inst, { name: { $startsWith: 'slow ' } }, false);
     await setEnabled(inst, { name: 'burst' }, true);
 
     // ---- 5. request-log size (the rows of the sections above: real deliveries) ---------------
     results.logSize = await inst.call('eval', { code: LOG_SIZE_SQL[DB] });
-    log(`request log: ${results.logSize.rows} rows, ${fmt(results.logSize.bytes / 1048576)} MiB with indexes, ${fmt(results.logSize.bytes / results.logSize.rows, 0)} B per delivery (request body ${fmt(results.logSize.body, 0)} B)`);
+    log(
+      `request log: ${results.logSize.rows} rows, ${fmt(results.logSize.bytes / 1048576)} MiB with indexes, ${fmt(results.logSize.bytes / results.logSize.rows, 0)} B per delivery (request body ${fmt(results.logSize.body, 0)} B)`
+    );
 
     // ---- 6. two instances on one database ------------------------------------------------------
     // The same burst (to five webhooks, so the global concurrency is used) drained by one
     // instance, then by two; CPU of each Strapi process (process.cpuUsage) over its drain.
     if (DB !== 'sqlite' && Date.now() < DEADLINE - 120_000) {
       await setEnabled(inst, {}, false);
-      for (let i = 0; i < 5; i++) await inst.call('createWebhook', { body: WEBHOOK(`pair ${i}`, uidQ, rx.url('/pair')) });
+      for (let i = 0; i < 5; i++)
+        await inst.call('createWebhook', { body: WEBHOOK(`pair ${i}`, uidQ, rx.url('/pair')) });
       await inst.call('waitWebhooks', { uid: uidQ, event: 'entry.create', count: 5 });
       const nPair = N_BURST;
-      const cpu = (i) => i.call('eval', { code: `const u = process.cpuUsage(); return (u.user + u.system) / 1000;` });
+      const cpu = (i) =>
+        i.call('eval', {
+          code: `const u = process.cpuUsage(); return (u.user + u.system) / 1000;`,
+        });
       const drainWith = async (group, label) => {
         for (const i of group) await setWorker(i, false);
         const before = rx.got('/pair').length;
-        await inst.call('write', { uid: uidQ, n: nPair / 5, concurrency: 4, prefix: label, data: { customer: 'ACME' } });
+        await inst.call('write', {
+          uid: uidQ,
+          n: nPair / 5,
+          concurrency: 4,
+          prefix: label,
+          data: { customer: 'ACME' },
+        });
         const cpu0 = await Promise.all(group.map(cpu));
         const t0 = await Promise.all(group.map((i) => setWorker(i, true)));
         await rx.waitCount('/pair', before + nPair, 600_000);
         const ms = lastArrival(rx.got('/pair')) - Math.min(...t0);
         const cpuMs = (await Promise.all(group.map(cpu))).map((c, k) => c - cpu0[k]);
         await untilDrained(inst, 120_000);
-        return { rate: nPair / (ms / 1000), cpuMs, cpuPerDelivery: cpuMs.reduce((a, b) => a + b, 0) / nPair };
+        return {
+          rate: nPair / (ms / 1000),
+          cpuMs,
+          cpuPerDelivery: cpuMs.reduce((a, b) => a + b, 0) / nPair,
+        };
       };
       const second = spawnInstance({ dbEnv: dbs[0].env, config, name: 'bench-2' });
       instances.push(second);
@@ -499,7 +675,9 @@ async function main() {
         const one = await drainWith([inst], `one${r}`);
         const two = await drainWith([inst, second], `two${r}`);
         pairRounds.push({ one, two });
-        log(`round ${r + 1}: one instance ${fmt(one.rate)}/s (${fmt(one.cpuPerDelivery, 2)} CPU-ms/delivery), two ${fmt(two.rate)}/s (${fmt(two.cpuPerDelivery, 2)} CPU-ms/delivery; ${two.cpuMs.map((c) => fmt(c, 0)).join(' + ')} ms)`);
+        log(
+          `round ${r + 1}: one instance ${fmt(one.rate)}/s (${fmt(one.cpuPerDelivery, 2)} CPU-ms/delivery), two ${fmt(two.rate)}/s (${fmt(two.cpuPerDelivery, 2)} CPU-ms/delivery; ${two.cpuMs.map((c) => fmt(c, 0)).join(' + ')} ms)`
+        );
       }
       results.pair = { n: nPair, rounds: pairRounds, load: os.loadavg()[0] };
       await setWorker(second, false);
@@ -511,11 +689,19 @@ async function main() {
     // ---- 4. backlog ------------------------------------------------------------------------
     if (Date.now() < DEADLINE - 60_000) {
       await setWorker(inst, false);
-      const webhookId = await inst.call('eval', { code: `return (await strapi.db.query('plugin::document-webhooks.webhook').findOne({ where: { name: 'burst' } })).id;` });
+      const webhookId = await inst.call('eval', {
+        code: `return (await strapi.db.query('plugin::document-webhooks.webhook').findOne({ where: { name: 'burst' } })).id;`,
+      });
       // Several webhooks so the drain runs at the global concurrency, not one webhook's cap.
       const ids = [webhookId];
       for (let i = 1; i < concurrency / perWebhook; i++) {
-        ids.push((await inst.call('createWebhook', { body: WEBHOOK(`backlog ${i}`, uidQ, rx.url('/backlog')) })).id);
+        ids.push(
+          (
+            await inst.call('createWebhook', {
+              body: WEBHOOK(`backlog ${i}`, uidQ, rx.url('/backlog')),
+            })
+          ).id
+        );
       }
       let t0 = performance.now();
       await inst.call('eval', {
@@ -540,7 +726,10 @@ async function main() {
             const t0 = performance.now(); await logs.find(q); times.push(performance.now() - t0); }
           return times;`,
       });
-      const liveHeap = () => inst.call('eval', { code: `global.gc(); return process.memoryUsage().heapUsed / 1048576;` });
+      const liveHeap = () =>
+        inst.call('eval', {
+          code: `global.gc(); return process.memoryUsage().heapUsed / 1048576;`,
+        });
       const heap0 = await liveHeap();
       let heapPeak = heap0;
       const rss0 = rssOf(inst.pid);
@@ -552,7 +741,10 @@ async function main() {
       // RSS includes garbage V8 has not collected yet (it grows its heap before a full
       // collection); the live heap after a forced one, every 5 s, shows what is retained.
       const heapSampler = setInterval(() => {
-        liveHeap().then((h) => (heapPeak = Math.max(heapPeak, h)), () => {});
+        liveHeap().then(
+          (h) => (heapPeak = Math.max(heapPeak, h)),
+          () => {}
+        );
       }, 5000);
       t0 = performance.now();
       const budget = Math.max(30_000, DEADLINE - Date.now() - 20_000);
@@ -567,8 +759,21 @@ async function main() {
       clearInterval(heapSampler);
       const ms = performance.now() - t0;
       const got = rx.got('/backlog').length;
-      results.backlog = { n: N_BACKLOG, delivered: got, drained, ms, rate: got / (ms / 1000), rssStart: rss0, rssPeak: peak, heapStart: heap0, heapPeak, listMs };
-      log(`backlog: ${got}/${N_BACKLOG} delivered in ${fmt(ms / 1000)} s (${fmt(results.backlog.rate)}/s), RSS ${fmt(rss0, 0)} → peak ${fmt(peak, 0)} MiB; log list ${listMs.map((x) => fmt(x)).join(' / ')} ms`);
+      results.backlog = {
+        n: N_BACKLOG,
+        delivered: got,
+        drained,
+        ms,
+        rate: got / (ms / 1000),
+        rssStart: rss0,
+        rssPeak: peak,
+        heapStart: heap0,
+        heapPeak,
+        listMs,
+      };
+      log(
+        `backlog: ${got}/${N_BACKLOG} delivered in ${fmt(ms / 1000)} s (${fmt(results.backlog.rate)}/s), RSS ${fmt(rss0, 0)} → peak ${fmt(peak, 0)} MiB; log list ${listMs.map((x) => fmt(x)).join(' / ')} ms`
+      );
     } else {
       log('backlog: skipped (time budget)');
     }
@@ -595,7 +800,14 @@ async function main() {
  */
 async function benchStats(inst, rx) {
   const hooks = [];
-  for (let i = 0; i < 10; i++) hooks.push((await inst.call('createWebhook', { body: WEBHOOK(`stats ${i}`, 'api::article.article', rx.url('/stats'), { enabled: false }) })).id);
+  for (let i = 0; i < 10; i++)
+    hooks.push(
+      (
+        await inst.call('createWebhook', {
+          body: WEBHOOK(`stats ${i}`, 'api::article.article', rx.url('/stats'), { enabled: false }),
+        })
+      ).id
+    );
   const t0 = performance.now();
   await inst.call('eval', {
     code: `const knex = strapi.db.connection; const ids = ${JSON.stringify(hooks)}; const n = ${N_STATS}; const now = Date.now(); const span = 30 * 86400000;
@@ -630,7 +842,10 @@ async function benchStats(inst, rx) {
       }
       return out;`,
   });
-  for (const [range, x] of Object.entries(times)) log(`stats ${range}: median ${fmt(x.ms, 2)} ms (max ${fmt(x.max, 2)}) over ${x.rows} deliveries of the webhook`);
+  for (const [range, x] of Object.entries(times))
+    log(
+      `stats ${range}: median ${fmt(x.ms, 2)} ms (max ${fmt(x.max, 2)}) over ${x.rows} deliveries of the webhook`
+    );
   return { n: N_STATS, insertMs, times, load: os.loadavg()[0] };
 }
 
@@ -655,7 +870,11 @@ function report(r) {
     ['write overhead ratio', `×${fmt(o.ratio, 2)}`, '≤ ×1.15'],
     ...(r.coalesce
       ? [
-          ['write, median, 10 coalescing webhooks (per document, 2 s)', `${fmt(r.coalesce.with10, 2)} ms (0 webhooks: ${fmt(r.coalesce.base, 2)} ms)`, ''],
+          [
+            'write, median, 10 coalescing webhooks (per document, 2 s)',
+            `${fmt(r.coalesce.with10, 2)} ms (0 webhooks: ${fmt(r.coalesce.base, 2)} ms)`,
+            '',
+          ],
           ['write overhead ratio, coalescing webhooks', `×${fmt(r.coalesce.ratio, 2)}`, '≤ ×1.15'],
         ]
       : []),
@@ -668,7 +887,11 @@ function report(r) {
           ],
         ]
       : []),
-    [`throughput, drain of ${r.sizes.burst} (request log on), median of ${t.rounds.length} rounds`, `${fmt(t.ours)} /s`, ''],
+    [
+      `throughput, drain of ${r.sizes.burst} (request log on), median of ${t.rounds.length} rounds`,
+      `${fmt(t.ours)} /s`,
+      '',
+    ],
     [`bare axios loop, concurrency ${t.concurrency}`, `${fmt(t.bare)} /s`, ''],
     ['… ours / bare axios, median round (all rounds)', ratioCell(t.vsBare), '≥ ×0.5'],
     ["Strapi's built-in webhooks", `${fmt(t.builtin)} /s`, ''],
@@ -686,41 +909,106 @@ function report(r) {
   const sl = r.slow;
   if (sl) {
     rows.push(
-      [`5 webhooks × ${sl.n / 5} writes, receiver answering in ${sl.ms} ms: ours`, `${fmt(sl.ours)} /s`, ''],
+      [
+        `5 webhooks × ${sl.n / 5} writes, receiver answering in ${sl.ms} ms: ours`,
+        `${fmt(sl.ours)} /s`,
+        '',
+      ],
       ['… Strapi built-in, same', `${fmt(sl.builtin)} /s`, ''],
       ['… ours / built-in', `×${fmt(sl.ours / sl.builtin, 2)}`, '≥ ×2']
     );
   }
   if (b) {
     rows.push(
-      [`backlog of ${b.n}: delivered`, `${b.delivered}${b.drained ? '' : ' (time budget hit)'}`, 'all'],
+      [
+        `backlog of ${b.n}: delivered`,
+        `${b.delivered}${b.drained ? '' : ' (time budget hit)'}`,
+        'all',
+      ],
       ['backlog drain rate', `${fmt(b.rate)} /s`, ''],
-      ['backlog RSS at start → peak', `${fmt(b.rssStart, 0)} → ${fmt(b.rssPeak, 0)} MiB`, 'bounded'],
-      ['backlog live heap after full GC, start → peak (every 5 s)', `${fmt(b.heapStart, 0)} → ${fmt(b.heapPeak, 0)} MiB`, 'bounded'],
-      ['admin log list with backlog (page 1 / status / webhook / page 100)', b.listMs.map((x) => `${fmt(x)} ms`).join(', '), 'fast']
+      [
+        'backlog RSS at start → peak',
+        `${fmt(b.rssStart, 0)} → ${fmt(b.rssPeak, 0)} MiB`,
+        'bounded',
+      ],
+      [
+        'backlog live heap after full GC, start → peak (every 5 s)',
+        `${fmt(b.heapStart, 0)} → ${fmt(b.heapPeak, 0)} MiB`,
+        'bounded',
+      ],
+      [
+        'admin log list with backlog (page 1 / status / webhook / page 100)',
+        b.listMs.map((x) => `${fmt(x)} ms`).join(', '),
+        'fast',
+      ]
     );
   }
   const z = r.logSize;
   if (z) {
-    rows.push([`request log: bytes per delivery, table + indexes (${z.rows} rows, request body ${fmt(z.body, 0)} B on average)`, `${fmt(z.bytes / z.rows, 0)} B`, '']);
+    rows.push([
+      `request log: bytes per delivery, table + indexes (${z.rows} rows, request body ${fmt(z.body, 0)} B on average)`,
+      `${fmt(z.bytes / z.rows, 0)} B`,
+      '',
+    ]);
   }
   if (r.stats) rows.push(...statsRows(r.stats));
   const pr = r.pair;
   if (pr) {
     const med = (f) => median(pr.rounds.map(f));
-    const all = (f, d) => pr.rounds.map(f).map((x) => fmt(x, d)).join(', ');
+    const all = (f, d) =>
+      pr.rounds
+        .map(f)
+        .map((x) => fmt(x, d))
+        .join(', ');
     rows.push(
-      [`two instances: drain of ${pr.n} (5 webhooks), one instance, median of ${pr.rounds.length} rounds`, `${fmt(med((x) => x.one.rate))} /s`, ''],
+      [
+        `two instances: drain of ${pr.n} (5 webhooks), one instance, median of ${pr.rounds.length} rounds`,
+        `${fmt(med((x) => x.one.rate))} /s`,
+        '',
+      ],
       ['… two instances on the same database', `${fmt(med((x) => x.two.rate))} /s`, ''],
-      ['… two / one, per round', `×${fmt(med((x) => x.two.rate / x.one.rate), 2)} (${all((x) => x.two.rate / x.one.rate, 2)})`, ''],
-      ['CPU-ms per delivery (Strapi processes), one instance', `${fmt(med((x) => x.one.cpuPerDelivery), 2)} (${all((x) => x.one.cpuPerDelivery, 2)})`, ''],
-      ['… two instances, both together', `${fmt(med((x) => x.two.cpuPerDelivery), 2)} (${all((x) => x.two.cpuPerDelivery, 2)})`, ''],
-      ['… two instances, CPU-ms of each over the drain', pr.rounds.map((x) => x.two.cpuMs.map((c) => fmt(c, 0)).join(' + ')).join('; '), '']
+      [
+        '… two / one, per round',
+        `×${fmt(
+          med((x) => x.two.rate / x.one.rate),
+          2
+        )} (${all((x) => x.two.rate / x.one.rate, 2)})`,
+        '',
+      ],
+      [
+        'CPU-ms per delivery (Strapi processes), one instance',
+        `${fmt(
+          med((x) => x.one.cpuPerDelivery),
+          2
+        )} (${all((x) => x.one.cpuPerDelivery, 2)})`,
+        '',
+      ],
+      [
+        '… two instances, both together',
+        `${fmt(
+          med((x) => x.two.cpuPerDelivery),
+          2
+        )} (${all((x) => x.two.cpuPerDelivery, 2)})`,
+        '',
+      ],
+      [
+        '… two instances, CPU-ms of each over the drain',
+        pr.rounds.map((x) => x.two.cpuMs.map((c) => fmt(c, 0)).join(' + ')).join('; '),
+        '',
+      ]
     );
   }
-  const w = [Math.max(...rows.map((x) => x[0].length)), Math.max(...rows.map((x) => x[1].length)), 8];
+  const w = [
+    Math.max(...rows.map((x) => x[0].length)),
+    Math.max(...rows.map((x) => x[1].length)),
+    8,
+  ];
   const line = (c) => `| ${c[0].padEnd(w[0])} | ${c[1].padEnd(w[1])} | ${c[2].padEnd(w[2])} |`;
-  const table = [line(['measure', 'result', 'goal']), `|${'-'.repeat(w[0] + 2)}|${'-'.repeat(w[1] + 2)}|${'-'.repeat(w[2] + 2)}|`, ...rows.map(line)].join('\n');
+  const table = [
+    line(['measure', 'result', 'goal']),
+    `|${'-'.repeat(w[0] + 2)}|${'-'.repeat(w[1] + 2)}|${'-'.repeat(w[2] + 2)}|`,
+    ...rows.map(line),
+  ].join('\n');
   return table;
 }
 
@@ -756,7 +1044,12 @@ function withSection(old, db, section) {
 /** What a SQLite run keeps of the old file: the server databases' sections and the findings. */
 function keptSections(old) {
   let kept = '';
-  for (const db of [...Object.keys(SECTION_TITLE), 'stats-sqlite', 'stats-postgres', 'stats-mariadb']) {
+  for (const db of [
+    ...Object.keys(SECTION_TITLE),
+    'stats-sqlite',
+    'stats-postgres',
+    'stats-mariadb',
+  ]) {
     const [open, close] = marks(db);
     const a = old.indexOf(open);
     const b = old.indexOf(close);
@@ -769,9 +1062,17 @@ function keptSections(old) {
 /** `--only stats`: its table in its own section per database (kept by a full SQLite run, as the server sections). */
 function writeStatsSection(r, started) {
   const rows = statsRows(r.stats);
-  const w = [Math.max(...rows.map((x) => x[0].length)), Math.max(...rows.map((x) => x[1].length)), 8];
+  const w = [
+    Math.max(...rows.map((x) => x[0].length)),
+    Math.max(...rows.map((x) => x[1].length)),
+    8,
+  ];
   const line = (c) => `| ${c[0].padEnd(w[0])} | ${c[1].padEnd(w[1])} | ${c[2].padEnd(w[2])} |`;
-  const table = [line(['measure', 'result', 'goal']), `|${'-'.repeat(w[0] + 2)}|${'-'.repeat(w[1] + 2)}|${'-'.repeat(w[2] + 2)}|`, ...rows.map(line)].join('\n');
+  const table = [
+    line(['measure', 'result', 'goal']),
+    `|${'-'.repeat(w[0] + 2)}|${'-'.repeat(w[1] + 2)}|${'-'.repeat(w[2] + 2)}|`,
+    ...rows.map(line),
+  ].join('\n');
   console.log(`\n${table}\n`);
   const [open, close] = marks(`stats-${r.db}`);
   const section = `${open}
@@ -833,7 +1134,12 @@ ${table}
       } catch {
         /* first run */
       }
-      fs.writeFileSync(OUT, r.db === 'sqlite' ? md + keptSections(old) : withSection(old, r.db, serverSection(r, table, started)));
+      fs.writeFileSync(
+        OUT,
+        r.db === 'sqlite'
+          ? md + keptSections(old)
+          : withSection(old, r.db, serverSection(r, table, started))
+      );
       console.log(`wrote ${path.relative(process.cwd(), OUT)}`);
       process.exit(0);
     })

@@ -26,10 +26,21 @@ async function main() {
     // Only the processes this script started, by PID.
     for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
   };
-  process.on('SIGINT', () => { stop(); process.exit(130); });
-  process.on('SIGTERM', () => { stop(); process.exit(143); });
+  process.on('SIGINT', () => {
+    stop();
+    process.exit(130);
+  });
+  process.on('SIGTERM', () => {
+    stop();
+    process.exit(143);
+  });
 
-  children.push(spawn(process.execPath, [path.join(__dirname, 'echo-receiver.js')], { stdio: 'inherit', env: { ...process.env, PORT: receiverPort } }));
+  children.push(
+    spawn(process.execPath, [path.join(__dirname, 'echo-receiver.js')], {
+      stdio: 'inherit',
+      env: { ...process.env, PORT: receiverPort },
+    })
+  );
   const strapi = spawn(strapiBin, ['start'], {
     cwd: playground,
     stdio: 'inherit',
@@ -40,13 +51,20 @@ async function main() {
       DEMO_ADMIN_EMAIL: email,
       DEMO_ADMIN_PASSWORD: password,
       DEMO_RECEIVER_URL: `http://127.0.0.1:${receiverPort}/hooks/quotation`,
-      DOCUMENT_WEBHOOKS_CONFIG: JSON.stringify({ allowedHosts: [`127.0.0.1:${receiverPort}`, `localhost:${receiverPort}`] }),
+      DOCUMENT_WEBHOOKS_CONFIG: JSON.stringify({
+        allowedHosts: [`127.0.0.1:${receiverPort}`, `localhost:${receiverPort}`],
+      }),
     },
   });
   children.push(strapi);
-  strapi.on('exit', (code) => { stop(); process.exit(code ?? 0); });
+  strapi.on('exit', (code) => {
+    stop();
+    process.exit(code ?? 0);
+  });
 
-  console.log(`\n  Document webhooks demo\n  ──────────────────────\n  Admin:     http://localhost:${port}/admin\n  Log in:    ${email} / ${password}\n  Receiver:  http://127.0.0.1:${receiverPort} (requests are printed below)\n  Try:       Content Manager → Quotation → change a status → Save / Publish\n             Settings → Document webhooks → request log\n`);
+  console.log(
+    `\n  Document webhooks demo\n  ──────────────────────\n  Admin:     http://localhost:${port}/admin\n  Log in:    ${email} / ${password}\n  Receiver:  http://127.0.0.1:${receiverPort} (requests are printed below)\n  Try:       Content Manager → Quotation → change a status → Save / Publish\n             Settings → Document webhooks → request log\n`
+  );
 }
 
 main().catch((err) => {

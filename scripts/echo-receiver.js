@@ -25,9 +25,15 @@ http
       const headers = Object.entries(req.headers)
         .map(([k, v]) => `    ${k}: ${v}`)
         .join('\n');
-      console.log(`\n[receiver] #${count} ${new Date().toISOString()} ${req.method} ${req.url}\n${headers}\n  body:\n${pretty.replace(/^/gm, '    ')}`);
+      console.log(
+        `\n[receiver] #${count} ${new Date().toISOString()} ${req.method} ${req.url}\n${headers}\n  body:\n${pretty.replace(/^/gm, '    ')}`
+      );
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ received: count }));
     });
   })
-  .listen(port, host, () => console.log(`[receiver] listening on http://${host}:${port} — webhook requests will be printed here`));
+  .listen(port, host, () =>
+    console.log(
+      `[receiver] listening on http://${host}:${port} — webhook requests will be printed here`
+    )
+  );

@@ -25,7 +25,9 @@ async function main() {
   const kind = databases.normalizeKind(kindArg);
   const started = Date.now();
   const server = await databases.startServer(kind);
-  console.log(`== ${kind} server pid ${server.pid} on 127.0.0.1:${server.port} (${Date.now() - started} ms)`);
+  console.log(
+    `== ${kind} server pid ${server.pid} on 127.0.0.1:${server.port} (${Date.now() - started} ms)`
+  );
   let code = 1;
   let child = null;
   const forward = (sig) => {
@@ -35,7 +37,11 @@ async function main() {
   process.on('SIGTERM', forward);
   try {
     const args = ['run', ...(rest.length ? rest : ['--project', 'integration'])];
-    const env = { ...process.env, TEST_DB: kind, [databases.SERVER_ENV]: databases.announce(server) };
+    const env = {
+      ...process.env,
+      TEST_DB: kind,
+      [databases.SERVER_ENV]: databases.announce(server),
+    };
     code = await new Promise((resolve, reject) => {
       child = spawn(vitest, args, { cwd: root, env, stdio: 'inherit' });
       child.on('error', reject);

@@ -20,7 +20,9 @@ async function main() {
   if (process.env.SKIP_E2E === '1') {
     console.log('\n[test] e2e skipped (SKIP_E2E=1)');
   } else if (!fs.existsSync(CHROMIUM) && process.env.CI !== 'true') {
-    console.log(`\n[test] e2e SKIPPED: ${CHROMIUM} not found. Install it with: apt-get install chromium`);
+    console.log(
+      `\n[test] e2e SKIPPED: ${CHROMIUM} not found. Install it with: apt-get install chromium`
+    );
   } else {
     await run(vitest, ['run', '--project', 'e2e'], { cwd: root });
   }

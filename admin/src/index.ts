@@ -11,7 +11,10 @@ export default {
     // Settings › "Document webhooks": the webhooks and the request log, each shown only to
     // users holding the matching RBAC action.
     app.addSettingsLink(
-      { id: PLUGIN_ID, intlLabel: { id: getTrad('settings.section'), defaultMessage: 'Document webhooks' } },
+      {
+        id: PLUGIN_ID,
+        intlLabel: { id: getTrad('settings.section'), defaultMessage: 'Document webhooks' },
+      },
       [
         {
           id: `${PLUGIN_ID}-webhooks`,
@@ -37,7 +40,9 @@ export default {
         try {
           const { default: data } = await import(`./translations/${locale}.json`);
           // Files hold bare keys; the admin sees them prefixed with the plugin id.
-          const prefixed = Object.fromEntries(Object.entries(data as Record<string, string>).map(([k, v]) => [getTrad(k), v]));
+          const prefixed = Object.fromEntries(
+            Object.entries(data as Record<string, string>).map(([k, v]) => [getTrad(k), v])
+          );
           return { data: prefixed, locale };
         } catch {
           return { data: {}, locale };

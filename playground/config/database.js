@@ -7,7 +7,9 @@ module.exports = ({ env }) => {
     return {
       connection: {
         client: 'sqlite',
-        connection: { filename: path.resolve(__dirname, '..', env('DATABASE_FILENAME', '.tmp/data.db')) },
+        connection: {
+          filename: path.resolve(__dirname, '..', env('DATABASE_FILENAME', '.tmp/data.db')),
+        },
         useNullAsDefault: true,
         // WAL + synchronous=NORMAL: a commit appends to the write-ahead log without the rollback
         // journal's several fsyncs (durable across a process crash; a power loss may lose the

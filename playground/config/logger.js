@@ -1,4 +1,7 @@
-const { winston, formats: { prettyPrint, levelFilter } } = require('@strapi/logger');
+const {
+  winston,
+  formats: { prettyPrint, levelFilter },
+} = require('@strapi/logger');
 
 // STRAPI_LOG_LEVEL: the level shown (default http), or several separated by commas ("warn,info").
 const levels = (process.env.STRAPI_LOG_LEVEL || 'http').split(',').map((l) => l.trim());
@@ -9,7 +12,10 @@ module.exports = {
   transports: [
     new winston.transports.Console({
       level: least,
-      format: winston.format.combine(levelFilter(...levels), prettyPrint({ timestamps: 'YYYY-MM-DD hh:mm:ss.SSS' })),
+      format: winston.format.combine(
+        levelFilter(...levels),
+        prettyPrint({ timestamps: 'YYYY-MM-DD hh:mm:ss.SSS' })
+      ),
     }),
   ],
 };

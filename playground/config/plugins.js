@@ -15,7 +15,9 @@ module.exports = ({ env }) => ({
       // The demo receiver runs on this machine; private addresses stay blocked otherwise.
       allowedHosts: ['127.0.0.1:4000', 'localhost:4000'],
       // Tests and benchmarks pass their own settings here.
-      ...(process.env.DOCUMENT_WEBHOOKS_CONFIG ? JSON.parse(process.env.DOCUMENT_WEBHOOKS_CONFIG) : {}),
+      ...(process.env.DOCUMENT_WEBHOOKS_CONFIG
+        ? JSON.parse(process.env.DOCUMENT_WEBHOOKS_CONFIG)
+        : {}),
     },
   },
 });

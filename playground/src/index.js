@@ -7,7 +7,8 @@ module.exports = {
   register() {},
   async bootstrap({ strapi }) {
     const locales = strapi.plugin('i18n').service('locales');
-    for (const locale of LOCALES) if (!(await locales.findByCode(locale.code))) await locales.create(locale);
+    for (const locale of LOCALES)
+      if (!(await locales.findByCode(locale.code))) await locales.create(locale);
     // `npm run demo` sets SEED_DEMO: an admin user, sample content and a sample webhook.
     if (process.env.SEED_DEMO === 'true') await seedDemo(strapi);
   },

@@ -18,7 +18,10 @@ export default async ({ strapi }: { strapi: Core.Strapi }) => {
     try {
       // Every instance runs the job; the one holding its lease purges (docs/scaling.md).
       const { count } = await getService(strapi, 'logs').purgeExpired();
-      if (count) strapi.log.info(`[document-webhooks] purged ${count} request-log records older than ${getPluginConfig(strapi).logRetentionDays} days`);
+      if (count)
+        strapi.log.info(
+          `[document-webhooks] purged ${count} request-log records older than ${getPluginConfig(strapi).logRetentionDays} days`
+        );
     } catch (err) {
       strapi.log.error(`[document-webhooks] retention purge failed: ${(err as Error).message}`);
     }
@@ -44,7 +47,9 @@ async function reencryptSecrets(strapi: Core.Strapi) {
       );
     }
   } catch (err) {
-    strapi.log.error(`[document-webhooks] re-encrypting secrets with the current encryptionKey failed: ${(err as Error).message}`);
+    strapi.log.error(
+      `[document-webhooks] re-encrypting secrets with the current encryptionKey failed: ${(err as Error).message}`
+    );
   }
 }
 
@@ -54,8 +59,14 @@ async function reencryptSecrets(strapi: Core.Strapi) {
  */
 async function reconcileConfigWebhooks(strapi: Core.Strapi) {
   const { created, updated, removed } = await getService(strapi, 'webhooks').reconcileConfig();
-  const parts = [['created', created], ['updated', updated], ['deleted', removed]].filter(([, names]) => names.length);
+  const parts = [
+    ['created', created],
+    ['updated', updated],
+    ['deleted', removed],
+  ].filter(([, names]) => names.length);
   if (parts.length) {
-    strapi.log.info(`[document-webhooks] webhooks from the plugin config: ${parts.map(([verb, names]) => `${verb} ${(names as string[]).map((n) => JSON.stringify(n)).join(', ')}`).join('; ')}`);
+    strapi.log.info(
+      `[document-webhooks] webhooks from the plugin config: ${parts.map(([verb, names]) => `${verb} ${(names as string[]).map((n) => JSON.stringify(n)).join(', ')}`).join('; ')}`
+    );
   }
 }

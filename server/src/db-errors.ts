@@ -42,7 +42,11 @@ const MESSAGES = [
  */
 export function isConnectionError(err: unknown): boolean {
   const seen = new Set<unknown>();
-  for (let e: any = err; e && typeof e === 'object' && !seen.has(e); e = e.cause ?? e.originalError ?? e.details?.error) {
+  for (
+    let e: any = err;
+    e && typeof e === 'object' && !seen.has(e);
+    e = e.cause ?? e.originalError ?? e.details?.error
+  ) {
     seen.add(e);
     const code = typeof e.code === 'string' ? e.code : '';
     if (PG_CODES.has(code) || code.startsWith('08') || CODES.has(code)) return true;
@@ -67,7 +71,10 @@ export function describeDbError(err: unknown): string {
  * One line when the database goes away and one when it is back, however many calls fail in
  * between (each worker step, each delivery outcome, the index refresh).
  */
-export function createOutageLog(log: { warn(msg: string): void; info(msg: string): void }, now: () => number = Date.now) {
+export function createOutageLog(
+  log: { warn(msg: string): void; info(msg: string): void },
+  now: () => number = Date.now
+) {
   let since: number | null = null;
   return {
     get down() {
@@ -77,7 +84,9 @@ export function createOutageLog(log: { warn(msg: string): void; info(msg: string
     failed(err: unknown) {
       if (since !== null) return;
       since = now();
-      log.warn(`[document-webhooks] database unavailable (${describeDbError(err)}): deliveries paused, retrying with backoff`);
+      log.warn(
+        `[document-webhooks] database unavailable (${describeDbError(err)}): deliveries paused, retrying with backoff`
+      );
     },
     /** A call succeeded. */
     succeeded() {

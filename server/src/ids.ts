@@ -7,6 +7,11 @@ export const MAX_ID = 2_147_483_647;
  * beyond the column's range must be "not found" rather than a database error.
  */
 export function toId(value: unknown): number | null {
-  const num = typeof value === 'number' ? value : typeof value === 'string' && /^[1-9][0-9]{0,9}$/.test(value) ? Number(value) : NaN;
+  const num =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && /^[1-9][0-9]{0,9}$/.test(value)
+        ? Number(value)
+        : NaN;
   return Number.isInteger(num) && num > 0 && num <= MAX_ID ? num : null;
 }

@@ -39,13 +39,18 @@ function filesUnder(dir: string): string[] {
   return fs
     .readdirSync(dir, { withFileTypes: true })
     .sort((a, b) => a.name.localeCompare(b.name))
-    .flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+    .flatMap((e) =>
+      e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)]
+    );
 }
 
 /** Fingerprint of what the playground admin bundles from this repository. */
 function adminSourcesHash(): string {
   const hash = createHash('sha256');
-  for (const file of [...filesUnder(path.join(ROOT, 'dist', 'admin')), ...filesUnder(path.join(PLAYGROUND, 'src', 'admin'))]) {
+  for (const file of [
+    ...filesUnder(path.join(ROOT, 'dist', 'admin')),
+    ...filesUnder(path.join(PLAYGROUND, 'src', 'admin')),
+  ]) {
     hash.update(path.relative(ROOT, file)).update(fs.readFileSync(file));
   }
   return hash.digest('hex');
@@ -59,10 +64,15 @@ async function ensureAdminBuild() {
   const built = path.join(PLAYGROUND, 'build', 'index.html');
   const stamp = path.join(PLAYGROUND, 'build', '.document-webhooks-admin');
   const wanted = adminSourcesHash();
-  if (fs.existsSync(built) && fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === wanted) return;
+  if (fs.existsSync(built) && fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === wanted)
+    return;
   // Asynchronous, so the test worker keeps answering vitest while the build runs (~1-4 min).
   let output = '';
-  const child = spawn(STRAPI_BIN, ['build'], { cwd: PLAYGROUND, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, STRAPI_TELEMETRY_DISABLED: 'true' } });
+  const child = spawn(STRAPI_BIN, ['build'], {
+    cwd: PLAYGROUND,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, STRAPI_TELEMETRY_DISABLED: 'true' },
+  });
   child.stdout?.on('data', (c) => (output = (output + c).slice(-10_000)));
   child.stderr?.on('data', (c) => (output = (output + c).slice(-10_000)));
   const code = await new Promise<number | null>((resolve, reject) => {
@@ -87,14 +97,18 @@ async function freePort(): Promise<number> {
 async function waitForHealth(url: string, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (strapi?.exitCode !== null && strapi?.exitCode !== undefined) throw new Error(`Strapi exited (${strapi.exitCode}):\n${strapiOutput.slice(-4000)}`);
+    if (strapi?.exitCode !== null && strapi?.exitCode !== undefined)
+      throw new Error(`Strapi exited (${strapi.exitCode}):\n${strapiOutput.slice(-4000)}`);
     try {
       const res = await fetch(url);
       if (res.status === 204) return;
     } catch {
       /* not listening yet */
     }
-    if (Date.now() > deadline) throw new Error(`Strapi did not answer ${url} within ${timeoutMs} ms:\n${strapiOutput.slice(-4000)}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `Strapi did not answer ${url} within ${timeoutMs} ms:\n${strapiOutput.slice(-4000)}`
+      );
     await new Promise((r) => setTimeout(r, 250));
   }
 }
@@ -144,7 +158,14 @@ beforeAll(async () => {
         allowPrivateAddresses: true,
         retrySchedule: [0.5, 1],
         // Webhooks as code: shown with a "Managed in code" badge and a read-only form.
-        webhooks: [{ name: MANAGED_NAME, contentType: 'api::article.article', events: ['entry.create'], url: receiver.url('/managed') }],
+        webhooks: [
+          {
+            name: MANAGED_NAME,
+            contentType: 'api::article.article',
+            events: ['entry.create'],
+            url: receiver.url('/managed'),
+          },
+        ],
       }),
       STRAPI_TELEMETRY_DISABLED: 'true',
       STRAPI_LOG_LEVEL: 'warn',
@@ -159,7 +180,16 @@ beforeAll(async () => {
   context = await chromium.launchPersistentContext(path.join(tmp, 'chromium-profile'), {
     executablePath: '/usr/bin/chromium',
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
     viewport: { width: 1440, height: 900 },
     locale: 'en-GB',
   });
@@ -174,9 +204,15 @@ afterEach((ctx) => {
   console.error(`Strapi output (last 4000 characters):\n${strapiOutput.slice(-4000)}`);
   try {
     const db = new Database(path.join(tmp, 'data.db'), { readonly: true });
-    const rows = db.prepare('SELECT id, webhook_id, event, status, attempts, attempt_log, error, next_attempt_at, lease_owner, lease_until FROM document_webhooks_logs ORDER BY id DESC LIMIT 10').all();
+    const rows = db
+      .prepare(
+        'SELECT id, webhook_id, event, status, attempts, attempt_log, error, next_attempt_at, lease_owner, lease_until FROM document_webhooks_logs ORDER BY id DESC LIMIT 10'
+      )
+      .all();
     db.close();
-    console.error(`Request log (last 10 rows, now ${Date.now()}):\n${JSON.stringify(rows, null, 1)}`);
+    console.error(
+      `Request log (last 10 rows, now ${Date.now()}):\n${JSON.stringify(rows, null, 1)}`
+    );
   } catch (err) {
     console.error(`Request log unreadable: ${(err as Error).message}`);
   }
@@ -206,14 +242,19 @@ describe('admin panel', () => {
     await page.getByRole('button', { name: 'Login' }).click();
     await visible(page.getByRole('link', { name: 'Settings' }));
     // Strapi's "new Media Library" banner would cover the top of the screenshots.
-    await page.getByRole('button', { name: 'Close the banner.' }).click({ timeout: 5_000 }).catch(() => undefined);
+    await page
+      .getByRole('button', { name: 'Close the banner.' })
+      .click({ timeout: 5_000 })
+      .catch(() => undefined);
 
     await page.goto(`${base}/admin/settings`);
     // The section and both links are in the settings menu.
     await visible(page.getByText('Document webhooks', { exact: true }));
     await page.getByRole('link', { name: 'Webhooks', exact: true }).last().click();
     await visible(page.getByRole('heading', { name: 'Document webhooks', level: 1 }));
-    const row = await visible(page.getByRole('row').filter({ hasText: 'Quotation status → ERP (demo receiver)' }));
+    const row = await visible(
+      page.getByRole('row').filter({ hasText: 'Quotation status → ERP (demo receiver)' })
+    );
     expect(await row.textContent()).toContain('Quotation');
     await visible(page.getByRole('link', { name: 'Request log' }));
 
@@ -242,7 +283,10 @@ describe('admin panel', () => {
     await page.getByRole('button', { name: 'Add a header' }).click();
     await page.getByLabel('Header 1 name').fill('Authorization');
     await page.getByLabel('Header 1 value').fill('Bearer e2e-token');
-    await page.getByRole('group', { name: 'Header 1' }).getByRole('checkbox', { name: 'Secret' }).click();
+    await page
+      .getByRole('group', { name: 'Header 1' })
+      .getByRole('checkbox', { name: 'Secret' })
+      .click();
 
     // Signing: a secret generated in the browser, shown once with a verification snippet.
     await page.getByRole('button', { name: 'Generate a secret' }).click();
@@ -250,15 +294,19 @@ describe('admin panel', () => {
     expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
 
     await page.getByRole('tab', { name: 'JSON template' }).click();
-    await page.getByLabel('JSON template (Nunjucks / Jinja)').fill(
-      '{\n  "quotation": {{ doc.documentId | dump }},\n  "customer": {{ doc.customer | dump }},\n  "title": {{ doc.title | dump }},\n  "total": {{ doc.grandTotal }}\n}'
-    );
+    await page
+      .getByLabel('JSON template (Nunjucks / Jinja)')
+      .fill(
+        '{\n  "quotation": {{ doc.documentId | dump }},\n  "customer": {{ doc.customer | dump }},\n  "title": {{ doc.title | dump }},\n  "total": {{ doc.grandTotal }}\n}'
+      );
 
     await page.getByRole('button', { name: 'Save' }).click();
     // The 400 from the server lands under the condition field, tied to it for assistive tech.
     const conditionError = await visible(page.locator('#condition-error'));
     expect(await conditionError.textContent()).toMatch(/condition is invalid/);
-    expect(await page.getByLabel('Condition (Jexl)').getAttribute('aria-describedby')).toBe('condition-error');
+    expect(await page.getByLabel('Condition (Jexl)').getAttribute('aria-describedby')).toBe(
+      'condition-error'
+    );
     expect(page.url()).toMatch(/\/webhooks\/create$/);
 
     await page.getByLabel('Condition (Jexl)').fill('doc.grandTotal >= 1000');
@@ -274,7 +322,10 @@ describe('admin panel', () => {
     // The secret stays on screen after the redirect (it cannot be read back later).
     expect(await page.getByTestId('revealed-secret').textContent()).toBe(secret);
     await visible(page.getByText('Requests are signed'));
-    snippet = (await page.getByRole('region', { name: 'Verify the signature on the receiver (Node.js)' }).textContent()) ?? '';
+    snippet =
+      (await page
+        .getByRole('region', { name: 'Verify the signature on the receiver (Node.js)' })
+        .textContent()) ?? '';
     await page.getByText('Webhook created').waitFor({ state: 'hidden' });
     await shot('form.png', 3400);
   });
@@ -282,13 +333,20 @@ describe('admin panel', () => {
   it('previews the request for a real document and sends a test', async () => {
     const section = page.getByRole('region', { name: '8. Preview and test' });
     await section.getByRole('combobox', { name: 'Document' }).click();
-    await page.getByRole('option', { name: /Globex|Training day/ }).first().click();
+    await page
+      .getByRole('option', { name: /Globex|Training day/ })
+      .first()
+      .click();
     await section.getByRole('button', { name: 'Preview', exact: true }).click();
 
     const result = await visible(page.getByRole('region', { name: 'Preview result' }));
     await visible(result.getByText('Condition matches'));
     const body = await result.getByRole('region', { name: 'Request body' }).textContent();
-    expect(JSON.parse(body ?? '')).toMatchObject({ customer: 'Globex', title: 'Training day', total: 1500 });
+    expect(JSON.parse(body ?? '')).toMatchObject({
+      customer: 'Globex',
+      title: 'Training day',
+      total: 1500,
+    });
     // Pretty-printed, and the secret header masked.
     expect(body).toContain('\n  "customer": "Globex"');
     const headers = await result.getByRole('region', { name: 'Request headers' }).textContent();
@@ -298,16 +356,25 @@ describe('admin panel', () => {
     await section.screenshot({ path: path.join(SHOTS, 'preview.png') });
 
     receiver.clear();
-    receiver.respond(() => ({ status: 200, body: '{"received":true}', headers: { 'content-type': 'application/json' } }));
+    receiver.respond(() => ({
+      status: 200,
+      body: '{"received":true}',
+      headers: { 'content-type': 'application/json' },
+    }));
     await section.getByRole('button', { name: 'Send test' }).click();
     const test = await visible(page.getByRole('region', { name: 'Test result' }));
     await visible(test.getByText('HTTP 200'));
-    expect(await test.getByRole('region', { name: 'Response body' }).textContent()).toContain('"received": true');
+    expect(await test.getByRole('region', { name: 'Response body' }).textContent()).toContain(
+      '"received": true'
+    );
     const sent = await receiver.waitFor((reqs) => reqs.find((r) => r.url === '/e2e'));
     expect(sent.headers.authorization).toBe('Bearer e2e-token');
     expect(JSON.parse(sent.body).customer).toBe('Globex');
     // The snippet shown with the secret verifies the real signed request (and rejects a forgery).
-    const verifyWebhook = new Function('require', 'process', `${snippet}\nreturn verifyWebhook;`)(snippetRequire, { env: { WEBHOOK_SECRET: secret } });
+    const verifyWebhook = new Function('require', 'process', `${snippet}\nreturn verifyWebhook;`)(
+      snippetRequire,
+      { env: { WEBHOOK_SECRET: secret } }
+    );
     expect(sent.headers['webhook-signature']).toMatch(/^v1,/);
     expect(verifyWebhook(sent.headers, sent.body)).toBe(true);
     expect(verifyWebhook(sent.headers, sent.body.replace('Globex', 'Globax'))).toBe(false);
@@ -320,13 +387,17 @@ describe('admin panel', () => {
     await visible(dialog.getByText('Leave without saving?'));
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     expect(page.url()).toBe(webhookUrl);
-    expect(await page.getByRole('textbox', { name: 'Name', exact: true }).inputValue()).toBe(`${WEBHOOK_NAME} (edited)`);
+    expect(await page.getByRole('textbox', { name: 'Name', exact: true }).inputValue()).toBe(
+      `${WEBHOOK_NAME} (edited)`
+    );
     await page.getByRole('textbox', { name: 'Name', exact: true }).fill(WEBHOOK_NAME);
   });
 
   it('logs the delivery of a Content Manager edit, and retries it after it failed', async () => {
     receiver.clear();
-    receiver.respond((r) => (r.url === '/e2e' ? { status: 500, body: 'receiver is down' } : { status: 200 }));
+    receiver.respond((r) =>
+      r.url === '/e2e' ? { status: 500, body: 'receiver is down' } : { status: 200 }
+    );
 
     await page.goto(`${base}/admin/content-manager/collection-types/api::quotation.quotation`);
     await page.getByRole('gridcell', { name: 'Website redesign' }).first().click();
@@ -335,11 +406,18 @@ describe('admin panel', () => {
     await page.getByRole('button', { name: 'Save' }).click();
 
     // First attempt and its one retry both fail (maxAttempts 2): the delivery gives up.
-    await receiver.waitFor((reqs) => reqs.filter((r) => r.url === '/e2e' && r.body.includes('Website redesign v2')).length >= 2, 60_000);
+    await receiver.waitFor(
+      (reqs) =>
+        reqs.filter((r) => r.url === '/e2e' && r.body.includes('Website redesign v2')).length >= 2,
+      60_000
+    );
 
     await page.goto(`${base}/admin/settings/document-webhooks/logs`);
     await visible(page.getByRole('heading', { name: 'Request log', level: 1 }));
-    const row = await visible(page.getByRole('row').filter({ hasText: WEBHOOK_NAME }).filter({ hasText: 'Gave up' }), 30_000);
+    const row = await visible(
+      page.getByRole('row').filter({ hasText: WEBHOOK_NAME }).filter({ hasText: 'Gave up' }),
+      30_000
+    );
     expect(await row.textContent()).toContain('500');
     await shot('logs.png', 900);
 
@@ -347,14 +425,20 @@ describe('admin panel', () => {
     await row.getByRole('gridcell').first().click();
     const dialog = await visible(page.getByRole('dialog'));
     await visible(dialog.getByText('receiver is down'));
-    expect(await dialog.getByRole('region', { name: 'Request body' }).textContent()).toContain('"title": "Website redesign v2"');
-    expect(await dialog.getByRole('region', { name: 'Request headers' }).textContent()).not.toContain('e2e-token');
+    expect(await dialog.getByRole('region', { name: 'Request body' }).textContent()).toContain(
+      '"title": "Website redesign v2"'
+    );
+    expect(
+      await dialog.getByRole('region', { name: 'Request headers' }).textContent()
+    ).not.toContain('e2e-token');
     await shot('log-detail.png', 1400);
 
     receiver.respond(() => ({ status: 200, body: 'ok' }));
     await dialog.getByRole('button', { name: 'Retry', exact: true }).click();
     await visible(dialog.getByText('Delivered'), 30_000);
-    const retried = await receiver.waitFor((reqs) => reqs.filter((r) => r.url === '/e2e' && r.body.includes('Website redesign v2'))[2]);
+    const retried = await receiver.waitFor(
+      (reqs) => reqs.filter((r) => r.url === '/e2e' && r.body.includes('Website redesign v2'))[2]
+    );
     expect(retried.headers.authorization).toBe('Bearer e2e-token');
     // Delivered: the same button now resends.
     await visible(dialog.getByRole('button', { name: 'Resend', exact: true }));
@@ -363,7 +447,9 @@ describe('admin panel', () => {
     // The webhook's own "Deliveries" tab shows the same delivery, now delivered.
     await page.goto(webhookUrl);
     await page.getByRole('tab', { name: 'Deliveries' }).click();
-    await visible(page.getByRole('row').filter({ hasText: 'Delivered' }).filter({ hasText: 'Update' }));
+    await visible(
+      page.getByRole('row').filter({ hasText: 'Delivered' }).filter({ hasText: 'Update' })
+    );
 
     // The list shows the last delivery and the 24 h success rate.
     await page.goto(`${base}/admin/settings/document-webhooks/webhooks`);
@@ -375,32 +461,51 @@ describe('admin panel', () => {
 
   it('shows a failed delivery with its document title, linked to the entry, and charts the deliveries', async () => {
     receiver.clear();
-    receiver.respond((r) => (r.url === '/e2e' ? { status: 500, body: 'receiver is down' } : { status: 200 }));
+    receiver.respond((r) =>
+      r.url === '/e2e' ? { status: 500, body: 'receiver is down' } : { status: 200 }
+    );
     await page.goto(`${base}/admin/content-manager/collection-types/api::quotation.quotation`);
     await page.getByRole('gridcell', { name: 'Website redesign v2' }).first().click();
     await (await visible(page.getByRole('textbox', { name: 'title' }))).fill('Website redesign v3');
     await page.getByRole('button', { name: 'Save' }).click();
-    await receiver.waitFor((reqs) => reqs.filter((r) => r.url === '/e2e' && r.body.includes('Website redesign v3')).length >= 2, 60_000);
+    await receiver.waitFor(
+      (reqs) =>
+        reqs.filter((r) => r.url === '/e2e' && r.body.includes('Website redesign v3')).length >= 2,
+      60_000
+    );
 
     // The log, searched by document title: the row shows the quotation's main field
     // (the Content Manager's default for the type: its first text field, the customer).
     await page.goto(`${base}/admin/settings/document-webhooks/logs`);
     await (await visible(page.getByRole('searchbox', { name: 'Document' }))).fill('acme');
-    const row = await visible(page.getByRole('row').filter({ hasText: WEBHOOK_NAME }).filter({ hasText: 'Gave up' }), 30_000);
+    const row = await visible(
+      page.getByRole('row').filter({ hasText: WEBHOOK_NAME }).filter({ hasText: 'Gave up' }),
+      30_000
+    );
     const link = row.getByRole('link', { name: 'Open Acme Corp in the Content Manager' });
     expect(await link.textContent()).toBe('Acme Corp');
-    expect(await link.getAttribute('href')).toMatch(/\/admin\/content-manager\/collection-types\/api::quotation\.quotation\/[a-z0-9]+$/);
+    expect(await link.getAttribute('href')).toMatch(
+      /\/admin\/content-manager\/collection-types\/api::quotation\.quotation\/[a-z0-9]+$/
+    );
     await shot('logs.png', 900);
     await link.click();
-    await page.waitForURL(/\/content-manager\/collection-types\/api::quotation\.quotation\/[a-z0-9]+/);
-    expect(await (await visible(page.getByRole('textbox', { name: 'title' }))).inputValue()).toBe('Website redesign v3');
+    await page.waitForURL(
+      /\/content-manager\/collection-types\/api::quotation\.quotation\/[a-z0-9]+/
+    );
+    expect(await (await visible(page.getByRole('textbox', { name: 'title' }))).inputValue()).toBe(
+      'Website redesign v3'
+    );
 
     // The webhook's page: deliveries per hour, delivered (the retried one) and gave up (this one).
     receiver.respond(() => ({ status: 200, body: 'ok' }));
     await page.goto(webhookUrl);
     await page.getByRole('tab', { name: 'Deliveries' }).click();
     const chart = await visible(page.getByTestId('delivery-chart'));
-    await visible(chart.getByRole('img', { name: /Last 24 h: \d+ delivered, \d+ failed \(retrying\), \d+ gave up/ }));
+    await visible(
+      chart.getByRole('img', {
+        name: /Last 24 h: \d+ delivered, \d+ failed \(retrying\), \d+ gave up/,
+      })
+    );
     expect(await chart.locator('rect[data-kind="delivered"]').count()).toBeGreaterThan(0);
     expect(await chart.locator('rect[data-kind="exhausted"]').count()).toBeGreaterThan(0);
     // The table alternative, and the range switch.
@@ -432,7 +537,13 @@ describe('admin panel', () => {
     await visible(dialog.getByText(/3 documents \(Drafts\) will be queued/));
     await dialog.getByRole('button', { name: 'Confirm' }).click();
     await visible(page.getByText('Done: 3 of 3 documents queued'), 30_000);
-    const sent = await receiver.waitFor((reqs) => (reqs.filter((r) => r.url === '/e2e').length === 3 ? reqs.filter((r) => r.url === '/e2e') : null), 30_000);
+    const sent = await receiver.waitFor(
+      (reqs) =>
+        reqs.filter((r) => r.url === '/e2e').length === 3
+          ? reqs.filter((r) => r.url === '/e2e')
+          : null,
+      30_000
+    );
     for (const r of sent) expect(r.headers['x-strapi-event']).toBe('entry.backfill');
   });
 
@@ -453,14 +564,22 @@ describe('admin panel', () => {
   it('exports the webhooks to a file and imports one, with a preview before confirming', async () => {
     await page.goto(`${base}/admin/settings/document-webhooks/webhooks`);
     await visible(page.getByRole('row').filter({ hasText: WEBHOOK_NAME }));
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export' }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export' }).click(),
+    ]);
     expect(download.suggestedFilename()).toMatch(/^document-webhooks-\d{4}-\d{2}-\d{2}\.json$/);
     const text = fs.readFileSync((await download.path())!, 'utf8');
     const exported = JSON.parse(text);
     expect(exported.version).toBe(1);
-    expect(exported.webhooks.map((w: any) => w.name)).toEqual(expect.arrayContaining([DEMO_NAME, WEBHOOK_NAME, MANAGED_NAME]));
+    expect(exported.webhooks.map((w: any) => w.name)).toEqual(
+      expect.arrayContaining([DEMO_NAME, WEBHOOK_NAME, MANAGED_NAME])
+    );
     const mine = exported.webhooks.find((w: any) => w.name === WEBHOOK_NAME);
-    expect(mine).toMatchObject({ needsSecret: true, headers: [{ name: 'Authorization', value: null, secret: true }] });
+    expect(mine).toMatchObject({
+      needsSecret: true,
+      headers: [{ name: 'Authorization', value: null, secret: true }],
+    });
     expect(mine).not.toHaveProperty('id');
     // No secret leaves: neither the signing secret nor the secret header's value.
     expect(text).not.toContain('e2e-token');
@@ -469,7 +588,13 @@ describe('admin panel', () => {
     const fileInput = page.locator('input[type="file"]');
     // A bad file: the dialog lists the server's reasons and nothing is stored.
     const bad = path.join(tmp, 'bad.json');
-    fs.writeFileSync(bad, JSON.stringify({ ...exported, webhooks: [{ ...mine, name: 'Never stored', url: 'ftp://nope' }] }));
+    fs.writeFileSync(
+      bad,
+      JSON.stringify({
+        ...exported,
+        webhooks: [{ ...mine, name: 'Never stored', url: 'ftp://nope' }],
+      })
+    );
     await fileInput.setInputFiles(bad);
     let dialog = await visible(page.getByRole('dialog'));
     await visible(dialog.getByText('Will be created (1)'));
@@ -484,7 +609,17 @@ describe('admin panel', () => {
     const file = path.join(tmp, 'staging.json');
     const demo = exported.webhooks.find((w: any) => w.name === DEMO_NAME);
     const managed = exported.webhooks.find((w: any) => w.name === MANAGED_NAME);
-    fs.writeFileSync(file, JSON.stringify({ ...exported, webhooks: [{ ...mine, name: 'E2E imported copy' }, { ...demo, maxAttempts: 3 }, { ...managed, url: receiver.url('/hijack') }] }));
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        ...exported,
+        webhooks: [
+          { ...mine, name: 'E2E imported copy' },
+          { ...demo, maxAttempts: 3 },
+          { ...managed, url: receiver.url('/hijack') },
+        ],
+      })
+    );
     await fileInput.setInputFiles(file);
     dialog = await visible(page.getByRole('dialog'));
     const created = await visible(dialog.getByRole('group', { name: 'Will be created (1)' }));
@@ -495,9 +630,13 @@ describe('admin panel', () => {
     await visible(dialog.getByText('Secrets are not exported'));
     // Overwrite: the demo webhook moves to "overwritten"; the managed one stays skipped.
     await dialog.getByRole('radio', { name: 'Overwrite them' }).click();
-    const overwritten = await visible(dialog.getByRole('group', { name: 'Will be overwritten (1)' }));
+    const overwritten = await visible(
+      dialog.getByRole('group', { name: 'Will be overwritten (1)' })
+    );
     expect(await overwritten.textContent()).toContain(DEMO_NAME);
-    expect(await dialog.getByRole('group', { name: /^Skipped/ }).textContent()).toContain(MANAGED_NAME);
+    expect(await dialog.getByRole('group', { name: /^Skipped/ }).textContent()).toContain(
+      MANAGED_NAME
+    );
     await dialog.screenshot({ path: path.join(SHOTS, 'import.png') });
     await dialog.getByRole('button', { name: 'Import', exact: true }).click();
     await visible(page.getByText('Import done: 1 created, 1 updated, 1 skipped'));
@@ -506,7 +645,10 @@ describe('admin panel', () => {
     const copy = await visible(page.getByRole('row').filter({ hasText: 'E2E imported copy' }));
     await visible(copy.getByText('secret required'));
     expect(await copy.getByRole('switch').isChecked()).toBe(false);
-    const [again] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export' }).click()]);
+    const [again] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export' }).click(),
+    ]);
     const hooks = JSON.parse(fs.readFileSync((await again.path())!, 'utf8')).webhooks;
     expect(hooks.find((w: any) => w.name === MANAGED_NAME).url).toBe(receiver.url('/managed'));
     expect(hooks.find((w: any) => w.name === DEMO_NAME).maxAttempts).toBe(3);

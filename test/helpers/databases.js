@@ -30,7 +30,8 @@ function normalizeKind(kind) {
   const k = String(kind || 'sqlite').toLowerCase();
   if (k === 'pg' || k === 'postgresql') return 'postgres';
   if (k === 'mysql' || k === 'mariadb') return 'mariadb';
-  if (!KINDS.includes(k)) throw new Error(`unknown database "${kind}" (expected one of ${KINDS.join(', ')})`);
+  if (!KINDS.includes(k))
+    throw new Error(`unknown database "${kind}" (expected one of ${KINDS.join(', ')})`);
   return k;
 }
 
@@ -75,7 +76,8 @@ async function waitUntil(what, fn, timeoutMs, intervalMs = 100) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await fn()) return;
-    if (Date.now() > deadline) throw new Error(`databases: ${what} not ready within ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`databases: ${what} not ready within ${timeoutMs} ms`);
     await delay(intervalMs);
   }
 }
@@ -85,19 +87,28 @@ function findBinary(name, dirs) {
     const p = path.join(d, name);
     if (fs.existsSync(p)) return p;
   }
-  throw new Error(`databases: ${name} not found in ${dirs.join(', ')} (install the Debian package: apt-get install postgresql mariadb-server)`);
+  throw new Error(
+    `databases: ${name} not found in ${dirs.join(', ')} (install the Debian package: apt-get install postgresql mariadb-server)`
+  );
 }
 
 function pgBinDir() {
   const base = '/usr/lib/postgresql';
-  const versions = fs.existsSync(base) ? fs.readdirSync(base).filter((v) => /^\d+$/.test(v)).sort((a, b) => b - a) : [];
-  if (!versions.length) throw new Error('databases: PostgreSQL is not installed (apt-get install postgresql)');
+  const versions = fs.existsSync(base)
+    ? fs
+        .readdirSync(base)
+        .filter((v) => /^\d+$/.test(v))
+        .sort((a, b) => b - a)
+    : [];
+  if (!versions.length)
+    throw new Error('databases: PostgreSQL is not installed (apt-get install postgresql)');
   return path.join(base, versions[0], 'bin');
 }
 
 /** Run as the unprivileged `postgres` user when we are root (PostgreSQL refuses root). */
 function asPostgres(cmd, args) {
-  if (process.getuid && process.getuid() === 0) return ['runuser', ['-u', 'postgres', '--', cmd, ...args]];
+  if (process.getuid && process.getuid() === 0)
+    return ['runuser', ['-u', 'postgres', '--', cmd, ...args]];
   return [cmd, args];
 }
 
@@ -120,7 +131,9 @@ async function stopPid(pid, label, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
   while (isAlive(pid) && Date.now() < deadline) await delay(100);
   if (isAlive(pid)) {
-    process.stderr.write(`databases: ${label} (pid ${pid}) ignored SIGTERM for ${timeoutMs} ms; sending SIGKILL\n`);
+    process.stderr.write(
+      `databases: ${label} (pid ${pid}) ignored SIGTERM for ${timeoutMs} ms; sending SIGKILL\n`
+    );
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
@@ -134,20 +147,49 @@ async function startPostgres() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dw-pg-'));
   const data = path.join(dir, 'data');
   const logFile = path.join(dir, 'server.log');
-  if (process.getuid && process.getuid() === 0) execFileSync('chown', ['-R', 'postgres:postgres', dir]);
+  if (process.getuid && process.getuid() === 0)
+    execFileSync('chown', ['-R', 'postgres:postgres', dir]);
   fs.chmodSync(dir, 0o755);
-  const [initCmd, initArgs] = asPostgres(path.join(bin, 'initdb'), ['-D', data, '-U', USER, '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-instructions']);
+  const [initCmd, initArgs] = asPostgres(path.join(bin, 'initdb'), [
+    '-D',
+    data,
+    '-U',
+    USER,
+    '--auth=trust',
+    '-E',
+    'UTF8',
+    '--locale=C.UTF-8',
+    '--no-instructions',
+  ]);
   execFileSync(initCmd, initArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
   const port = await freePort();
   // Throwaway test data: no fsync (the fault tests stop the server cleanly, never crash it).
-  const opts = [`-p ${port}`, `-k ${dir}`, '-c listen_addresses=127.0.0.1', '-c fsync=off', '-c full_page_writes=off', '-c max_connections=200'].join(' ');
+  const opts = [
+    `-p ${port}`,
+    `-k ${dir}`,
+    '-c listen_addresses=127.0.0.1',
+    '-c fsync=off',
+    '-c full_page_writes=off',
+    '-c max_connections=200',
+  ].join(' ');
   const pid = await pgCtlStart({ data, logFile, opts, port });
   return { kind: 'postgres', port, pid, dir, data, logFile, opts };
 }
 
 /** `pg_ctl start` on an initialised data directory; resolves to the postmaster's PID once it accepts connections. */
 async function pgCtlStart({ data, logFile, opts, port }) {
-  const [ctlCmd, ctlArgs] = asPostgres(path.join(pgBinDir(), 'pg_ctl'), ['-D', data, '-l', logFile, '-o', opts, '-w', '-t', '60', 'start']);
+  const [ctlCmd, ctlArgs] = asPostgres(path.join(pgBinDir(), 'pg_ctl'), [
+    '-D',
+    data,
+    '-l',
+    logFile,
+    '-o',
+    opts,
+    '-w',
+    '-t',
+    '60',
+    'start',
+  ]);
   try {
     execFileSync(ctlCmd, ctlArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (err) {
@@ -165,7 +207,16 @@ async function startMariadb() {
   const socket = path.join(dir, 'mysqld.sock');
   const logFile = path.join(dir, 'server.log');
   const user = process.getuid && process.getuid() === 0 ? 'root' : os.userInfo().username;
-  execFileSync(installDb, [`--datadir=${data}`, `--user=${user}`, '--auth-root-authentication-method=socket', '--skip-test-db'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync(
+    installDb,
+    [
+      `--datadir=${data}`,
+      `--user=${user}`,
+      '--auth-root-authentication-method=socket',
+      '--skip-test-db',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] }
+  );
   const port = await freePort();
   const args = [
     '--no-defaults',
@@ -188,7 +239,9 @@ async function startMariadb() {
   try {
     const client = findBinary('mariadb', ['/usr/bin', '/usr/local/bin']);
     const sql = `CREATE USER '${USER}'@'%' IDENTIFIED BY '${PASSWORD}'; GRANT ALL PRIVILEGES ON *.* TO '${USER}'@'%' WITH GRANT OPTION; FLUSH PRIVILEGES;`;
-    execFileSync(client, [`--socket=${socket}`, '-uroot', '-e', sql], { stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync(client, [`--socket=${socket}`, '-uroot', '-e', sql], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
   } catch (err) {
     await stopPid(pid, 'mariadbd');
     throw err;
@@ -205,10 +258,14 @@ async function mariadbdStart({ args, logFile, socket, port }) {
   child.unref();
   const pid = child.pid;
   try {
-    await waitUntil('MariaDB', async () => {
-      if (!isAlive(pid)) throw new Error(`mariadbd exited:\n${readTail(logFile)}`);
-      return fs.existsSync(socket) && (await canConnect(port));
-    }, 60_000);
+    await waitUntil(
+      'MariaDB',
+      async () => {
+        if (!isAlive(pid)) throw new Error(`mariadbd exited:\n${readTail(logFile)}`);
+        return fs.existsSync(socket) && (await canConnect(port));
+      },
+      60_000
+    );
   } catch (err) {
     await stopPid(pid, 'mariadbd');
     throw err;
@@ -244,7 +301,16 @@ function withStop(info, owned) {
     async halt() {
       if (!owned) throw new Error('databases: halt() only on a server this process started');
       if (info.kind === 'postgres') {
-        const [cmd, args] = asPostgres(path.join(pgBinDir(), 'pg_ctl'), ['-D', info.data, '-m', 'fast', '-w', '-t', '60', 'stop']);
+        const [cmd, args] = asPostgres(path.join(pgBinDir(), 'pg_ctl'), [
+          '-D',
+          info.data,
+          '-m',
+          'fast',
+          '-w',
+          '-t',
+          '60',
+          'stop',
+        ]);
         execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
       } else {
         await stopPid(server.pid, 'mariadbd');
@@ -295,14 +361,22 @@ async function ensureServer(kind) {
 
 function requireFrom(name) {
   // Resolve drivers from the repository (they are devDependencies of the plugin).
-  return require(require.resolve(name, { paths: [path.resolve(__dirname, '..', '..'), process.cwd()] }));
+  return require(
+    require.resolve(name, { paths: [path.resolve(__dirname, '..', '..'), process.cwd()] })
+  );
 }
 
 /** Run one SQL statement as the admin user on the server. */
 async function adminQuery(kind, port, sql) {
   if (kind === 'postgres') {
     const { Client } = requireFrom('pg');
-    const client = new Client({ host: '127.0.0.1', port, user: USER, password: PASSWORD, database: 'postgres' });
+    const client = new Client({
+      host: '127.0.0.1',
+      port,
+      user: USER,
+      password: PASSWORD,
+      database: 'postgres',
+    });
     await client.connect();
     try {
       return await client.query(sql);
@@ -311,7 +385,12 @@ async function adminQuery(kind, port, sql) {
     }
   }
   const mysql = requireFrom('mysql2/promise');
-  const conn = await mysql.createConnection({ host: '127.0.0.1', port, user: USER, password: PASSWORD });
+  const conn = await mysql.createConnection({
+    host: '127.0.0.1',
+    port,
+    user: USER,
+    password: PASSWORD,
+  });
   try {
     return await conn.query(sql);
   } finally {
@@ -329,14 +408,25 @@ async function createDatabase(kind, opts = {}) {
   if (k === 'sqlite') {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dw-test-'));
     const file = path.join(dir, 'data.db');
-    return { kind: k, env: { DATABASE_CLIENT: 'sqlite', DATABASE_FILENAME: file }, server: await ensureServer(k), drop: async () => fs.rmSync(dir, { recursive: true, force: true }) };
+    return {
+      kind: k,
+      env: { DATABASE_CLIENT: 'sqlite', DATABASE_FILENAME: file },
+      server: await ensureServer(k),
+      drop: async () => fs.rmSync(dir, { recursive: true, force: true }),
+    };
   }
   const server = opts.server ?? (await ensureServer(k));
   const name = opts.name ?? `dw_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
   if (!/^[A-Za-z0-9_]+$/.test(name)) throw new Error(`databases: invalid database name "${name}"`);
   // `reuse: true` attaches to an existing database (restart tests) instead of creating one.
   if (!opts.reuse) {
-    await adminQuery(k, server.port, k === 'postgres' ? `CREATE DATABASE "${name}"` : `CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci`);
+    await adminQuery(
+      k,
+      server.port,
+      k === 'postgres'
+        ? `CREATE DATABASE "${name}"`
+        : `CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci`
+    );
   }
   const env = {
     DATABASE_CLIENT: k === 'postgres' ? 'postgres' : 'mysql',
@@ -352,7 +442,10 @@ async function createDatabase(kind, opts = {}) {
     env,
     server,
     async drop() {
-      const sql = k === 'postgres' ? `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)` : `DROP DATABASE IF EXISTS \`${name}\``;
+      const sql =
+        k === 'postgres'
+          ? `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`
+          : `DROP DATABASE IF EXISTS \`${name}\``;
       await adminQuery(k, server.port, sql).catch(() => {});
     },
   };

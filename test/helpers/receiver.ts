@@ -10,7 +10,13 @@ export interface ReceivedRequest {
 }
 
 /** `hang`: read the request and never answer (the client's timeout ends the attempt). */
-type Responder = (req: ReceivedRequest) => { status?: number; headers?: Record<string, string>; body?: string; delayMs?: number; hang?: boolean } | void;
+type Responder = (req: ReceivedRequest) => {
+  status?: number;
+  headers?: Record<string, string>;
+  body?: string;
+  delayMs?: number;
+  hang?: boolean;
+} | void;
 
 /**
  * A real HTTP receiver on 127.0.0.1 that records every request; tests wait on it with
@@ -26,7 +32,13 @@ export async function startReceiver() {
     const chunks: Buffer[] = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
-      const received: ReceivedRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() };
+      const received: ReceivedRequest = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+        at: Date.now(),
+      };
       requests.push(received);
       const answer = responder(received) ?? {};
       const reply = () => {
@@ -59,7 +71,10 @@ export async function startReceiver() {
       requests.length = 0;
     },
     /** Resolve once `predicate(requests)` holds, or reject after `timeoutMs`. */
-    waitFor<T>(predicate: (reqs: ReceivedRequest[]) => T | undefined | null | false, timeoutMs = 10_000): Promise<T> {
+    waitFor<T>(
+      predicate: (reqs: ReceivedRequest[]) => T | undefined | null | false,
+      timeoutMs = 10_000
+    ): Promise<T> {
       return new Promise((resolve, reject) => {
         const check = () => {
           const v = predicate(requests);
@@ -70,7 +85,11 @@ export async function startReceiver() {
         };
         const timer = setTimeout(() => {
           cleanup();
-          reject(new Error(`receiver: condition not met within ${timeoutMs} ms (${requests.length} requests received)`));
+          reject(
+            new Error(
+              `receiver: condition not met within ${timeoutMs} ms (${requests.length} requests received)`
+            )
+          );
         }, timeoutMs);
         const cleanup = () => {
           clearTimeout(timer);
@@ -90,7 +109,11 @@ export async function startReceiver() {
 export type Receiver = Awaited<ReturnType<typeof startReceiver>>;
 
 /** Poll `fn` until it returns a truthy value, or fail after `timeoutMs` (for DB state). */
-export async function eventually<T>(fn: () => Promise<T | undefined | null | false> | T, timeoutMs = 10_000, intervalMs = 25): Promise<T> {
+export async function eventually<T>(
+  fn: () => Promise<T | undefined | null | false> | T,
+  timeoutMs = 10_000,
+  intervalMs = 25
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -100,7 +123,10 @@ export async function eventually<T>(fn: () => Promise<T | undefined | null | fal
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`eventually: condition not met within ${timeoutMs} ms${last ? ` (last error: ${(last as Error).message})` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `eventually: condition not met within ${timeoutMs} ms${last ? ` (last error: ${(last as Error).message})` : ''}`
+      );
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }

@@ -28,13 +28,19 @@ export interface TestApp {
   /** SQLite file, or `postgres:<name>` / `mariadb:<name>` (pass it back as `dbFile` to reuse). */
   dbFile: string;
   /** Admin API call with the super admin's token (or `token`). */
-  api(method: string, url: string, body?: unknown, token?: string | null): Promise<{ status: number; body: any }>;
+  api(
+    method: string,
+    url: string,
+    body?: unknown,
+    token?: string | null
+  ): Promise<{ status: number; body: any }>;
   adminToken: string;
   createAdmin(email: string, actions: string[]): Promise<string>;
   stop(): Promise<void>;
 }
 
-export const tempDbFile = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'dw-test-')), 'data.db');
+export const tempDbFile = () =>
+  path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'dw-test-')), 'data.db');
 
 /** The database engine of this run: TEST_DB=sqlite (default) | postgres | mariadb. */
 export const testDb = (): 'sqlite' | 'postgres' | 'mariadb' => databases.testDbKind();
@@ -49,7 +55,14 @@ let ownedServer: { pid: number; stop(): Promise<void> } | null = null;
  */
 async function selectDatabase(dbFile: string | undefined): Promise<string> {
   const kind = testDb();
-  for (const key of ['DATABASE_HOST', 'DATABASE_PORT', 'DATABASE_NAME', 'DATABASE_USERNAME', 'DATABASE_PASSWORD']) delete process.env[key];
+  for (const key of [
+    'DATABASE_HOST',
+    'DATABASE_PORT',
+    'DATABASE_NAME',
+    'DATABASE_USERNAME',
+    'DATABASE_PASSWORD',
+  ])
+    delete process.env[key];
   if (kind === 'sqlite') {
     const file = dbFile ?? tempDbFile();
     process.env.DATABASE_CLIENT = 'sqlite';
@@ -69,8 +82,12 @@ async function selectDatabase(dbFile: string | undefined): Promise<string> {
     });
   }
   const ref = dbFile ? DB_REF.exec(dbFile) : null;
-  if (dbFile && (!ref || ref[1] !== kind)) throw new Error(`bootStrapi: dbFile "${dbFile}" is not a ${kind} database of this run`);
-  const db = await databases.createDatabase(kind, ref ? { server, name: ref[2], reuse: true } : { server });
+  if (dbFile && (!ref || ref[1] !== kind))
+    throw new Error(`bootStrapi: dbFile "${dbFile}" is not a ${kind} database of this run`);
+  const db = await databases.createDatabase(
+    kind,
+    ref ? { server, name: ref[2], reuse: true } : { server }
+  );
   Object.assign(process.env, db.env);
   return `${kind}:${db.name}`;
 }
@@ -82,16 +99,24 @@ async function selectDatabase(dbFile: string | undefined): Promise<string> {
  */
 export async function bootStrapi(opts: BootOptions = {}): Promise<TestApp> {
   if (!fs.existsSync(path.join(ROOT, 'dist', 'server', 'index.js'))) {
-    throw new Error('dist/ is missing: run `npm run build` first (Strapi silently skips an unbuilt plugin).');
+    throw new Error(
+      'dist/ is missing: run `npm run build` first (Strapi silently skips an unbuilt plugin).'
+    );
   }
   const dbFile = await selectDatabase(opts.dbFile);
   process.env.SERVE_ADMIN = 'false';
   process.env.STRAPI_LOG_LEVEL = process.env.STRAPI_LOG_LEVEL ?? 'warn';
   process.env.STRAPI_TELEMETRY_DISABLED = 'true';
-  process.env.DOCUMENT_WEBHOOKS_CONFIG = JSON.stringify({ allowPrivateAddresses: true, pollIntervalMs: 500, ...opts.config });
+  process.env.DOCUMENT_WEBHOOKS_CONFIG = JSON.stringify({
+    allowPrivateAddresses: true,
+    pollIntervalMs: 500,
+    ...opts.config,
+  });
   // The process's own listeners (the test runner's IPC among them), before Strapi adds its
   // SIGINT/SIGTERM handlers: stop() puts back these and only these.
-  const ownListeners = process.eventNames().map((ev) => [ev, process.listeners(ev as any)] as const);
+  const ownListeners = process
+    .eventNames()
+    .map((ev) => [ev, process.listeners(ev as any)] as const);
   const { createStrapi } = requireCjs('@strapi/strapi');
   const strapi = createStrapi({ appDir: PLAYGROUND, distDir: PLAYGROUND });
   await strapi.load();
@@ -105,7 +130,11 @@ export async function bootStrapi(opts: BootOptions = {}): Promise<TestApp> {
     const bearer = token === undefined ? app.adminToken : token;
     if (bearer) headers.authorization = `Bearer ${bearer}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${baseUrl}${url}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(`${baseUrl}${url}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     const text = await res.text();
     let parsed: any = text;
     try {
@@ -123,13 +152,26 @@ export async function bootStrapi(opts: BootOptions = {}): Promise<TestApp> {
     if (actions === null) {
       roleId = (await strapi.service('admin::role').getSuperAdmin()).id;
     } else {
-      const role = await strapi.service('admin::role').create({ name: `test-role-${Date.now()}-${++counter}`, description: 'test' });
-      await strapi.service('admin::role').assignPermissions(role.id, actions.map((action) => ({ action, subject: null, properties: {}, conditions: [] })));
+      const role = await strapi
+        .service('admin::role')
+        .create({ name: `test-role-${Date.now()}-${++counter}`, description: 'test' });
+      await strapi.service('admin::role').assignPermissions(
+        role.id,
+        actions.map((action) => ({ action, subject: null, properties: {}, conditions: [] }))
+      );
       roleId = role.id;
     }
-    await strapi.service('admin::user').create({ email, firstname: 'Test', lastname: 'User', password, isActive: true, roles: [roleId] });
+    await strapi.service('admin::user').create({
+      email,
+      firstname: 'Test',
+      lastname: 'User',
+      password,
+      isActive: true,
+      roles: [roleId],
+    });
     const res = await api('POST', '/admin/login', { email, password }, null);
-    if (res.status !== 200) throw new Error(`admin login failed: ${res.status} ${JSON.stringify(res.body)}`);
+    if (res.status !== 200)
+      throw new Error(`admin login failed: ${res.status} ${JSON.stringify(res.body)}`);
     return res.body.data.token;
   };
 
@@ -146,13 +188,19 @@ export async function bootStrapi(opts: BootOptions = {}): Promise<TestApp> {
       // runner's IPC channel to this worker: put back what was there before.
       // (Not Strapi's own signal handlers: run after destroy, they would destroy it twice.)
       const mine = new Set(ownListeners.flatMap(([, ls]) => ls));
-      const saved = process.eventNames().map((ev) => [ev, process.listeners(ev as any).filter((l) => mine.has(l))] as const);
+      const saved = process
+        .eventNames()
+        .map((ev) => [ev, process.listeners(ev as any).filter((l) => mine.has(l))] as const);
       await strapi.destroy();
       for (const [ev, listeners] of saved) {
-        for (const l of listeners) if (!process.listeners(ev as any).includes(l)) process.on(ev as any, l as any);
+        for (const l of listeners)
+          if (!process.listeners(ev as any).includes(l)) process.on(ev as any, l as any);
       }
     },
   };
-  app.adminToken = await createAdmin(`admin-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@test.local`, null);
+  app.adminToken = await createAdmin(
+    `admin-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@test.local`,
+    null
+  );
   return app;
 }

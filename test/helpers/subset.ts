@@ -11,9 +11,12 @@ export function subsetDifferences(sub: unknown, sup: unknown, path = '$'): strin
     return sub.flatMap((item, i) => subsetDifferences(item, sup[i], `${path}[${i}]`));
   }
   if (sub !== null && typeof sub === 'object') {
-    if (sup === null || typeof sup !== 'object' || Array.isArray(sup)) return [`${path}: expected an object, got ${JSON.stringify(sup)}`];
+    if (sup === null || typeof sup !== 'object' || Array.isArray(sup))
+      return [`${path}: expected an object, got ${JSON.stringify(sup)}`];
     return Object.entries(sub).flatMap(([k, v]) =>
-      k in (sup as object) ? subsetDifferences(v, (sup as Record<string, unknown>)[k], `${path}.${k}`) : [`${path}.${k}: missing (${JSON.stringify(v)})`]
+      k in (sup as object)
+        ? subsetDifferences(v, (sup as Record<string, unknown>)[k], `${path}.${k}`)
+        : [`${path}.${k}: missing (${JSON.stringify(v)})`]
     );
   }
   return Object.is(sub, sup) ? [] : [`${path}: ${JSON.stringify(sub)} vs ${JSON.stringify(sup)}`];

@@ -7,7 +7,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bootStrapi, type TestApp } from '../helpers/strapi';
 import { disableWebhooks } from '../helpers/cleanup';
-import { eventually, startReceiver, type Receiver, type ReceivedRequest } from '../helpers/receiver';
+import {
+  eventually,
+  startReceiver,
+  type Receiver,
+  type ReceivedRequest,
+} from '../helpers/receiver';
 
 const Q = 'api::quotation.quotation';
 const P = '/document-webhooks';
@@ -18,7 +23,12 @@ let rx: Receiver;
 const docs = new Map<string, { state: string; published: boolean }>();
 
 const createWebhook = async (def: Record<string, unknown>) => {
-  const res = await app.api('POST', `${P}/webhooks`, { name: `backfill ${Math.random().toString(36).slice(2, 8)}`, contentType: Q, events: ['entry.delete'], ...def });
+  const res = await app.api('POST', `${P}/webhooks`, {
+    name: `backfill ${Math.random().toString(36).slice(2, 8)}`,
+    contentType: Q,
+    events: ['entry.delete'],
+    ...def,
+  });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body.data as { id: number; [k: string]: any };
 };
@@ -32,7 +42,20 @@ const finished = (id: number) =>
 beforeAll(async () => {
   rx = await startReceiver();
   app = await bootStrapi();
-  const states = ['Open', 'Draft', 'Open', 'Lost', 'Open', 'Open', 'Draft', 'Open', 'Ordered', 'Open', 'Open', 'Lost'];
+  const states = [
+    'Open',
+    'Draft',
+    'Open',
+    'Lost',
+    'Open',
+    'Open',
+    'Draft',
+    'Open',
+    'Ordered',
+    'Open',
+    'Open',
+    'Lost',
+  ];
   for (const [i, state] of states.entries()) {
     const d = await app.strapi.documents(Q).create({ data: { customer: `Backfill ${i}`, state } });
     // Every third one stays a draft only.
@@ -51,13 +74,22 @@ afterAll(async () => {
 
 describe('backfill', () => {
   it('sends each matching published document once, as entry.backfill, and reports its progress', async () => {
-    const hook = await createWebhook({ url: rx.url('/backfill/published'), condition: 'doc.state == "Open"' });
-    const expected = [...docs].filter(([, d]) => d.published && d.state === 'Open').map(([id]) => id).sort();
+    const hook = await createWebhook({
+      url: rx.url('/backfill/published'),
+      condition: 'doc.state == "Open"',
+    });
+    const expected = [...docs]
+      .filter(([, d]) => d.published && d.state === 'Open')
+      .map(([id]) => id)
+      .sort();
     expect(expected.length).toBeGreaterThan(2);
 
     const info = await app.api('GET', `${P}/webhooks/${hook.id}/backfill`);
     expect(info.status).toBe(200);
-    expect(info.body.data).toEqual({ documents: [...docs.values()].filter((d) => d.published).length, job: null });
+    expect(info.body.data).toEqual({
+      documents: [...docs.values()].filter((d) => d.published).length,
+      job: null,
+    });
 
     const res = await app.api('POST', `${P}/webhooks/${hook.id}/backfill`, {});
     expect(res.status, JSON.stringify(res.body)).toBe(202);
@@ -65,11 +97,25 @@ describe('backfill', () => {
 
     await rx.waitFor((reqs) => at('/backfill/published')(reqs).length >= expected.length);
     const done = await finished(hook.id);
-    expect(done.job).toMatchObject({ state: 'done', status: 'published', total: res.body.data.queued, queued: res.body.data.queued, error: null });
+    expect(done.job).toMatchObject({
+      state: 'done',
+      status: 'published',
+      total: res.body.data.queued,
+      queued: res.body.data.queued,
+      error: null,
+    });
     // Nothing more comes: every outbox record is fanned out once the logs show all of them.
-    await eventually(async () => (await app.strapi.plugin('document-webhooks').service('engine').outbox().count()) === 0);
-    const logs = (await app.api('GET', `${P}/logs?webhook=${hook.id}&pageSize=100`)).body.data as any[];
-    await eventually(async () => (await app.api('GET', `${P}/logs?webhook=${hook.id}&status=delivered`)).body.meta.pagination.total === expected.length);
+    await eventually(
+      async () =>
+        (await app.strapi.plugin('document-webhooks').service('engine').outbox().count()) === 0
+    );
+    const logs = (await app.api('GET', `${P}/logs?webhook=${hook.id}&pageSize=100`)).body
+      .data as any[];
+    await eventually(
+      async () =>
+        (await app.api('GET', `${P}/logs?webhook=${hook.id}&status=delivered`)).body.meta.pagination
+          .total === expected.length
+    );
 
     const got = at('/backfill/published')(rx.requests).map((r) => JSON.parse(r.body));
     expect(got.map((b) => b.documentId).sort()).toEqual(expected);
@@ -82,8 +128,14 @@ describe('backfill', () => {
   });
 
   it('status "draft" sends the draft versions; bad options are refused naming the field', async () => {
-    const hook = await createWebhook({ url: rx.url('/backfill/drafts'), condition: 'doc.state == "Lost"' });
-    const lost = [...docs].filter(([, d]) => d.state === 'Lost').map(([id]) => id).sort();
+    const hook = await createWebhook({
+      url: rx.url('/backfill/drafts'),
+      condition: 'doc.state == "Lost"',
+    });
+    const lost = [...docs]
+      .filter(([, d]) => d.state === 'Lost')
+      .map(([id]) => id)
+      .sort();
     const res = await app.api('POST', `${P}/webhooks/${hook.id}/backfill`, { status: 'draft' });
     expect(res.status, JSON.stringify(res.body)).toBe(202);
     expect(res.body.data.queued).toBe(docs.size);
@@ -110,17 +162,36 @@ describe('backfill', () => {
   });
 
   it('needs both the update and the test permission (403 with one of them)', async () => {
-    const hook = await createWebhook({ url: rx.url('/backfill/rbac'), condition: 'doc.customer == "Backfill 0"' });
+    const hook = await createWebhook({
+      url: rx.url('/backfill/rbac'),
+      condition: 'doc.customer == "Backfill 0"',
+    });
     const stamp = Date.now();
     const full = (a: string) => `plugin::document-webhooks.${a}`;
-    const updateOnly = await app.createAdmin(`backfill-update-${stamp}@test.local`, [full('read'), full('update')]);
-    const testOnly = await app.createAdmin(`backfill-test-${stamp}@test.local`, [full('read'), full('test')]);
-    const both = await app.createAdmin(`backfill-both-${stamp}@test.local`, [full('update'), full('test')]);
+    const updateOnly = await app.createAdmin(`backfill-update-${stamp}@test.local`, [
+      full('read'),
+      full('update'),
+    ]);
+    const testOnly = await app.createAdmin(`backfill-test-${stamp}@test.local`, [
+      full('read'),
+      full('test'),
+    ]);
+    const both = await app.createAdmin(`backfill-both-${stamp}@test.local`, [
+      full('update'),
+      full('test'),
+    ]);
     for (const token of [updateOnly, testOnly]) {
-      expect((await app.api('POST', `${P}/webhooks/${hook.id}/backfill`, {}, token)).status).toBe(403);
-      expect((await app.api('DELETE', `${P}/webhooks/${hook.id}/backfill`, undefined, token)).status).toBe(403);
+      expect((await app.api('POST', `${P}/webhooks/${hook.id}/backfill`, {}, token)).status).toBe(
+        403
+      );
+      expect(
+        (await app.api('DELETE', `${P}/webhooks/${hook.id}/backfill`, undefined, token)).status
+      ).toBe(403);
     }
-    expect((await app.api('GET', `${P}/webhooks/${hook.id}/backfill`, undefined, updateOnly)).body.data.job).toBeNull();
+    expect(
+      (await app.api('GET', `${P}/webhooks/${hook.id}/backfill`, undefined, updateOnly)).body.data
+        .job
+    ).toBeNull();
     const ok = await app.api('POST', `${P}/webhooks/${hook.id}/backfill`, {}, both);
     expect(ok.status, JSON.stringify(ok.body)).toBe(202);
     await rx.waitFor((reqs) => at('/backfill/rbac')(reqs).length === 1);

@@ -6,7 +6,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bootStrapi, type TestApp } from '../helpers/strapi';
 import { disableWebhooks } from '../helpers/cleanup';
-import { eventually, startReceiver, type Receiver, type ReceivedRequest } from '../helpers/receiver';
+import {
+  eventually,
+  startReceiver,
+  type Receiver,
+  type ReceivedRequest,
+} from '../helpers/receiver';
 
 const Q = 'api::quotation.quotation';
 
@@ -18,11 +23,18 @@ const seen = new Map<string, number>();
 const failFirstThenOk = (r: ReceivedRequest) => {
   const n = (seen.get(r.url) ?? 0) + 1;
   seen.set(r.url, n);
-  return failFirst.has(r.url) && n === 1 ? { status: 500, body: 'down' } : { status: 200, body: 'ok' };
+  return failFirst.has(r.url) && n === 1
+    ? { status: 500, body: 'down' }
+    : { status: 200, body: 'ok' };
 };
 
 const createWebhook = async (def: Record<string, unknown>) => {
-  const res = await app.api('POST', '/document-webhooks/webhooks', { name: `burst ${Math.random().toString(36).slice(2, 8)}`, contentType: Q, events: ['entry.update'], ...def });
+  const res = await app.api('POST', '/document-webhooks/webhooks', {
+    name: `burst ${Math.random().toString(36).slice(2, 8)}`,
+    contentType: Q,
+    events: ['entry.update'],
+    ...def,
+  });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body.data as { id: number; [k: string]: any };
 };
@@ -33,10 +45,13 @@ const logsOf = async (webhookId: number) => {
 };
 const at = (path: string) => (reqs: ReceivedRequest[]) => reqs.filter((r) => r.url === path);
 const docs = () => app.strapi.documents(Q);
-const create = async (customer: string, title = 'v0') => (await docs().create({ data: { customer, title } })).documentId as string;
-const update = (documentId: string, title: string) => docs().update({ documentId, data: { title } });
+const create = async (customer: string, title = 'v0') =>
+  (await docs().create({ data: { customer, title } })).documentId as string;
+const update = (documentId: string, title: string) =>
+  docs().update({ documentId, data: { title } });
 /** Nothing captured is waiting to be fanned out (every change is in a window or delivered). */
-const outboxEmpty = async () => (await app.strapi.db.query('plugin::document-webhooks.outbox-event' as any).count({})) === 0;
+const outboxEmpty = async () =>
+  (await app.strapi.db.query('plugin::document-webhooks.outbox-event' as any).count({})) === 0;
 
 beforeAll(async () => {
   rx = await startReceiver();
@@ -62,12 +77,25 @@ describe('the coalesce field', () => {
     });
     expect(bad.status).toBe(400);
     const paths = bad.body.error.details.errors.map((e: any) => e.path);
-    expect(paths).toEqual(expect.arrayContaining([['coalesce', 'by'], ['coalesce', 'windowSeconds']]));
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        ['coalesce', 'by'],
+        ['coalesce', 'windowSeconds'],
+      ])
+    );
     for (const p of paths) expect(p[0]).toBe('coalesce');
 
-    const tooShort = await app.api('POST', '/document-webhooks/webhooks', { name: 'x', contentType: Q, events: ['entry.update'], url: rx.url('/x'), coalesce: { by: 'webhook', windowSeconds: 60, maxWaitSeconds: 30 } });
+    const tooShort = await app.api('POST', '/document-webhooks/webhooks', {
+      name: 'x',
+      contentType: Q,
+      events: ['entry.update'],
+      url: rx.url('/x'),
+      coalesce: { by: 'webhook', windowSeconds: 60, maxWaitSeconds: 30 },
+    });
     expect(tooShort.status).toBe(400);
-    expect(tooShort.body.error.details.errors).toEqual([{ path: ['coalesce', 'maxWaitSeconds'], message: expect.stringContaining('windowSeconds') }]);
+    expect(tooShort.body.error.details.errors).toEqual([
+      { path: ['coalesce', 'maxWaitSeconds'], message: expect.stringContaining('windowSeconds') },
+    ]);
 
     // A JSON template may use `changes`: it is checked against a window of one sample change.
     const templated = await createWebhook({
@@ -79,7 +107,11 @@ describe('the coalesce field', () => {
     });
     expect(templated.coalesce).toEqual({ by: 'webhook', windowSeconds: 5, maxWaitSeconds: 50 });
 
-    const hook = await createWebhook({ url: rx.url('/x'), enabled: false, coalesce: { by: 'document', windowSeconds: 30 } });
+    const hook = await createWebhook({
+      url: rx.url('/x'),
+      enabled: false,
+      coalesce: { by: 'document', windowSeconds: 30 },
+    });
     expect(hook.coalesce).toEqual({ by: 'document', windowSeconds: 30, maxWaitSeconds: 300 });
     const off = await app.api('PUT', `/document-webhooks/webhooks/${hook.id}`, { coalesce: null });
     expect(off.status).toBe(200);
@@ -88,32 +120,51 @@ describe('the coalesce field', () => {
 
   it('the preview shows the body a window sends', async () => {
     const id = await create('Preview');
-    const hook = await createWebhook({ url: rx.url('/preview'), enabled: false, coalesce: { by: 'webhook', windowSeconds: 5 } });
-    const res = await app.api('POST', `/document-webhooks/webhooks/${hook.id}/preview`, { documentId: id });
+    const hook = await createWebhook({
+      url: rx.url('/preview'),
+      enabled: false,
+      coalesce: { by: 'webhook', windowSeconds: 5 },
+    });
+    const res = await app.api('POST', `/document-webhooks/webhooks/${hook.id}/preview`, {
+      documentId: id,
+    });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(res.body.data.request.headers['X-Strapi-Event']).toBe('batch');
     const body = JSON.parse(res.body.data.request.body);
-    expect(body).toMatchObject({ event: 'batch', uid: Q, count: 1, changes: [{ event: 'entry.update', uid: Q, documentId: id }] });
+    expect(body).toMatchObject({
+      event: 'batch',
+      uid: Q,
+      count: 1,
+      changes: [{ event: 'entry.update', uid: Q, documentId: id }],
+    });
   });
 });
 
 describe('by document', () => {
   it('30 rapid updates of one document: one delivery with the final state, the first previous and 30 changes', async () => {
     const id = await create('Burst', 'original');
-    const hook = await createWebhook({ url: rx.url('/burst'), coalesce: { by: 'document', windowSeconds: 2 } });
+    const hook = await createWebhook({
+      url: rx.url('/burst'),
+      coalesce: { by: 'document', windowSeconds: 2 },
+    });
     for (let i = 1; i <= 30; i++) await update(id, `v${i}`);
 
     // While open: one pending row, its changes counted, not rendered yet, due when it closes.
     const open = await eventually(async () => {
       const logs = await logsOf(hook.id);
-      return logs.length === 1 && logs[0].status === 'pending' && logs[0].changeCount === 30 ? logs[0] : null;
+      return logs.length === 1 && logs[0].status === 'pending' && logs[0].changeCount === 30
+        ? logs[0]
+        : null;
     });
     expect(open.requestBody).toBeNull();
     expect(open.changes.map((c: any) => c.event)).toEqual(Array(30).fill('entry.update'));
     const lastAt = Date.parse(open.changes[29].occurredAt);
     expect(Date.parse(open.nextAttemptAt)).toBe(lastAt + 2000);
 
-    const [req] = await rx.waitFor((reqs) => (at('/burst')(reqs).length ? at('/burst')(reqs) : null), 15_000);
+    const [req] = await rx.waitFor(
+      (reqs) => (at('/burst')(reqs).length ? at('/burst')(reqs) : null),
+      15_000
+    );
     // Not before the quiet period was over.
     expect(req.at).toBeGreaterThanOrEqual(lastAt + 2000 - 50);
     const body = JSON.parse(req.body);
@@ -123,7 +174,11 @@ describe('by document', () => {
     expect(body.entry.title).toBe('v30');
     expect(body.previous.title).toBe('original');
     expect(body.changes).toHaveLength(30);
-    expect(body.changes[0]).toEqual({ event: 'entry.update', occurredAt: expect.any(String), user: null });
+    expect(body.changes[0]).toEqual({
+      event: 'entry.update',
+      occurredAt: expect.any(String),
+      user: null,
+    });
 
     // Every change is in that delivery, so no other can follow: one log row, delivered.
     expect(await outboxEmpty()).toBe(true);
@@ -132,16 +187,27 @@ describe('by document', () => {
       return l[0]?.status === 'delivered' ? l : null;
     });
     expect(logs).toHaveLength(1);
-    expect(logs[0]).toMatchObject({ changeCount: 30, attempts: 1, messageId: req.headers['webhook-id'] });
+    expect(logs[0]).toMatchObject({
+      changeCount: 30,
+      attempts: 1,
+      messageId: req.headers['webhook-id'],
+    });
     expect(at('/burst')(rx.requests)).toHaveLength(1);
   });
 
   it('interleaved updates of 3 documents: 3 deliveries, one per document', async () => {
     const ids = [await create('A', 'a0'), await create('B', 'b0'), await create('C', 'c0')];
-    const hook = await createWebhook({ url: rx.url('/three'), coalesce: { by: 'document', windowSeconds: 2 } });
-    for (let i = 1; i <= 5; i++) for (const [n, id] of ids.entries()) await update(id, `${'abc'[n]}${i}`);
+    const hook = await createWebhook({
+      url: rx.url('/three'),
+      coalesce: { by: 'document', windowSeconds: 2 },
+    });
+    for (let i = 1; i <= 5; i++)
+      for (const [n, id] of ids.entries()) await update(id, `${'abc'[n]}${i}`);
 
-    const reqs = await rx.waitFor((r) => (at('/three')(r).length >= 3 ? at('/three')(r) : null), 15_000);
+    const reqs = await rx.waitFor(
+      (r) => (at('/three')(r).length >= 3 ? at('/three')(r) : null),
+      15_000
+    );
     const bodies = reqs.map((r) => JSON.parse(r.body));
     expect(bodies.map((b) => b.documentId).sort()).toEqual([...ids].sort());
     for (const [n, id] of ids.entries()) {
@@ -161,7 +227,10 @@ describe('by document', () => {
 
   it('maxWaitSeconds bounds a continuous stream', async () => {
     const id = await create('Stream', 's0');
-    const hook = await createWebhook({ url: rx.url('/stream'), coalesce: { by: 'document', windowSeconds: 2, maxWaitSeconds: 3 } });
+    const hook = await createWebhook({
+      url: rx.url('/stream'),
+      coalesce: { by: 'document', windowSeconds: 2, maxWaitSeconds: 3 },
+    });
     // Changes every ~200 ms for 6 s never leave a 2 s quiet period: only the maximum wait
     // closes the first window, while the stream goes on.
     const started = Date.now();
@@ -187,51 +256,86 @@ describe('by document', () => {
       return total === n && logs.every((l) => l.status === 'delivered') ? logs : null;
     }, 20_000);
     expect(at('/stream')(rx.requests)).toHaveLength(all.length);
-    const sent = at('/stream')(rx.requests).flatMap((r) => JSON.parse(r.body).changes.map((c: any) => c.occurredAt));
+    const sent = at('/stream')(rx.requests).flatMap((r) =>
+      JSON.parse(r.body).changes.map((c: any) => c.occurredAt)
+    );
     expect(new Set(sent).size).toBe(n);
   });
 
   it('a retried window keeps its webhook-id and its body', async () => {
     failFirst.add('/retry');
     const id = await create('Retry', 'r0');
-    const hook = await createWebhook({ url: rx.url('/retry'), coalesce: { by: 'document', windowSeconds: 1 } });
+    const hook = await createWebhook({
+      url: rx.url('/retry'),
+      coalesce: { by: 'document', windowSeconds: 1 },
+    });
     await update(id, 'r1');
     await update(id, 'r2');
-    const [a, b] = await rx.waitFor((r) => (at('/retry')(r).length >= 2 ? at('/retry')(r) : null), 15_000);
+    const [a, b] = await rx.waitFor(
+      (r) => (at('/retry')(r).length >= 2 ? at('/retry')(r) : null),
+      15_000
+    );
     expect(a.headers['webhook-id']).toEqual(expect.stringMatching(/^msg_/));
     expect(b.headers['webhook-id']).toBe(a.headers['webhook-id']);
     expect(b.body).toBe(a.body);
     expect(JSON.parse(b.body).changes).toHaveLength(2);
-    const log = await eventually(async () => (await logsOf(hook.id)).find((l) => l.status === 'delivered'));
+    const log = await eventually(async () =>
+      (await logsOf(hook.id)).find((l) => l.status === 'delivered')
+    );
     expect(log).toMatchObject({ attempts: 2, changeCount: 2, messageId: a.headers['webhook-id'] });
     expect(log.attemptLog.map((x: any) => x.status)).toEqual([500, 200]);
   });
 
   it('a window that went to a wrong URL is sent, on retry, as the fixed webhook renders it (same webhook-id)', async () => {
     const id = await create('Fix', 'f0');
-    const hook = await createWebhook({ url: rx.url('/win-wrong'), maxAttempts: 1, coalesce: { by: 'document', windowSeconds: 1 } });
-    rx.respond((r) => (r.url === '/win-wrong' ? { status: 404, body: 'no such path' } : { status: 200, body: 'ok' }));
+    const hook = await createWebhook({
+      url: rx.url('/win-wrong'),
+      maxAttempts: 1,
+      coalesce: { by: 'document', windowSeconds: 1 },
+    });
+    rx.respond((r) =>
+      r.url === '/win-wrong' ? { status: 404, body: 'no such path' } : { status: 200, body: 'ok' }
+    );
     try {
       await update(id, 'f1');
       await update(id, 'f2');
-      const [wrong] = await rx.waitFor((r) => (at('/win-wrong')(r).length ? at('/win-wrong')(r) : null), 15_000);
-      const failed = await eventually(async () => (await logsOf(hook.id)).find((l) => l.status === 'exhausted'));
+      const [wrong] = await rx.waitFor(
+        (r) => (at('/win-wrong')(r).length ? at('/win-wrong')(r) : null),
+        15_000
+      );
+      const failed = await eventually(async () =>
+        (await logsOf(hook.id)).find((l) => l.status === 'exhausted')
+      );
       expect(failed).toMatchObject({ changeCount: 2, retryable: true, rerender: false });
 
-      const fixed = await app.api('PUT', `/document-webhooks/webhooks/${hook.id}`, { url: rx.url('/win-fixed'), headers: [{ name: 'X-Fixed', value: 'yes' }] });
+      const fixed = await app.api('PUT', `/document-webhooks/webhooks/${hook.id}`, {
+        url: rx.url('/win-fixed'),
+        headers: [{ name: 'X-Fixed', value: 'yes' }],
+      });
       expect(fixed.status, JSON.stringify(fixed.body)).toBe(200);
-      expect((await app.api('GET', `/document-webhooks/logs/${failed.id}`)).body.data.rerender).toBe(true);
+      expect(
+        (await app.api('GET', `/document-webhooks/logs/${failed.id}`)).body.data.rerender
+      ).toBe(true);
       const retried = await app.api('POST', `/document-webhooks/logs/${failed.id}/retry`);
       expect(retried.status, JSON.stringify(retried.body)).toBe(200);
 
-      const [req] = await rx.waitFor((r) => (at('/win-fixed')(r).length ? at('/win-fixed')(r) : null), 15_000);
+      const [req] = await rx.waitFor(
+        (r) => (at('/win-fixed')(r).length ? at('/win-fixed')(r) : null),
+        15_000
+      );
       expect(req.headers['webhook-id']).toBe(wrong.headers['webhook-id']);
       expect(req.headers['x-fixed']).toBe('yes');
       const body = JSON.parse(req.body);
       expect(body.entry.title).toBe('f2');
       expect(body.changes).toHaveLength(2);
-      const log = await eventually(async () => (await logsOf(hook.id)).find((l) => l.status === 'delivered'));
-      expect(log).toMatchObject({ id: failed.id, requestUrl: rx.url('/win-fixed'), rerender: false });
+      const log = await eventually(async () =>
+        (await logsOf(hook.id)).find((l) => l.status === 'delivered')
+      );
+      expect(log).toMatchObject({
+        id: failed.id,
+        requestUrl: rx.url('/win-fixed'),
+        rerender: false,
+      });
       expect(log.attemptLog.map((x: any) => [x.status, x.url])).toEqual([
         [404, rx.url('/win-wrong')],
         [200, rx.url('/win-fixed')],
@@ -247,17 +351,35 @@ describe('by webhook', () => {
   it('a bulk publish of 200 entries is one request with count 200', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 200; i++) ids.push(await create(`Bulk ${i}`));
-    const hook = await createWebhook({ url: rx.url('/bulk'), events: ['entry.publish'], coalesce: { by: 'webhook', windowSeconds: 2, maxWaitSeconds: 600 } });
+    const hook = await createWebhook({
+      url: rx.url('/bulk'),
+      events: ['entry.publish'],
+      coalesce: { by: 'webhook', windowSeconds: 2, maxWaitSeconds: 600 },
+    });
     for (const documentId of ids) await docs().publish({ documentId });
 
     const [req] = await rx.waitFor((r) => (at('/bulk')(r).length ? at('/bulk')(r) : null), 30_000);
     expect(req.headers['x-strapi-event']).toBe('batch');
     const body = JSON.parse(req.body);
-    expect(Object.keys(body).sort()).toEqual(['changes', 'count', 'createdAt', 'event', 'model', 'uid']);
+    expect(Object.keys(body).sort()).toEqual([
+      'changes',
+      'count',
+      'createdAt',
+      'event',
+      'model',
+      'uid',
+    ]);
     expect(body).toMatchObject({ event: 'batch', uid: Q, model: 'quotation', count: 200 });
     expect(body.changes).toHaveLength(200);
     expect(new Set(body.changes.map((c: any) => c.documentId))).toEqual(new Set(ids));
-    expect(body.changes[0]).toEqual({ event: 'entry.publish', uid: Q, documentId: ids[0], locale: null, occurredAt: expect.any(String), user: null });
+    expect(body.changes[0]).toEqual({
+      event: 'entry.publish',
+      uid: Q,
+      documentId: ids[0],
+      locale: null,
+      occurredAt: expect.any(String),
+      user: null,
+    });
 
     expect(await outboxEmpty()).toBe(true);
     const logs = await eventually(async () => {

@@ -55,7 +55,11 @@ function bootInChild(config: Record<string, unknown>, deadlineMs = 90_000): Prom
       (err, stdout, stderr) => {
         const line = stdout.split('\n').find((l) => l.startsWith('DW_RESULT '));
         if (!line) {
-          reject(new Error(`child boot produced no result (${err?.message ?? 'no error'})\nstdout: ${stdout.slice(-2000)}\nstderr: ${stderr.slice(-2000)}`));
+          reject(
+            new Error(
+              `child boot produced no result (${err?.message ?? 'no error'})\nstdout: ${stdout.slice(-2000)}\nstderr: ${stderr.slice(-2000)}`
+            )
+          );
           return;
         }
         const exitCode = err ? ((err as any).code ?? null) : 0;
@@ -67,11 +71,21 @@ function bootInChild(config: Record<string, unknown>, deadlineMs = 90_000): Prom
 
 describe('plugin config validation at start-up', () => {
   it('a valid config loads, and the given values are used as they are', async () => {
-    const out = await bootInChild({ concurrency: 3, retrySchedule: [1, 2], allowedHosts: ['hooks.example.com'], logRetentionDays: 7 });
+    const out = await bootInChild({
+      concurrency: 3,
+      retrySchedule: [1, 2],
+      allowedHosts: ['hooks.example.com'],
+      logRetentionDays: 7,
+    });
     expect(out.error).toBeUndefined();
     expect(out.loaded).toBe(true);
     expect(out.exitCode).toBe(0);
-    expect(out.config).toMatchObject({ concurrency: 3, logRetentionDays: 7, maxResponseBodyBytes: 20480, allowPrivateAddresses: false });
+    expect(out.config).toMatchObject({
+      concurrency: 3,
+      logRetentionDays: 7,
+      maxResponseBodyBytes: 20480,
+      allowPrivateAddresses: false,
+    });
     // A shorter schedule replaces the default one; it is not merged index by index into it.
     expect(out.config!.retrySchedule).toEqual([1, 2]);
     expect(out.config!.allowedHosts).toEqual(['hooks.example.com']);
@@ -90,25 +104,59 @@ describe('plugin config validation at start-up', () => {
     expect(out.config!.retrySchedule).toEqual([5, 300, 1800, 7200, 18000, 36000, 36000]);
   });
 
-  const hook = { name: 'a', contentType: 'api::article.article', events: ['entry.create'], url: 'https://hooks.example.com/a', secret: 'whsec-not-echoed-1234' };
+  const hook = {
+    name: 'a',
+    contentType: 'api::article.article',
+    events: ['entry.create'],
+    url: 'https://hooks.example.com/a',
+    secret: 'whsec-not-echoed-1234',
+  };
   const invalid: [string, Record<string, unknown>, string][] = [
     ['concurrency: 0', { concurrency: 0 }, 'concurrency'],
     ['retrySchedule: "x"', { retrySchedule: 'x' }, 'retrySchedule'],
     ['retrySchedule with a negative delay', { retrySchedule: [5, -1] }, 'retrySchedule'],
     ['an unknown key', { retryScheduel: [1, 2] }, 'retryScheduel'],
     ['defaultTimeoutMs out of range', { defaultTimeoutMs: 50 }, 'defaultTimeoutMs'],
-    ['allowPrivateAddresses not a boolean', { allowPrivateAddresses: 'yes' }, 'allowPrivateAddresses'],
+    [
+      'allowPrivateAddresses not a boolean',
+      { allowPrivateAddresses: 'yes' },
+      'allowPrivateAddresses',
+    ],
     ['allowedHosts not a list of strings', { allowedHosts: 'localhost' }, 'allowedHosts'],
     ['encryptionKey too short', { encryptionKey: 'short' }, 'encryptionKey'],
-    ['a previous encryption key too short', { previousEncryptionKeys: ['a-long-enough-old-key-0123', 'short'] }, 'previousEncryptionKeys[1]'],
-    ['previousEncryptionKeys not a list', { previousEncryptionKeys: 'a-long-enough-old-key-0123' }, 'previousEncryptionKeys'],
+    [
+      'a previous encryption key too short',
+      { previousEncryptionKeys: ['a-long-enough-old-key-0123', 'short'] },
+      'previousEncryptionKeys[1]',
+    ],
+    [
+      'previousEncryptionKeys not a list',
+      { previousEncryptionKeys: 'a-long-enough-old-key-0123' },
+      'previousEncryptionKeys',
+    ],
     // Webhooks as code: each entry is checked like an admin API body.
     ['webhooks not a list', { webhooks: { name: 'x' } }, 'webhooks'],
     ['a webhook that is not an object', { webhooks: [hook, 'x'] }, 'webhooks[1]'],
-    ['a webhook url that is not http(s)', { webhooks: [{ ...hook, url: 'ftp://example.com' }] }, 'webhooks[0].url: url must be an absolute http:// or https:// URL'],
-    ['a webhook on an unknown content type', { webhooks: [hook, { ...hook, name: 'b', contentType: 'api::nope.nope' }] }, 'webhooks[1].contentType'],
-    ['a reserved webhook header', { webhooks: [{ ...hook, headers: [{ name: 'Host', value: 'x' }] }] }, 'webhooks[0].headers[0].name'],
-    ['a secret header without a value', { webhooks: [{ ...hook, headers: [{ name: 'X-Key', value: null, secret: true }] }] }, 'webhooks[0].headers[0].value'],
+    [
+      'a webhook url that is not http(s)',
+      { webhooks: [{ ...hook, url: 'ftp://example.com' }] },
+      'webhooks[0].url: url must be an absolute http:// or https:// URL',
+    ],
+    [
+      'a webhook on an unknown content type',
+      { webhooks: [hook, { ...hook, name: 'b', contentType: 'api::nope.nope' }] },
+      'webhooks[1].contentType',
+    ],
+    [
+      'a reserved webhook header',
+      { webhooks: [{ ...hook, headers: [{ name: 'Host', value: 'x' }] }] },
+      'webhooks[0].headers[0].name',
+    ],
+    [
+      'a secret header without a value',
+      { webhooks: [{ ...hook, headers: [{ name: 'X-Key', value: null, secret: true }] }] },
+      'webhooks[0].headers[0].value',
+    ],
     ['two webhooks of one name', { webhooks: [hook, { ...hook }] }, 'webhooks[1].name'],
     ['an unknown webhook field', { webhooks: [{ ...hook, colour: 'red' }] }, 'webhooks[0].colour'],
   ];

@@ -5,7 +5,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootStrapi, type TestApp } from '../helpers/strapi';
-import { eventually, startReceiver, type Receiver, type ReceivedRequest } from '../helpers/receiver';
+import {
+  eventually,
+  startReceiver,
+  type Receiver,
+  type ReceivedRequest,
+} from '../helpers/receiver';
 
 const Q = 'api::quotation.quotation';
 // 0.0001 h = 360 ms of continuous failure.
@@ -16,15 +21,27 @@ let rx: Receiver;
 const attemptsFor = new Map<string, number>();
 
 const createWebhook = async (def: Record<string, unknown>) => {
-  const res = await app.api('POST', '/document-webhooks/webhooks', { name: `hook ${Math.random().toString(36).slice(2, 8)}`, contentType: Q, events: ['entry.create'], maxAttempts: 20, ...def });
+  const res = await app.api('POST', '/document-webhooks/webhooks', {
+    name: `hook ${Math.random().toString(36).slice(2, 8)}`,
+    contentType: Q,
+    events: ['entry.create'],
+    maxAttempts: 20,
+    ...def,
+  });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body.data as { id: number; [k: string]: any };
 };
-const getWebhook = async (id: number) => (await app.api('GET', `/document-webhooks/webhooks/${id}`)).body.data;
+const getWebhook = async (id: number) =>
+  (await app.api('GET', `/document-webhooks/webhooks/${id}`)).body.data;
 const logOf = async (webhookId: number, documentId: string) =>
-  ((await app.api('GET', `/document-webhooks/logs?webhook=${webhookId}&pageSize=100`)).body.data as any[]).find((l) => l.documentId === documentId);
-const ofDoc = (path: string, documentId: string) => (reqs: ReceivedRequest[]) => reqs.filter((r) => r.url === path && JSON.parse(r.body).documentId === documentId);
-const create = async (customer: string) => (await app.strapi.documents(Q).create({ data: { customer } })).documentId as string;
+  (
+    (await app.api('GET', `/document-webhooks/logs?webhook=${webhookId}&pageSize=100`)).body
+      .data as any[]
+  ).find((l) => l.documentId === documentId);
+const ofDoc = (path: string, documentId: string) => (reqs: ReceivedRequest[]) =>
+  reqs.filter((r) => r.url === path && JSON.parse(r.body).documentId === documentId);
+const create = async (customer: string) =>
+  (await app.strapi.documents(Q).create({ data: { customer } })).documentId as string;
 
 beforeAll(async () => {
   rx = await startReceiver();
@@ -34,9 +51,13 @@ beforeAll(async () => {
     const key = `${r.url}:${JSON.parse(r.body).documentId}`;
     const n = (attemptsFor.get(key) ?? 0) + 1;
     attemptsFor.set(key, n);
-    return r.url === '/blip' && n === 1 ? { status: 500, body: 'blip' } : { status: 200, body: 'ok' };
+    return r.url === '/blip' && n === 1
+      ? { status: 500, body: 'blip' }
+      : { status: 200, body: 'ok' };
   });
-  app = await bootStrapi({ config: { autoDisableAfterHours: AUTO_DISABLE_HOURS, retrySchedule: Array(19).fill(0.15) } });
+  app = await bootStrapi({
+    config: { autoDisableAfterHours: AUTO_DISABLE_HOURS, retrySchedule: Array(19).fill(0.15) },
+  });
 });
 
 afterAll(async () => {
@@ -61,7 +82,9 @@ describe('auto-disable', () => {
     const attempts = ofDoc('/always-down', doomed)(rx.requests);
     expect(attempts.length).toBeGreaterThanOrEqual(2);
     // It took at least the configured streak (360 ms) from the first failure.
-    expect(attempts.at(-1)!.at - attempts[0].at).toBeGreaterThanOrEqual(AUTO_DISABLE_HOURS * 3600_000 - 50);
+    expect(attempts.at(-1)!.at - attempts[0].at).toBeGreaterThanOrEqual(
+      AUTO_DISABLE_HOURS * 3600_000 - 50
+    );
     // The delivery still queued for it gives up instead of retrying a disabled webhook.
     const gaveUp = await eventually(async () => {
       const l = await logOf(down.id, doomed);

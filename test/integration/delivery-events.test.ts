@@ -6,7 +6,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootStrapi, type TestApp } from '../helpers/strapi';
-import { eventually, startReceiver, type Receiver, type ReceivedRequest } from '../helpers/receiver';
+import {
+  eventually,
+  startReceiver,
+  type Receiver,
+  type ReceivedRequest,
+} from '../helpers/receiver';
 
 const Q = 'api::quotation.quotation';
 const SECRET_NOTE = 'TOP-SECRET-internal-note-7f3a';
@@ -16,8 +21,10 @@ let rx: Receiver;
 let webhookId: number;
 
 const payload = (r: ReceivedRequest) => JSON.parse(r.body);
-const forDoc = (documentId: string) => (reqs: ReceivedRequest[]) => reqs.filter((r) => r.url === '/events' && payload(r).documentId === documentId);
-const eventsOf = (documentId: string) => forDoc(documentId)(rx.requests).map((r) => payload(r).event);
+const forDoc = (documentId: string) => (reqs: ReceivedRequest[]) =>
+  reqs.filter((r) => r.url === '/events' && payload(r).documentId === documentId);
+const eventsOf = (documentId: string) =>
+  forDoc(documentId)(rx.requests).map((r) => payload(r).event);
 
 /** Wait for the `n`-th delivery of `event` for a document and return its parsed payload. */
 const waitEvent = (documentId: string, event: string, n = 1) =>
@@ -52,7 +59,9 @@ async function installOutboxAudit() {
   } else if (client === 'postgres') {
     await knex.raw(`CREATE FUNCTION dw_test_outbox_audit_f() RETURNS trigger AS $$
       BEGIN INSERT INTO dw_test_outbox_audit (content_type, event) VALUES (NEW.content_type, NEW.event); RETURN NEW; END $$ LANGUAGE plpgsql`);
-    await knex.raw(`CREATE TRIGGER dw_test_outbox_audit_t AFTER INSERT ON document_webhooks_outbox FOR EACH ROW EXECUTE FUNCTION dw_test_outbox_audit_f()`);
+    await knex.raw(
+      `CREATE TRIGGER dw_test_outbox_audit_t AFTER INSERT ON document_webhooks_outbox FOR EACH ROW EXECUTE FUNCTION dw_test_outbox_audit_f()`
+    );
   } else {
     await knex.raw(`CREATE TRIGGER dw_test_outbox_audit_t AFTER INSERT ON document_webhooks_outbox FOR EACH ROW
       INSERT INTO dw_test_outbox_audit (content_type, event) VALUES (NEW.content_type, NEW.event)`);
@@ -60,7 +69,10 @@ async function installOutboxAudit() {
 }
 
 const outboxAudit = async (): Promise<{ contentType: string; event: string }[]> => {
-  const rows = await app.strapi.db.connection('dw_test_outbox_audit').select('content_type', 'event').orderBy('seq');
+  const rows = await app.strapi.db
+    .connection('dw_test_outbox_audit')
+    .select('content_type', 'event')
+    .orderBy('seq');
   return rows.map((r: any) => ({ contentType: r.content_type, event: r.event }));
 };
 
@@ -77,7 +89,14 @@ beforeAll(async () => {
   const res = await app.api('POST', '/document-webhooks/webhooks', {
     name: 'All quotation events',
     contentType: Q,
-    events: ['entry.create', 'entry.update', 'entry.delete', 'entry.publish', 'entry.unpublish', 'entry.draft-discard'],
+    events: [
+      'entry.create',
+      'entry.update',
+      'entry.delete',
+      'entry.publish',
+      'entry.unpublish',
+      'entry.draft-discard',
+    ],
     url: rx.url('/events'),
   });
   expect(res.status).toBe(201);
@@ -93,13 +112,32 @@ describe('Document Service events', () => {
   it('delivers create, update, publish, unpublish, discardDraft and delete once each, with doc/previous', async () => {
     const docs = app.strapi.documents(Q);
     const created = await docs.create({
-      data: { customer: 'ACME', title: 'Q-1', state: 'Draft', grandTotal: 10, items: [{ item: 'Bolt', qty: 2, rate: 5 }], internalNotes: SECRET_NOTE },
+      data: {
+        customer: 'ACME',
+        title: 'Q-1',
+        state: 'Draft',
+        grandTotal: 10,
+        items: [{ item: 'Bolt', qty: 2, rate: 5 }],
+        internalNotes: SECRET_NOTE,
+      },
     });
     const id: string = created.documentId;
 
     const c = await waitEvent(id, 'entry.create');
-    expect(c).toMatchObject({ event: 'entry.create', uid: Q, model: 'quotation', documentId: id, previous: null });
-    expect(c.entry).toMatchObject({ documentId: id, customer: 'ACME', title: 'Q-1', state: 'Draft', publishedAt: null });
+    expect(c).toMatchObject({
+      event: 'entry.create',
+      uid: Q,
+      model: 'quotation',
+      documentId: id,
+      previous: null,
+    });
+    expect(c.entry).toMatchObject({
+      documentId: id,
+      customer: 'ACME',
+      title: 'Q-1',
+      state: 'Draft',
+      publishedAt: null,
+    });
     expect(c.entry.items).toEqual([expect.objectContaining({ item: 'Bolt', qty: 2, rate: 5 })]);
 
     await docs.update({ documentId: id, data: { state: 'Open', title: 'Q-1b' } });
@@ -178,7 +216,10 @@ describe('Document Service events', () => {
 
   it('create and update with status "published" also yield entry.publish', async () => {
     const docs = app.strapi.documents(Q);
-    const created = await docs.create({ data: { customer: 'Pub', state: 'Open' }, status: 'published' });
+    const created = await docs.create({
+      data: { customer: 'Pub', state: 'Open' },
+      status: 'published',
+    });
     const id: string = created.documentId;
     const c = await waitEvent(id, 'entry.create');
     expect(c.entry).toMatchObject({ state: 'Open', publishedAt: null });
@@ -196,21 +237,37 @@ describe('Document Service events', () => {
     expect(p2.previous).toMatchObject({ state: 'Open' });
 
     await barrier();
-    expect(eventsOf(id)).toEqual(['entry.create', 'entry.publish', 'entry.update', 'entry.publish']);
+    expect(eventsOf(id)).toEqual([
+      'entry.create',
+      'entry.publish',
+      'entry.update',
+      'entry.publish',
+    ]);
   });
   it('clone (the Content Manager\'s "Duplicate") is an entry.create of the new document', async () => {
     const docs = app.strapi.documents(Q);
-    const source = await docs.create({ data: { customer: 'Source Co', state: 'Open', items: [{ item: 'Gear', qty: 1, rate: 9 }] } });
+    const source = await docs.create({
+      data: { customer: 'Source Co', state: 'Open', items: [{ item: 'Gear', qty: 1, rate: 9 }] },
+    });
     await waitEvent(source.documentId, 'entry.create');
     const cloned = await docs.clone({ documentId: source.documentId, data: { title: 'Copy' } });
     const cloneId: string = cloned.documentId;
     expect(cloneId).not.toBe(source.documentId);
     const c = await waitEvent(cloneId, 'entry.create');
-    expect(c.entry).toMatchObject({ documentId: cloneId, customer: 'Source Co', title: 'Copy', state: 'Open' });
+    expect(c.entry).toMatchObject({
+      documentId: cloneId,
+      customer: 'Source Co',
+      title: 'Copy',
+      state: 'Open',
+    });
     expect(c.previous).toBeNull();
 
     // Over HTTP, as the Content Manager does it.
-    const res = await app.api('POST', `/content-manager/collection-types/${Q}/clone/${source.documentId}`, { customer: 'Source Co', title: 'CM copy' });
+    const res = await app.api(
+      'POST',
+      `/content-manager/collection-types/${Q}/clone/${source.documentId}`,
+      { customer: 'Source Co', title: 'CM copy' }
+    );
     expect(res.status).toBe(200);
     const cmCloneId: string = res.body.data.documentId;
     const cm = await waitEvent(cmCloneId, 'entry.create');
@@ -225,7 +282,9 @@ describe('Document Service events', () => {
 
 describe('REST and Content Manager', () => {
   it('POST/PUT/DELETE /api/quotations with an API token deliver create+publish, update+publish, delete', async () => {
-    const token = await app.strapi.service('admin::api-token').create({ name: `rest-${Date.now()}`, type: 'full-access', lifespan: null });
+    const token = await app.strapi
+      .service('admin::api-token')
+      .create({ name: `rest-${Date.now()}`, type: 'full-access', lifespan: null });
     const rest = async (method: string, path: string, body?: unknown) => {
       const res = await fetch(`${app.baseUrl}${path}`, {
         method,
@@ -235,7 +294,9 @@ describe('REST and Content Manager', () => {
       const text = await res.text();
       return { status: res.status, body: text ? JSON.parse(text) : null };
     };
-    const created = await rest('POST', '/api/quotations', { data: { customer: 'REST Co', state: 'Open', internalNotes: SECRET_NOTE } });
+    const created = await rest('POST', '/api/quotations', {
+      data: { customer: 'REST Co', state: 'Open', internalNotes: SECRET_NOTE },
+    });
     expect(created.status).toBe(201);
     const id: string = created.body.data.documentId;
     // The REST API publishes by default: create, then publish.
@@ -257,7 +318,13 @@ describe('REST and Content Manager', () => {
     expect(d.entry.publishedAt).toEqual(expect.any(String));
 
     await barrier();
-    expect(eventsOf(id)).toEqual(['entry.create', 'entry.publish', 'entry.update', 'entry.publish', 'entry.delete']);
+    expect(eventsOf(id)).toEqual([
+      'entry.create',
+      'entry.publish',
+      'entry.update',
+      'entry.publish',
+      'entry.delete',
+    ]);
     for (const r of forDoc(id)(rx.requests)) expect(r.body).not.toContain(SECRET_NOTE);
     // An API token is not a user: `user` stays null rather than borrowing the token's id.
     for (const l of await logsOf(id)) expect(l.user).toBeNull();
@@ -268,7 +335,9 @@ describe('REST and Content Manager', () => {
     expect(me.status).toBe(200);
     const admin = { id: me.body.data.id, email: me.body.data.email };
 
-    const doc = await app.strapi.documents(Q).create({ data: { customer: 'CM Co', state: 'Draft' } });
+    const doc = await app.strapi
+      .documents(Q)
+      .create({ data: { customer: 'CM Co', state: 'Draft' } });
     const id: string = doc.documentId;
     await waitEvent(id, 'entry.create');
 
@@ -279,7 +348,10 @@ describe('REST and Content Manager', () => {
     expect(u.previous).toMatchObject({ state: 'Draft' });
     expect(u.entry).toMatchObject({ state: 'Open' });
 
-    const pub = await app.api('POST', `${base}/actions/publish`, { customer: 'CM Co', state: 'Open' });
+    const pub = await app.api('POST', `${base}/actions/publish`, {
+      customer: 'CM Co',
+      state: 'Open',
+    });
     expect(pub.status).toBe(200);
     const p = await waitEvent(id, 'entry.publish');
     expect(p.entry).toMatchObject({ state: 'Open' });
@@ -293,7 +365,8 @@ describe('REST and Content Manager', () => {
       return l.length === 4 && l.every((x) => x.status === 'delivered') ? l : null;
     });
     const byEvent = (ev: string) => logs.filter((l) => l.event === ev);
-    for (const l of [...byEvent('entry.update'), ...byEvent('entry.publish')]) expect(l.user).toEqual(admin);
+    for (const l of [...byEvent('entry.update'), ...byEvent('entry.publish')])
+      expect(l.user).toEqual(admin);
     expect(byEvent('entry.create')[0].user).toBeNull();
   });
 });
@@ -322,7 +395,7 @@ describe('what never reaches the outbox', () => {
     expect(await logsOf(barrierId)).toHaveLength(1);
   });
 
-  it('content types without a webhook and the plugin\'s own content types write no outbox row', async () => {
+  it("content types without a webhook and the plugin's own content types write no outbox row", async () => {
     // A definition aimed at the plugin's log type cannot be created through the API...
     const refused = await app.api('POST', '/document-webhooks/webhooks', {
       name: 'Self',
@@ -349,17 +422,30 @@ describe('what never reaches the outbox', () => {
       },
     });
     await app.strapi.plugin('document-webhooks').service('engine').definitionsChanged();
-    expect(app.strapi.plugin('document-webhooks').service('engine').webhooksFor('plugin::document-webhooks.log', 'entry.create')).not.toEqual([]);
+    expect(
+      app.strapi
+        .plugin('document-webhooks')
+        .service('engine')
+        .webhooksFor('plugin::document-webhooks.log', 'entry.create')
+    ).not.toEqual([]);
 
     const before = (await outboxAudit()).length;
-    const log = await app.strapi.documents('plugin::document-webhooks.log').create({ data: { event: 'manual', status: 'delivered' } });
-    await app.strapi.documents('plugin::document-webhooks.log').update({ documentId: log.documentId, data: { status: 'exhausted' } });
+    const log = await app.strapi
+      .documents('plugin::document-webhooks.log')
+      .create({ data: { event: 'manual', status: 'delivered' } });
+    await app.strapi
+      .documents('plugin::document-webhooks.log')
+      .update({ documentId: log.documentId, data: { status: 'exhausted' } });
     // article has no webhook at all.
-    const article = await app.strapi.documents('api::article.article').create({ data: { title: 'No hooks here' } });
+    const article = await app.strapi
+      .documents('api::article.article')
+      .create({ data: { title: 'No hooks here' } });
     await app.strapi.documents('api::article.article').publish({ documentId: article.documentId });
 
     await barrier();
-    expect((await outboxAudit()).slice(before)).toEqual([{ contentType: Q, event: 'entry.create' }]);
+    expect((await outboxAudit()).slice(before)).toEqual([
+      { contentType: Q, event: 'entry.create' },
+    ]);
     expect(rx.requests.some((r) => r.url === '/self')).toBe(false);
     expect(rx.requests.some((r) => r.body.includes('No hooks here'))).toBe(false);
   });

@@ -8,7 +8,12 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bootStrapi, type TestApp } from '../helpers/strapi';
 import { disableWebhooks } from '../helpers/cleanup';
-import { eventually, startReceiver, type Receiver, type ReceivedRequest } from '../helpers/receiver';
+import {
+  eventually,
+  startReceiver,
+  type Receiver,
+  type ReceivedRequest,
+} from '../helpers/receiver';
 import { verifyFrappe, verifyStandard } from '../helpers/signatures';
 
 const Q = 'api::quotation.quotation';
@@ -17,7 +22,11 @@ let app: TestApp;
 let rx: Receiver;
 
 const createWebhook = async (def: Record<string, unknown>) => {
-  const res = await app.api('POST', '/document-webhooks/webhooks', { name: `hook ${Math.random().toString(36).slice(2, 8)}`, contentType: Q, ...def });
+  const res = await app.api('POST', '/document-webhooks/webhooks', {
+    name: `hook ${Math.random().toString(36).slice(2, 8)}`,
+    contentType: Q,
+    ...def,
+  });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body.data as { id: number; [k: string]: any };
 };
@@ -44,8 +53,16 @@ afterAll(async () => {
 
 describe('conditions', () => {
   it('true delivers; false creates no log row and sends nothing; a transition fires once', async () => {
-    const always = await createWebhook({ events: ['entry.create', 'entry.update'], condition: 'true', url: rx.url('/cond/true') });
-    const never = await createWebhook({ events: ['entry.create', 'entry.update'], condition: 'false', url: rx.url('/cond/false') });
+    const always = await createWebhook({
+      events: ['entry.create', 'entry.update'],
+      condition: 'true',
+      url: rx.url('/cond/true'),
+    });
+    const never = await createWebhook({
+      events: ['entry.create', 'entry.update'],
+      condition: 'false',
+      url: rx.url('/cond/false'),
+    });
     const ordered = await createWebhook({
       events: ['entry.update'],
       condition: 'doc.state == "Ordered" && previous.state != "Ordered"',
@@ -56,12 +73,17 @@ describe('conditions', () => {
     const docs = app.strapi.documents(Q);
     await docs.update({ documentId: q.documentId, data: { state: 'Open' } });
     await docs.update({ documentId: q.documentId, data: { state: 'Ordered' } });
-    await docs.update({ documentId: q.documentId, data: { state: 'Ordered', title: 'still ordered' } });
+    await docs.update({
+      documentId: q.documentId,
+      data: { state: 'Ordered', title: 'still ordered' },
+    });
     await docs.update({ documentId: q.documentId, data: { state: 'Lost' } });
     // Barrier: a later transition on another document, on the same webhook.
     const later = await create({ customer: 'Cond later', state: 'Open' });
     await docs.update({ documentId: later.documentId, data: { state: 'Ordered' } });
-    await rx.waitFor((reqs) => at('/cond/ordered')(reqs).some((r) => JSON.parse(r.body).documentId === later.documentId));
+    await rx.waitFor((reqs) =>
+      at('/cond/ordered')(reqs).some((r) => JSON.parse(r.body).documentId === later.documentId)
+    );
     // ...and the `true` webhook has seen the last action on both documents.
     await rx.waitFor((reqs) => at('/cond/true')(reqs).length === 7);
 
@@ -78,16 +100,24 @@ describe('conditions', () => {
 
   it('a condition failing at run time logs an exhausted delivery with the error and sends nothing', async () => {
     // Filters nested three deep over 70 items exceed the evaluator's step budget.
-    const heavy = 'doc.items[.qty > 0 && doc.items[.qty > 0 && doc.items[.qty > 0]|length > 0]|length > 0]|length > 0';
+    const heavy =
+      'doc.items[.qty > 0 && doc.items[.qty > 0 && doc.items[.qty > 0]|length > 0]|length > 0]|length > 0';
     const hook = await createWebhook({
       events: ['entry.create'],
       condition: `doc.customer == "Heavy" ? (${heavy}) : true`,
       url: rx.url('/cond/error'),
     });
-    const bad = await create({ customer: 'Heavy', items: Array.from({ length: 70 }, (_, i) => ({ item: `i${i}`, qty: 1, rate: 1 })) });
+    const bad = await create({
+      customer: 'Heavy',
+      items: Array.from({ length: 70 }, (_, i) => ({ item: `i${i}`, qty: 1, rate: 1 })),
+    });
     const good = await create({ customer: 'Light' });
-    await rx.waitFor((reqs) => at('/cond/error')(reqs).some((r) => JSON.parse(r.body).documentId === good.documentId));
-    expect(at('/cond/error')(rx.requests).some((r) => JSON.parse(r.body).documentId === bad.documentId)).toBe(false);
+    await rx.waitFor((reqs) =>
+      at('/cond/error')(reqs).some((r) => JSON.parse(r.body).documentId === good.documentId)
+    );
+    expect(
+      at('/cond/error')(rx.requests).some((r) => JSON.parse(r.body).documentId === bad.documentId)
+    ).toBe(false);
     const log = (await logsOf(hook.id)).find((l) => l.documentId === bad.documentId);
     expect(log).toMatchObject({ status: 'exhausted', attempts: 0, nextAttemptAt: null });
     expect(log.error).toMatch(/condition/i);
@@ -96,20 +126,46 @@ describe('conditions', () => {
 });
 
 describe('bodies', () => {
-  it('default: Strapi\'s payload shape plus previous and documentId, compact JSON', async () => {
+  it("default: Strapi's payload shape plus previous and documentId, compact JSON", async () => {
     const hook = await createWebhook({ events: ['entry.update'], url: rx.url('/body/default') });
-    const q = await create({ customer: 'Default Co', state: 'Draft', grandTotal: 12.5, items: [{ item: 'Nut', qty: 3, rate: 1.5 }] });
+    const q = await create({
+      customer: 'Default Co',
+      state: 'Draft',
+      grandTotal: 12.5,
+      items: [{ item: 'Nut', qty: 3, rate: 1.5 }],
+    });
     const before = Date.now();
     await app.strapi.documents(Q).update({ documentId: q.documentId, data: { state: 'Open' } });
     const r = await rx.waitFor((reqs) => at('/body/default')(reqs)[0]);
     expect(r.method).toBe('POST');
     expect(r.headers['content-type']).toBe('application/json');
     const p = JSON.parse(r.body);
-    expect(Object.keys(p)).toEqual(['event', 'createdAt', 'model', 'uid', 'documentId', 'locale', 'entry', 'previous']);
+    expect(Object.keys(p)).toEqual([
+      'event',
+      'createdAt',
+      'model',
+      'uid',
+      'documentId',
+      'locale',
+      'entry',
+      'previous',
+    ]);
     expect(r.body).toBe(JSON.stringify(p));
-    expect(p).toMatchObject({ event: 'entry.update', model: 'quotation', uid: Q, documentId: q.documentId, locale: null });
+    expect(p).toMatchObject({
+      event: 'entry.update',
+      model: 'quotation',
+      uid: Q,
+      documentId: q.documentId,
+      locale: null,
+    });
     expect(Math.abs(Date.parse(p.createdAt) - before)).toBeLessThan(5000);
-    expect(p.entry).toMatchObject({ documentId: q.documentId, customer: 'Default Co', state: 'Open', grandTotal: 12.5, currency: 'EUR' });
+    expect(p.entry).toMatchObject({
+      documentId: q.documentId,
+      customer: 'Default Co',
+      state: 'Open',
+      grandTotal: 12.5,
+      currency: 'EUR',
+    });
     expect(p.entry.items).toEqual([{ id: expect.any(Number), item: 'Nut', qty: 3, rate: 1.5 }]);
     expect(p.previous).toMatchObject({ documentId: q.documentId, state: 'Draft' });
     // The log holds the very bytes that were sent.
@@ -118,12 +174,20 @@ describe('bodies', () => {
   });
 
   it('json: the Nunjucks output verbatim, with Content-Type application/json', async () => {
-    const template = '{"id": {{ doc.documentId | dump }},\n "customer": {{ doc.customer | dump }}, "total": {{ doc.grandTotal }}, "event": "{{ event }}", "was": {{ previous | dump }}}';
-    await createWebhook({ events: ['entry.create'], bodyType: 'json', jsonTemplate: template, url: rx.url('/body/json') });
+    const template =
+      '{"id": {{ doc.documentId | dump }},\n "customer": {{ doc.customer | dump }}, "total": {{ doc.grandTotal }}, "event": "{{ event }}", "was": {{ previous | dump }}}';
+    await createWebhook({
+      events: ['entry.create'],
+      bodyType: 'json',
+      jsonTemplate: template,
+      url: rx.url('/body/json'),
+    });
     const q = await create({ customer: 'Quote "Q" & Sons', grandTotal: 99.95 });
     const r = await rx.waitFor((reqs) => at('/body/json')(reqs)[0]);
     expect(r.headers['content-type']).toBe('application/json');
-    expect(r.body).toBe(`{"id": "${q.documentId}",\n "customer": "Quote \\"Q\\" & Sons", "total": 99.95, "event": "entry.create", "was": null}`);
+    expect(r.body).toBe(
+      `{"id": "${q.documentId}",\n "customer": "Quote \\"Q\\" & Sons", "total": 99.95, "event": "entry.create", "was": null}`
+    );
   });
 
   it('form: application/x-www-form-urlencoded with the mapped fields', async () => {
@@ -139,7 +203,11 @@ describe('bodies', () => {
       ],
       url: rx.url('/body/form'),
     });
-    const q = await create({ customer: 'Form & Co = "x"', grandTotal: 7, items: [{ item: 'Ä', qty: 1, rate: 2 }] });
+    const q = await create({
+      customer: 'Form & Co = "x"',
+      grandTotal: 7,
+      items: [{ item: 'Ä', qty: 1, rate: 2 }],
+    });
     const r = await rx.waitFor((reqs) => at('/body/form')(reqs)[0]);
     expect(r.headers['content-type']).toBe('application/x-www-form-urlencoded');
     const form = new URLSearchParams(r.body);
@@ -147,13 +215,24 @@ describe('bodies', () => {
     expect(form.get('customer_name')).toBe('Form & Co = "x"');
     expect(form.get('amount')).toBe('7');
     expect(form.get('subject')).toBe('');
-    expect(JSON.parse(form.get('lines')!)).toEqual([{ id: expect.any(Number), item: 'Ä', qty: 1, rate: 2 }]);
+    expect(JSON.parse(form.get('lines')!)).toEqual([
+      { id: expect.any(Number), item: 'Ä', qty: 1, rate: 2 },
+    ]);
     expect(form.get('name')).toBe(q.documentId);
   });
 
   it('GET sends no body; a dynamic URL hits the rendered path', async () => {
-    const get = await createWebhook({ events: ['entry.create'], method: 'GET', url: rx.url('/body/get') });
-    const dyn = await createWebhook({ events: ['entry.create'], method: 'PUT', dynamicUrl: true, url: `http://127.0.0.1:${rx.port}/q/{{ doc.documentId }}?c={{ doc.customer | urlencode }}` });
+    const get = await createWebhook({
+      events: ['entry.create'],
+      method: 'GET',
+      url: rx.url('/body/get'),
+    });
+    const dyn = await createWebhook({
+      events: ['entry.create'],
+      method: 'PUT',
+      dynamicUrl: true,
+      url: `http://127.0.0.1:${rx.port}/q/{{ doc.documentId }}?c={{ doc.customer | urlencode }}`,
+    });
     const q = await create({ customer: 'Dyn Co' });
     const g = await rx.waitFor((reqs) => at('/body/get')(reqs)[0]);
     expect(g.method).toBe('GET');
@@ -168,13 +247,34 @@ describe('bodies', () => {
     expect((await logsOf(get.id))[0].requestBody).toBe('');
   });
   it('render errors are final: a dynamic URL that is not http(s), a template that is not JSON', async () => {
-    const badUrl = await createWebhook({ events: ['entry.create'], dynamicUrl: true, url: 'http://127.0.0.1:' + rx.port + '/ok/{{ doc.documentId }}' });
+    const badUrl = await createWebhook({
+      events: ['entry.create'],
+      dynamicUrl: true,
+      url: 'http://127.0.0.1:' + rx.port + '/ok/{{ doc.documentId }}',
+    });
     // Saved valid; the document's data then decides what it renders.
-    await app.strapi.db.query('plugin::document-webhooks.webhook').update({ where: { id: badUrl.id }, data: { url: '{{ doc.title }}' } });
-    const badJson = await createWebhook({ events: ['entry.create'], bodyType: 'json', jsonTemplate: '{"total": {{ 1 if doc.grandTotal else "none" }}}', url: rx.url('/render/json') });
-    const id = (await create({ customer: 'Render errors', title: 'javascript:alert(1)', grandTotal: 0 })).documentId;
-    const okId = (await create({ customer: 'Render fine', title: 'http://127.0.0.1:' + rx.port + '/render/url', grandTotal: 5 })).documentId;
-    await rx.waitFor((reqs) => at('/render/url')(reqs).length === 1 && at('/render/json')(reqs).length === 1);
+    await app.strapi.db
+      .query('plugin::document-webhooks.webhook')
+      .update({ where: { id: badUrl.id }, data: { url: '{{ doc.title }}' } });
+    const badJson = await createWebhook({
+      events: ['entry.create'],
+      bodyType: 'json',
+      jsonTemplate: '{"total": {{ 1 if doc.grandTotal else "none" }}}',
+      url: rx.url('/render/json'),
+    });
+    const id = (
+      await create({ customer: 'Render errors', title: 'javascript:alert(1)', grandTotal: 0 })
+    ).documentId;
+    const okId = (
+      await create({
+        customer: 'Render fine',
+        title: 'http://127.0.0.1:' + rx.port + '/render/url',
+        grandTotal: 5,
+      })
+    ).documentId;
+    await rx.waitFor(
+      (reqs) => at('/render/url')(reqs).length === 1 && at('/render/json')(reqs).length === 1
+    );
     expect(JSON.parse(at('/render/json')(rx.requests)[0].body)).toEqual({ total: 1 });
     const urlLog = (await logsOf(badUrl.id)).find((l) => l.documentId === id);
     expect(urlLog).toMatchObject({ status: 'exhausted', attempts: 0, nextAttemptAt: null });
@@ -210,14 +310,20 @@ describe('headers and signatures', () => {
     const one = await app.api('GET', `/document-webhooks/logs/${listed.id}`);
     expect(one.status).toBe(200);
     expect(one.body.data.status).toBe('delivered');
-    const logged = Object.fromEntries(Object.entries<string>(one.body.data.requestHeaders).map(([k, v]) => [k.toLowerCase(), v]));
+    const logged = Object.fromEntries(
+      Object.entries<string>(one.body.data.requestHeaders).map(([k, v]) => [k.toLowerCase(), v])
+    );
     expect(logged.authorization).toBe('[REDACTED]');
     expect(logged['x-api-version']).toBe('2024-01');
     expect(logged['webhook-id']).toBe(r.headers['webhook-id']);
     const secretPart = secretValue.split(' ')[1];
     expect(JSON.stringify(one.body)).not.toContain(secretPart);
-    expect(JSON.stringify((await app.api('GET', '/document-webhooks/logs?pageSize=100')).body)).not.toContain(secretPart);
-    expect(JSON.stringify((await app.api('GET', `/document-webhooks/webhooks/${hook.id}`)).body)).not.toContain(secretPart);
+    expect(
+      JSON.stringify((await app.api('GET', '/document-webhooks/logs?pageSize=100')).body)
+    ).not.toContain(secretPart);
+    expect(
+      JSON.stringify((await app.api('GET', `/document-webhooks/webhooks/${hook.id}`)).body)
+    ).not.toContain(secretPart);
   });
 
   it('signatures verify independently, webhook-id is stable across retries, rotation signs with both secrets', async () => {
@@ -225,14 +331,22 @@ describe('headers and signatures', () => {
     const hook = await createWebhook({ events: ['entry.create'], url: rx.url('/signed'), secret });
     expect(hook.hasSecret).toBe(true);
     let calls = 0;
-    rx.respond((r) => (r.url === '/signed' && ++calls === 1 ? { status: 500, body: 'boom' } : { status: 200, body: 'ok' }));
+    rx.respond((r) =>
+      r.url === '/signed' && ++calls === 1
+        ? { status: 500, body: 'boom' }
+        : { status: 200, body: 'ok' }
+    );
     try {
       await create({ customer: 'Signed Co', title: 'naïve — “quotes” ✓' });
-      const [first, second] = await rx.waitFor((reqs) => (at('/signed')(reqs).length >= 2 ? at('/signed')(reqs) : undefined));
+      const [first, second] = await rx.waitFor((reqs) =>
+        at('/signed')(reqs).length >= 2 ? at('/signed')(reqs) : undefined
+      );
       for (const r of [first, second]) {
         expect(verifyStandard(r, secret)).toBe(true);
         expect(verifyFrappe(r, secret)).toBe(true);
-        expect(Math.abs(Number(r.headers['webhook-timestamp']) - Date.now() / 1000)).toBeLessThan(10);
+        expect(Math.abs(Number(r.headers['webhook-timestamp']) - Date.now() / 1000)).toBeLessThan(
+          10
+        );
         // A signature over anything else does not verify.
         expect(verifyStandard({ ...r, body: `${r.body} ` }, secret)).toBe(false);
         expect(verifyStandard(r, `whsec_${randomBytes(32).toString('base64')}`)).toBe(false);
@@ -240,7 +354,9 @@ describe('headers and signatures', () => {
       expect(first.headers['webhook-id']).toMatch(/^msg_[0-9A-Za-z]+$/);
       expect(second.headers['webhook-id']).toBe(first.headers['webhook-id']);
       expect(second.body).toBe(first.body);
-      const log = await eventually(async () => (await logsOf(hook.id)).find((l) => l.status === 'delivered'));
+      const log = await eventually(async () =>
+        (await logsOf(hook.id)).find((l) => l.status === 'delivered')
+      );
       expect(log.messageId ?? log.requestHeaders['webhook-id']).toBe(first.headers['webhook-id']);
       expect(log.attempts).toBe(2);
 
@@ -250,17 +366,23 @@ describe('headers and signatures', () => {
       expect(newSecret).toMatch(/^whsec_/);
       expect(newSecret).not.toBe(secret);
       await create({ customer: 'Rotated Co' });
-      const r = await rx.waitFor((reqs) => at('/signed')(reqs).find((x) => x.body.includes('Rotated Co')));
+      const r = await rx.waitFor((reqs) =>
+        at('/signed')(reqs).find((x) => x.body.includes('Rotated Co'))
+      );
       const sigs = String(r.headers['webhook-signature']).split(' ');
       expect(sigs).toHaveLength(2);
       expect(verifyStandard(r, newSecret)).toBe(true);
       expect(verifyStandard(r, secret)).toBe(true);
       // Current secret first; the Frappe header carries the current one.
-      expect(verifyStandard({ ...r, headers: { ...r.headers, 'webhook-signature': sigs[0] } }, newSecret)).toBe(true);
+      expect(
+        verifyStandard({ ...r, headers: { ...r.headers, 'webhook-signature': sigs[0] } }, newSecret)
+      ).toBe(true);
       expect(verifyFrappe(r, newSecret)).toBe(true);
       // Signatures never appear in the log.
       const logs = await logsOf(hook.id);
-      for (const l of logs) for (const s of [...sigs, String(first.headers['webhook-signature'])]) expect(JSON.stringify(l)).not.toContain(s.slice(3));
+      for (const l of logs)
+        for (const s of [...sigs, String(first.headers['webhook-signature'])])
+          expect(JSON.stringify(l)).not.toContain(s.slice(3));
     } finally {
       rx.respond(() => ({ status: 200, body: 'ok' }));
     }

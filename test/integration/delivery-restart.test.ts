@@ -6,7 +6,12 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { bootStrapi, type TestApp } from '../helpers/strapi';
-import { eventually, startReceiver, type Receiver, type ReceivedRequest } from '../helpers/receiver';
+import {
+  eventually,
+  startReceiver,
+  type Receiver,
+  type ReceivedRequest,
+} from '../helpers/receiver';
 
 const Q = 'api::quotation.quotation';
 const OUTBOX = 'plugin::document-webhooks.outbox-event';
@@ -51,7 +56,10 @@ describe('restart', () => {
     expect(await app.strapi.db.query(LOG).count({})).toBe(0);
     // B's record was being fanned out by an instance that then died: its lease runs out soon.
     const deadLeaseUntil = new Date(Date.now() + 1500);
-    await app.strapi.db.query(OUTBOX).update({ where: { id: outbox[2].id }, data: { leaseOwner: 'dead-instance:1', leaseUntil: deadLeaseUntil } });
+    await app.strapi.db.query(OUTBOX).update({
+      where: { id: outbox[2].id },
+      data: { leaseOwner: 'dead-instance:1', leaseUntil: deadLeaseUntil },
+    });
     // A delivery that was fanned out, then the process stopped before sending it.
     await app.strapi.db.query(LOG).create({
       data: {
@@ -78,15 +86,23 @@ describe('restart', () => {
 
     // Run 2: same database, worker on.
     app = await bootStrapi({ dbFile });
-    const restart = await receiver.waitFor((reqs) => (at('/restart')(reqs).length === 3 ? at('/restart')(reqs) : undefined));
-    const seen = restart.map((r) => JSON.parse(r.body)).map((p) => [p.documentId, p.event, p.entry.customer]);
+    const restart = await receiver.waitFor((reqs) =>
+      at('/restart')(reqs).length === 3 ? at('/restart')(reqs) : undefined
+    );
+    const seen = restart
+      .map((r) => JSON.parse(r.body))
+      .map((p) => [p.documentId, p.event, p.entry.customer]);
     // Per document, the order of the changes is kept.
     expect(seen.filter(([id]) => id === a.documentId)).toEqual([
       [a.documentId, 'entry.create', 'Restart A'],
       [a.documentId, 'entry.update', 'Restart A'],
     ]);
-    expect(seen.filter(([id]) => id === b.documentId)).toEqual([[b.documentId, 'entry.create', 'Restart B']]);
-    const updateA = JSON.parse(restart.find((r) => JSON.parse(r.body).event === 'entry.update')!.body);
+    expect(seen.filter(([id]) => id === b.documentId)).toEqual([
+      [b.documentId, 'entry.create', 'Restart B'],
+    ]);
+    const updateA = JSON.parse(
+      restart.find((r) => JSON.parse(r.body).event === 'entry.update')!.body
+    );
     expect(updateA.previous.state).toBe('Draft');
     expect(updateA.entry.state).toBe('Open');
     // The dead instance's lease was respected until it expired.
@@ -99,6 +115,8 @@ describe('restart', () => {
 
     const strapi = app.strapi;
     await eventually(async () => (await strapi.db.query(OUTBOX).count({})) === 0);
-    await eventually(async () => (await strapi.db.query(LOG).count({ where: { status: 'delivered' } })) === 4);
+    await eventually(
+      async () => (await strapi.db.query(LOG).count({ where: { status: 'delivered' } })) === 4
+    );
   });
 });

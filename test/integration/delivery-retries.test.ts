@@ -8,18 +8,34 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bootStrapi, type TestApp } from '../helpers/strapi';
 import { disableWebhooks } from '../helpers/cleanup';
-import { eventually, startReceiver, type Receiver, type ReceivedRequest } from '../helpers/receiver';
+import {
+  eventually,
+  startReceiver,
+  type Receiver,
+  type ReceivedRequest,
+} from '../helpers/receiver';
 
 const Q = 'api::quotation.quotation';
 
 let app: TestApp;
 let rx: Receiver;
 /** Per-path answers; anything else gets 200. */
-const answers = new Map<string, (r: ReceivedRequest, n: number) => { status?: number; headers?: Record<string, string>; body?: string; delayMs?: number }>();
+const answers = new Map<
+  string,
+  (
+    r: ReceivedRequest,
+    n: number
+  ) => { status?: number; headers?: Record<string, string>; body?: string; delayMs?: number }
+>();
 const counts = new Map<string, number>();
 
 const createWebhook = async (def: Record<string, unknown>) => {
-  const res = await app.api('POST', '/document-webhooks/webhooks', { name: `hook ${Math.random().toString(36).slice(2, 8)}`, contentType: Q, events: ['entry.create'], ...def });
+  const res = await app.api('POST', '/document-webhooks/webhooks', {
+    name: `hook ${Math.random().toString(36).slice(2, 8)}`,
+    contentType: Q,
+    events: ['entry.create'],
+    ...def,
+  });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body.data as { id: number; [k: string]: any };
 };
@@ -28,10 +44,13 @@ const logsOf = async (webhookId: number) => {
   expect(res.status).toBe(200);
   return res.body.data as any[];
 };
-const logOf = async (webhookId: number, documentId: string) => (await logsOf(webhookId)).find((l) => l.documentId === documentId);
+const logOf = async (webhookId: number, documentId: string) =>
+  (await logsOf(webhookId)).find((l) => l.documentId === documentId);
 const at = (path: string) => (reqs: ReceivedRequest[]) => reqs.filter((r) => r.url === path);
-const ofDoc = (path: string, documentId: string) => (reqs: ReceivedRequest[]) => at(path)(reqs).filter((r) => JSON.parse(r.body).documentId === documentId);
-const create = async (customer: string) => (await app.strapi.documents(Q).create({ data: { customer } })).documentId as string;
+const ofDoc = (path: string, documentId: string) => (reqs: ReceivedRequest[]) =>
+  at(path)(reqs).filter((r) => JSON.parse(r.body).documentId === documentId);
+const create = async (customer: string) =>
+  (await app.strapi.documents(Q).create({ data: { customer } })).documentId as string;
 
 beforeAll(async () => {
   rx = await startReceiver();
@@ -54,7 +73,9 @@ afterAll(async () => {
 describe('retries', () => {
   it('500 then 200: failed (attempt 1, next attempt scheduled) then delivered, same webhook-id', async () => {
     // The second answer is slow, so the `failed` state stays observable until it completes.
-    answers.set('/flaky', (_r, n) => (n === 1 ? { status: 500, body: 'down' } : { status: 200, body: 'back', delayMs: 800 }));
+    answers.set('/flaky', (_r, n) =>
+      n === 1 ? { status: 500, body: 'down' } : { status: 200, body: 'back', delayMs: 800 }
+    );
     const hook = await createWebhook({ url: rx.url('/flaky') });
     const id = await create('Flaky');
 
@@ -62,8 +83,22 @@ describe('retries', () => {
       const l = await logOf(hook.id, id);
       return l?.status === 'failed' ? l : null;
     });
-    expect(failed).toMatchObject({ attempts: 1, error: 'HTTP 500', responseStatus: 500, responseBody: 'down' });
-    expect(failed.attemptLog).toEqual([{ at: expect.any(String), status: 500, durationMs: expect.any(Number), error: 'HTTP 500', method: 'POST', url: rx.url('/flaky') }]);
+    expect(failed).toMatchObject({
+      attempts: 1,
+      error: 'HTTP 500',
+      responseStatus: 500,
+      responseBody: 'down',
+    });
+    expect(failed.attemptLog).toEqual([
+      {
+        at: expect.any(String),
+        status: 500,
+        durationMs: expect.any(Number),
+        error: 'HTTP 500',
+        method: 'POST',
+        url: rx.url('/flaky'),
+      },
+    ]);
     expect(failed.nextAttemptAt).toEqual(expect.any(String));
     // Schedule [0.2, …] with ±20 % jitter.
     const wait = Date.parse(failed.nextAttemptAt) - Date.parse(failed.attemptLog[0].at);
@@ -74,7 +109,13 @@ describe('retries', () => {
       const l = await logOf(hook.id, id);
       return l?.status === 'delivered' ? l : null;
     });
-    expect(delivered).toMatchObject({ attempts: 2, error: null, responseStatus: 200, responseBody: 'back', nextAttemptAt: null });
+    expect(delivered).toMatchObject({
+      attempts: 2,
+      error: null,
+      responseStatus: 200,
+      responseBody: 'back',
+      nextAttemptAt: null,
+    });
     expect(delivered.attemptLog.map((a: any) => [a.status, a.error])).toEqual([
       [500, 'HTTP 500'],
       [200, null],
@@ -85,19 +126,30 @@ describe('retries', () => {
     expect(reqs[1].body).toBe(reqs[0].body);
     expect(reqs[1].at - reqs[0].at).toBeGreaterThanOrEqual(150);
     // Success clears the failure streak.
-    const row = await app.strapi.db.query('plugin::document-webhooks.webhook').findOne({ where: { id: hook.id } });
+    const row = await app.strapi.db
+      .query('plugin::document-webhooks.webhook')
+      .findOne({ where: { id: hook.id } });
     expect(row.failingSince).toBeNull();
   });
 
   it('maxAttempts exhausted: exactly maxAttempts requests, then exhausted with no next attempt', async () => {
-    answers.set('/down', (r) => (JSON.parse(r.body).entry.customer === 'Down' ? { status: 502, body: 'bad gateway' } : { status: 200 }));
+    answers.set('/down', (r) =>
+      JSON.parse(r.body).entry.customer === 'Down'
+        ? { status: 502, body: 'bad gateway' }
+        : { status: 200 }
+    );
     const hook = await createWebhook({ url: rx.url('/down'), maxAttempts: 3 });
     const id = await create('Down');
     const exhausted = await eventually(async () => {
       const l = await logOf(hook.id, id);
       return l?.status === 'exhausted' ? l : null;
     });
-    expect(exhausted).toMatchObject({ attempts: 3, error: 'HTTP 502', nextAttemptAt: null, responseStatus: 502 });
+    expect(exhausted).toMatchObject({
+      attempts: 3,
+      error: 'HTTP 502',
+      nextAttemptAt: null,
+      responseStatus: 502,
+    });
     expect(exhausted.attemptLog).toHaveLength(3);
     // Barrier on the same webhook: later deliveries go through, the exhausted one is not retried.
     const okId = await create('Up');
@@ -107,7 +159,11 @@ describe('retries', () => {
   });
 
   it('3xx is a failed attempt and the redirect is not followed', async () => {
-    answers.set('/moved', () => ({ status: 302, headers: { location: rx.url('/moved-target') }, body: '' }));
+    answers.set('/moved', () => ({
+      status: 302,
+      headers: { location: rx.url('/moved-target') },
+      body: '',
+    }));
     const hook = await createWebhook({ url: rx.url('/moved'), maxAttempts: 1 });
     const id = await create('Moved');
     const l = await eventually(async () => {
@@ -126,7 +182,9 @@ describe('retries', () => {
   });
 
   it('Retry-After pushes the next attempt out beyond the schedule', async () => {
-    answers.set('/busy', (_r, n) => (n === 1 ? { status: 503, headers: { 'retry-after': '1' }, body: 'busy' } : { status: 200 }));
+    answers.set('/busy', (_r, n) =>
+      n === 1 ? { status: 503, headers: { 'retry-after': '1' }, body: 'busy' } : { status: 200 }
+    );
     const hook = await createWebhook({ url: rx.url('/busy') });
     const id = await create('Busy');
     const failed = await eventually(async () => {
@@ -134,8 +192,12 @@ describe('retries', () => {
       return l?.status === 'failed' ? l : null;
     });
     expect(failed.error).toBe('HTTP 503');
-    expect(Date.parse(failed.nextAttemptAt) - Date.parse(failed.attemptLog[0].at)).toBeGreaterThanOrEqual(990);
-    const [first, second] = await rx.waitFor((reqs) => (ofDoc('/busy', id)(reqs).length === 2 ? ofDoc('/busy', id)(reqs) : undefined));
+    expect(
+      Date.parse(failed.nextAttemptAt) - Date.parse(failed.attemptLog[0].at)
+    ).toBeGreaterThanOrEqual(990);
+    const [first, second] = await rx.waitFor((reqs) =>
+      ofDoc('/busy', id)(reqs).length === 2 ? ofDoc('/busy', id)(reqs) : undefined
+    );
     expect(second.at - first.at).toBeGreaterThanOrEqual(950);
     await eventually(async () => (await logOf(hook.id, id))?.status === 'delivered');
   });
@@ -190,7 +252,11 @@ describe('410 Gone and timeouts', () => {
     stalling.on('connection', (s) => sockets.add(s));
     await new Promise<void>((resolve) => stalling.listen(0, '127.0.0.1', resolve));
     try {
-      const hook = await createWebhook({ url: `http://127.0.0.1:${(stalling.address() as AddressInfo).port}/stall`, timeoutMs: 400, maxAttempts: 1 });
+      const hook = await createWebhook({
+        url: `http://127.0.0.1:${(stalling.address() as AddressInfo).port}/stall`,
+        timeoutMs: 400,
+        maxAttempts: 1,
+      });
       const id = await create('Stalled body');
       const l = await eventually(async () => {
         const x = await logOf(hook.id, id);
@@ -232,7 +298,9 @@ describe('concurrency', () => {
     await create('Conc 0');
     await rx.waitFor((reqs) => at('/concurrency')(reqs).length === 1);
     for (let i = 1; i <= 8; i++) await create(`Conc ${i}`);
-    await eventually(async () => (await logsOf(hook.id)).filter((l) => l.status === 'delivered').length === 9);
+    await eventually(
+      async () => (await logsOf(hook.id)).filter((l) => l.status === 'delivered').length === 9
+    );
     expect(at('/concurrency')(rx.requests)).toHaveLength(9);
     expect(peak).toBeGreaterThan(1);
     expect(peak).toBeLessThanOrEqual(4);
@@ -254,15 +322,22 @@ describe('fan-out isolation', () => {
     try {
       await app.strapi.db.transaction(async () => {
         // Same transaction: both records are claimed in one batch, the poisoned one first.
-        poisonId = (await app.strapi.documents(Q).create({ data: { customer: 'Poison' } })).documentId;
+        poisonId = (await app.strapi.documents(Q).create({ data: { customer: 'Poison' } }))
+          .documentId;
         await app.strapi.documents(Q).create({ data: { customer: 'Healthy' } });
       });
-      const healthy = await rx.waitFor((reqs) => at('/isolation')(reqs).find((r) => JSON.parse(r.body).entry.customer === 'Healthy'));
+      const healthy = await rx.waitFor((reqs) =>
+        at('/isolation')(reqs).find((r) => JSON.parse(r.body).entry.customer === 'Healthy')
+      );
       expect(healthy).toBeDefined();
       // The poisoned record is still in the outbox, to be tried again when its lease runs out.
-      const left = await app.strapi.db.query('plugin::document-webhooks.outbox-event').findMany({ where: { targetDocumentId: poisonId } });
+      const left = await app.strapi.db
+        .query('plugin::document-webhooks.outbox-event')
+        .findMany({ where: { targetDocumentId: poisonId } });
       expect(left).toHaveLength(1);
-      expect(at('/isolation')(rx.requests).some((r) => JSON.parse(r.body).documentId === poisonId)).toBe(false);
+      expect(
+        at('/isolation')(rx.requests).some((r) => JSON.parse(r.body).documentId === poisonId)
+      ).toBe(false);
     } finally {
       planner.fanOut = original;
     }

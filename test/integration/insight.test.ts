@@ -17,20 +17,44 @@ let app: TestApp;
 let rx: Receiver;
 
 const createWebhook = async (def: Record<string, unknown>) => {
-  const res = await app.api('POST', `${P}/webhooks`, { name: `insight ${Math.random().toString(36).slice(2, 8)}`, contentType: Q, events: ['entry.create'], ...def });
+  const res = await app.api('POST', `${P}/webhooks`, {
+    name: `insight ${Math.random().toString(36).slice(2, 8)}`,
+    contentType: Q,
+    events: ['entry.create'],
+    ...def,
+  });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body.data as { id: number };
 };
 const stats = async (id: number, query = '') => {
   const res = await app.api('GET', `${P}/webhooks/${id}/stats${query}`);
   expect(res.status, JSON.stringify(res.body)).toBe(200);
-  return res.body.data as { range: string; buckets: { start: string; delivered: number; failed: number; exhausted: number; p50Ms: number | null; p95Ms: number | null }[] };
+  return res.body.data as {
+    range: string;
+    buckets: {
+      start: string;
+      delivered: number;
+      failed: number;
+      exhausted: number;
+      p50Ms: number | null;
+      p95Ms: number | null;
+    }[];
+  };
 };
-const logsOf = async (webhook: number) => (await app.api('GET', `${P}/logs?webhook=${webhook}&pageSize=100`)).body.data as any[];
+const logsOf = async (webhook: number) =>
+  (await app.api('GET', `${P}/logs?webhook=${webhook}&pageSize=100`)).body.data as any[];
 
 /** Log rows written directly, at chosen times and latencies. */
 let seq = 0;
-async function insertLogs(rows: { webhookId: number; at: number; status: string; durationMs: number | null; event?: string }[]) {
+async function insertLogs(
+  rows: {
+    webhookId: number;
+    at: number;
+    status: string;
+    durationMs: number | null;
+    event?: string;
+  }[]
+) {
   const knex = app.strapi.db.connection;
   await knex('document_webhooks_logs').insert(
     rows.map((r) => ({
@@ -51,7 +75,9 @@ async function insertLogs(rows: { webhookId: number; at: number; status: string;
 
 beforeAll(async () => {
   rx = await startReceiver();
-  rx.respond((r) => (r.url === '/fail' ? { status: 500, body: 'no' } : { status: 200, body: 'ok' }));
+  rx.respond((r) =>
+    r.url === '/fail' ? { status: 500, body: 'no' } : { status: 200, body: 'ok' }
+  );
   // Failed deliveries wait 30 s before their retry: they stay `failed` for the test.
   app = await bootStrapi({ config: { retrySchedule: [30, 30, 30] } });
 });
@@ -68,17 +94,21 @@ describe(`GET /webhooks/:id/stats on ${testDb()}`, () => {
     const ok = await createWebhook({ url: rx.url('/ok') });
     const retrying = await createWebhook({ url: rx.url('/fail'), maxAttempts: 3 });
     const givingUp = await createWebhook({ url: rx.url('/fail'), maxAttempts: 1 });
-    for (let i = 0; i < 3; i++) await app.strapi.documents(Q).create({ data: { customer: `Insight ${i}` } });
+    for (let i = 0; i < 3; i++)
+      await app.strapi.documents(Q).create({ data: { customer: `Insight ${i}` } });
     await eventually(async () => {
       const done = (await logsOf(ok.id)).filter((l) => l.status === 'delivered').length === 3;
       const failed = (await logsOf(retrying.id)).filter((l) => l.status === 'failed').length === 3;
-      const exhausted = (await logsOf(givingUp.id)).filter((l) => l.status === 'exhausted').length === 3;
+      const exhausted =
+        (await logsOf(givingUp.id)).filter((l) => l.status === 'exhausted').length === 3;
       return done && failed && exhausted;
     }, 30_000);
     // A test send is left out.
     expect((await app.api('POST', `${P}/webhooks/${ok.id}/test`, {})).status).toBe(200);
 
-    const durations = (await logsOf(ok.id)).filter((l) => l.event !== 'test').map((l) => l.durationMs as number);
+    const durations = (await logsOf(ok.id))
+      .filter((l) => l.event !== 'test')
+      .map((l) => l.durationMs as number);
     const day = await stats(ok.id);
     expect(day.range).toBe('24h');
     expect(day.buckets).toHaveLength(24);
@@ -86,7 +116,11 @@ describe(`GET /webhooks/:id/stats on ${testDb()}`, () => {
     // The deliveries were created in this hour or, right at its turn, in the one before.
     const recent = day.buckets.slice(-2);
     expect(recent.reduce((n, b) => n + b.delivered, 0)).toBe(3);
-    expect(day.buckets.slice(0, -2).every((b) => b.delivered + b.failed + b.exhausted === 0 && b.p50Ms === null)).toBe(true);
+    expect(
+      day.buckets
+        .slice(0, -2)
+        .every((b) => b.delivered + b.failed + b.exhausted === 0 && b.p50Ms === null)
+    ).toBe(true);
     const timed = recent.find((b) => b.delivered > 0)!;
     expect(timed.p95Ms).not.toBeNull();
     expect(timed.p95Ms!).toBeGreaterThanOrEqual(timed.p50Ms!);
@@ -95,7 +129,8 @@ describe(`GET /webhooks/:id/stats on ${testDb()}`, () => {
     expect(Date.parse(last.start)).toBeLessThanOrEqual(Date.now());
     expect(Date.now() - Date.parse(last.start)).toBeLessThan(H);
 
-    const sum = (s: Awaited<ReturnType<typeof stats>>, k: 'delivered' | 'failed' | 'exhausted') => s.buckets.reduce((n, b) => n + b[k], 0);
+    const sum = (s: Awaited<ReturnType<typeof stats>>, k: 'delivered' | 'failed' | 'exhausted') =>
+      s.buckets.reduce((n, b) => n + b[k], 0);
     expect(sum(await stats(retrying.id, '?range=7d'), 'failed')).toBe(3);
     const month = await stats(givingUp.id, '?range=30d');
     expect(month.range).toBe('30d');
@@ -114,7 +149,12 @@ describe(`GET /webhooks/:id/stats on ${testDb()}`, () => {
     const three = hourStart - 3 * H + 60_000;
     const five = hourStart - 5 * H + 60_000;
     await insertLogs([
-      ...Array.from({ length: 10 }, (_, i) => ({ webhookId: hook.id, at: three + i, status: 'delivered', durationMs: i + 1 })),
+      ...Array.from({ length: 10 }, (_, i) => ({
+        webhookId: hook.id,
+        at: three + i,
+        status: 'delivered',
+        durationMs: i + 1,
+      })),
       { webhookId: hook.id, at: five, status: 'failed', durationMs: null },
       { webhookId: hook.id, at: five + 1, status: 'exhausted', durationMs: 25_000 },
       { webhookId: hook.id, at: three, status: 'pending', durationMs: null },
@@ -125,8 +165,16 @@ describe(`GET /webhooks/:id/stats on ${testDb()}`, () => {
     ]);
 
     const day = await stats(hook.id, '?range=24h');
-    const bucketOf = (t: number) => day.buckets.find((b) => Date.parse(b.start) <= t && t < Date.parse(b.start) + H);
-    expect(bucketOf(three)).toEqual({ start: new Date(three - 60_000).toISOString(), delivered: 10, failed: 0, exhausted: 0, p50Ms: 5, p95Ms: 10 });
+    const bucketOf = (t: number) =>
+      day.buckets.find((b) => Date.parse(b.start) <= t && t < Date.parse(b.start) + H);
+    expect(bucketOf(three)).toEqual({
+      start: new Date(three - 60_000).toISOString(),
+      delivered: 10,
+      failed: 0,
+      exhausted: 0,
+      p50Ms: 5,
+      p95Ms: 10,
+    });
     const b5 = bucketOf(five)!;
     expect([b5.failed, b5.exhausted, b5.delivered]).toEqual([1, 1, 0]);
     // Only the exhausted one was timed: 25 s, within its 10 % bin.
@@ -138,9 +186,14 @@ describe(`GET /webhooks/:id/stats on ${testDb()}`, () => {
     expect(week.buckets).toHaveLength(7);
     expect(week.buckets.every((b) => b.start.endsWith('T00:00:00.000Z'))).toBe(true);
     expect(week.buckets.reduce((n, b) => n + b.delivered, 0)).toBe(11);
-    const dayOf = (t: number) => week.buckets.find((b) => b.start === new Date(Math.floor(t / (24 * H)) * 24 * H).toISOString())!;
+    const dayOf = (t: number) =>
+      week.buckets.find(
+        (b) => b.start === new Date(Math.floor(t / (24 * H)) * 24 * H).toISOString()
+      )!;
     expect(dayOf(hourStart - 30 * H).delivered).toBeGreaterThanOrEqual(1);
-    expect((await stats(hook.id, '?range=30d')).buckets.reduce((n, b) => n + b.delivered, 0)).toBe(11);
+    expect((await stats(hook.id, '?range=30d')).buckets.reduce((n, b) => n + b.delivered, 0)).toBe(
+      11
+    );
   });
 
   it('refuses an unknown range or parameter naming it, and answers 404 for an unknown webhook', async () => {
@@ -167,7 +220,10 @@ describe(`request log: documentTitle and search by document on ${testDb()}`, () 
   const cm = () => app.strapi.plugin('content-manager').service('content-types');
   const setMainField = async (uid: string, mainField: string) => {
     const config = await cm().findConfiguration({ uid });
-    await cm().updateConfiguration({ uid }, { ...config, settings: { ...config.settings, mainField } });
+    await cm().updateConfiguration(
+      { uid },
+      { ...config, settings: { ...config.settings, mainField } }
+    );
   };
 
   it('records the main field set in "Configure the view", from the snapshot, and finds the row by title or documentId', async () => {
@@ -176,14 +232,25 @@ describe(`request log: documentTitle and search by document on ${testDb()}`, () 
     const hook = await createWebhook({ contentType: A, url: rx.url('/fail'), maxAttempts: 1 });
     const quotes = await createWebhook({ url: rx.url('/ok') });
     const stamp = Date.now().toString(36);
-    const article = await app.strapi.documents(A).create({ data: { title: `Title ${stamp}`, slug: `slug-${stamp}` }, locale: 'fr' });
+    const article = await app.strapi
+      .documents(A)
+      .create({ data: { title: `Title ${stamp}`, slug: `slug-${stamp}` }, locale: 'fr' });
     const quote = await app.strapi.documents(Q).create({ data: { customer: `Customer ${stamp}` } });
-    const row = await eventually(async () => (await logsOf(hook.id)).find((l) => l.documentId === article.documentId && l.status === 'exhausted'), 30_000);
+    const row = await eventually(
+      async () =>
+        (await logsOf(hook.id)).find(
+          (l) => l.documentId === article.documentId && l.status === 'exhausted'
+        ),
+      30_000
+    );
     expect(row.documentTitle).toBe(`slug-${stamp}`);
     expect(row.locale).toBe('fr');
     // The quotation's main field is whatever the Content Manager says it is (its default here).
     const quoteField = (await cm().findConfiguration({ uid: Q })).settings.mainField;
-    const quoteRow = await eventually(async () => (await logsOf(quotes.id)).find((l) => l.documentId === quote.documentId), 30_000);
+    const quoteRow = await eventually(
+      async () => (await logsOf(quotes.id)).find((l) => l.documentId === quote.documentId),
+      30_000
+    );
     expect(quoteRow.documentTitle).toBe(String((quote as any)[quoteField] ?? quote.documentId));
 
     const search = async (q: string) => {
@@ -196,12 +263,24 @@ describe(`request log: documentTitle and search by document on ${testDb()}`, () 
     expect(await search(article.documentId)).toEqual([row.id]);
     expect(await search(article.documentId.slice(0, 8))).toEqual([]);
     // Combined with the other filters.
-    expect((await app.api('GET', `${P}/logs?document=${stamp}&webhook=${hook.id}&status=exhausted`)).body.data.map((l: any) => l.id)).toEqual([row.id]);
-    expect((await app.api('GET', `${P}/logs?document=${stamp}&webhook=${quotes.id}`)).body.data.map((l: any) => l.id)).toEqual([quoteRow.id]);
+    expect(
+      (
+        await app.api('GET', `${P}/logs?document=${stamp}&webhook=${hook.id}&status=exhausted`)
+      ).body.data.map((l: any) => l.id)
+    ).toEqual([row.id]);
+    expect(
+      (await app.api('GET', `${P}/logs?document=${stamp}&webhook=${quotes.id}`)).body.data.map(
+        (l: any) => l.id
+      )
+    ).toEqual([quoteRow.id]);
   });
 
   it('refuses a nested or overlong document search, naming the parameter', async () => {
-    for (const query of ['document[$ne]=x', 'document=a&document=b', `document=${'x'.repeat(256)}`]) {
+    for (const query of [
+      'document[$ne]=x',
+      'document=a&document=b',
+      `document=${'x'.repeat(256)}`,
+    ]) {
       const res = await app.api('GET', `${P}/logs?${query}`);
       expect(res.status, query).toBe(400);
       expect(res.body.error.details.errors[0].path).toEqual(['document']);

@@ -8,7 +8,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bootStrapi, type TestApp } from '../helpers/strapi';
 import { disableWebhooks } from '../helpers/cleanup';
-import { eventually, startReceiver, type Receiver, type ReceivedRequest } from '../helpers/receiver';
+import {
+  eventually,
+  startReceiver,
+  type Receiver,
+  type ReceivedRequest,
+} from '../helpers/receiver';
 
 const Q = 'api::quotation.quotation';
 const WRITES = 30;
@@ -24,7 +29,11 @@ let slow: Receiver;
 let hanging: Receiver;
 
 const createWebhook = async (def: Record<string, unknown>) => {
-  const res = await app.api('POST', '/document-webhooks/webhooks', { contentType: Q, events: ['entry.create', 'entry.update'], ...def });
+  const res = await app.api('POST', '/document-webhooks/webhooks', {
+    contentType: Q,
+    events: ['entry.create', 'entry.update'],
+    ...def,
+  });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body.data as { id: number };
 };
@@ -33,7 +42,8 @@ const logsOf = async (webhookId: number) => {
   expect(res.status).toBe(200);
   return res.body.data as any[];
 };
-const body = (r: ReceivedRequest) => JSON.parse(r.body) as { documentId: string; entry: { customer: string } };
+const body = (r: ReceivedRequest) =>
+  JSON.parse(r.body) as { documentId: string; entry: { customer: string } };
 const percentile = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
@@ -121,21 +131,32 @@ describe('isolation between receivers (default concurrency 20, perWebhookConcurr
   beforeAll(async () => {
     healthy = await createWebhook({ name: 'healthy', url: fast.url('/healthy') });
     const peers = [];
-    for (let k = 0; k < SLOW; k++) peers.push(await createWebhook({ name: `fast peer ${k}`, url: fast.url(`/peer${k}`) }));
+    for (let k = 0; k < SLOW; k++)
+      peers.push(await createWebhook({ name: `fast peer ${k}`, url: fast.url(`/peer${k}`) }));
     await healthyLatencies('/healthy', (await writeLoad('warm-up')).committedAt);
-    const reference = await healthyLatencies('/healthy', (await writeLoad('reference')).committedAt);
-    console.log(`[isolation] beside six fast receivers (reference): healthy p50 ${reference.p50} ms, max ${reference.max} ms`);
+    const reference = await healthyLatencies(
+      '/healthy',
+      (await writeLoad('reference')).committedAt
+    );
+    console.log(
+      `[isolation] beside six fast receivers (reference): healthy p50 ${reference.p50} ms, max ${reference.max} ms`
+    );
     bounds.p50 += reference.p50;
     bounds.max += reference.max;
-    await fast.waitFor((reqs) => reqs.filter((r) => r.url.startsWith('/peer')).length >= SLOW * 2 * WRITES, 30_000);
-    for (const p of peers) await app.api('PUT', `/document-webhooks/webhooks/${p.id}`, { enabled: false });
+    await fast.waitFor(
+      (reqs) => reqs.filter((r) => r.url.startsWith('/peer')).length >= SLOW * 2 * WRITES,
+      30_000
+    );
+    for (const p of peers)
+      await app.api('PUT', `/document-webhooks/webhooks/${p.id}`, { enabled: false });
   }, 90_000);
   // Each test's slow webhooks go, also when it fails half-way; the healthy one stays for the next.
   afterEach(() => disableWebhooks(app, [healthy?.id ?? -1]));
 
   it('beside six receivers answering in 4 s: healthy p50 < 200 ms, max < 2 s (+ alone); every slow delivery arrives, in order per document', async () => {
     const hooks = [];
-    for (let k = 0; k < SLOW; k++) hooks.push(await createWebhook({ name: `slow ${k}`, url: slow.url(`/slow${k}`) }));
+    for (let k = 0; k < SLOW; k++)
+      hooks.push(await createWebhook({ name: `slow ${k}`, url: slow.url(`/slow${k}`) }));
     const { committedAt, perDoc } = await writeLoad('slow');
 
     const { p50, max } = await healthyLatencies('/healthy', committedAt);
@@ -155,7 +176,11 @@ describe('isolation between receivers (default concurrency 20, perWebhookConcurr
     // 30 deliveries per slow webhook, 4 at a time, 4 s each: about 32 s.
     await slow.waitFor((reqs) => reqs.length >= SLOW * WRITES, 90_000);
     for (let k = 0; k < SLOW; k++) expectAllInOrder(slow.requests, `/slow${k}`, perDoc);
-    for (const h of hooks) await eventually(async () => (await logsOf(h.id)).filter((l) => l.status === 'delivered').length === WRITES, 20_000);
+    for (const h of hooks)
+      await eventually(
+        async () => (await logsOf(h.id)).filter((l) => l.status === 'delivered').length === WRITES,
+        20_000
+      );
     const after = (await app.api('GET', '/document-webhooks/stats')).body.data;
     for (const h of hooks) expect(after[h.id]).toMatchObject({ queued: 0, delivered24h: WRITES });
   }, 150_000);
@@ -163,7 +188,14 @@ describe('isolation between receivers (default concurrency 20, perWebhookConcurr
   it('beside six receivers that never answer: healthy p50 < 200 ms, max < 2 s (+ alone); every attempt is made and logged with its reason', async () => {
     const hooks = [];
     for (let k = 0; k < SLOW; k++) {
-      hooks.push(await createWebhook({ name: `hanging ${k}`, url: hanging.url(`/hang${k}`), timeoutMs: HANG_TIMEOUT_MS, maxAttempts: 2 }));
+      hooks.push(
+        await createWebhook({
+          name: `hanging ${k}`,
+          url: hanging.url(`/hang${k}`),
+          timeoutMs: HANG_TIMEOUT_MS,
+          maxAttempts: 2,
+        })
+      );
     }
     const { committedAt, perDoc } = await writeLoad('hang');
 
@@ -181,14 +213,21 @@ describe('isolation between receivers (default concurrency 20, perWebhookConcurr
       }, 20_000);
       for (const l of logs) {
         expect(l.attempts).toBe(2);
-        expect(l.attemptLog.map((a: any) => a.error)).toEqual([expect.stringMatching(/timeout|timed out/i), expect.stringMatching(/timeout|timed out/i)]);
+        expect(l.attemptLog.map((a: any) => a.error)).toEqual([
+          expect.stringMatching(/timeout|timed out/i),
+          expect.stringMatching(/timeout|timed out/i),
+        ]);
       }
     }
     // First attempts in order per document (a failed delivery waiting for its retry may be
     // overtaken: docs/architecture.md, "Ordering").
     for (let k = 0; k < SLOW; k++) {
       const firsts = new Map<string, ReceivedRequest>();
-      for (const r of hanging.requests.filter((x) => x.url === `/hang${k}`)) firsts.set(r.headers['webhook-id'] as string, firsts.get(r.headers['webhook-id'] as string) ?? r);
+      for (const r of hanging.requests.filter((x) => x.url === `/hang${k}`))
+        firsts.set(
+          r.headers['webhook-id'] as string,
+          firsts.get(r.headers['webhook-id'] as string) ?? r
+        );
       expectAllInOrder([...firsts.values()], `/hang${k}`, perDoc);
     }
   }, 180_000);

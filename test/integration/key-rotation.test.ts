@@ -6,7 +6,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decryptSecret, deriveKey } from '../../server/src/secrets/crypto';
-import { eventually, startReceiver, type ReceivedRequest, type Receiver } from '../helpers/receiver';
+import {
+  eventually,
+  startReceiver,
+  type ReceivedRequest,
+  type Receiver,
+} from '../helpers/receiver';
 import { verifyStandard } from '../helpers/signatures';
 import { bootStrapi, type TestApp } from '../helpers/strapi';
 
@@ -39,7 +44,11 @@ async function restart(opts: Parameters<typeof bootStrapi>[0]): Promise<TestApp>
 async function storedValues(id: number): Promise<string[]> {
   const row = await app!.strapi.db.connection(TABLE).where({ id }).first();
   const headers = typeof row.headers === 'string' ? JSON.parse(row.headers) : row.headers;
-  return [row.secret, row.previous_secret, ...headers.filter((h: any) => h.secret).map((h: any) => h.value)];
+  return [
+    row.secret,
+    row.previous_secret,
+    ...headers.filter((h: any) => h.secret).map((h: any) => h.value),
+  ];
 }
 
 /** One delivery of a new quotation, as the receiver got it. */
@@ -71,12 +80,17 @@ describe('encryptionKey rotation with previousEncryptionKeys', () => {
     const dbFile = app.dbFile;
 
     // New key, old one listed as previous: re-encrypted at start-up.
-    app = await restart({ dbFile, config: { encryptionKey: NEW_KEY, previousEncryptionKeys: [OLD_KEY] } });
+    app = await restart({
+      dbFile,
+      config: { encryptionKey: NEW_KEY, previousEncryptionKeys: [OLD_KEY] },
+    });
     const after = await storedValues(id);
     expect(after).toHaveLength(3);
     after.forEach((v, i) => {
       expect(v).not.toBe(before[i]);
-      expect(decryptSecret(v, deriveKey(NEW_KEY))).toBe(decryptSecret(before[i], deriveKey(OLD_KEY)));
+      expect(decryptSecret(v, deriveKey(NEW_KEY))).toBe(
+        decryptSecret(before[i], deriveKey(OLD_KEY))
+      );
       expect(() => decryptSecret(v, deriveKey(OLD_KEY))).toThrow(/could not decrypt/);
     });
     const r1 = await deliver('After the key change');
@@ -103,9 +117,18 @@ describe('encryptionKey rotation with previousEncryptionKeys', () => {
 
   it('a value no configured key decrypts leaves the boot going and fails only that delivery, with the reason', async () => {
     app = await restart({ config: { encryptionKey: OLD_KEY } });
-    const created = await app.api('POST', BASE, { name: 'lost key', contentType: Q, events: ['entry.create'], url: rx.url('/lost'), secret: `whsec_${Buffer.alloc(32, 9).toString('base64')}` });
+    const created = await app.api('POST', BASE, {
+      name: 'lost key',
+      contentType: Q,
+      events: ['entry.create'],
+      url: rx.url('/lost'),
+      secret: `whsec_${Buffer.alloc(32, 9).toString('base64')}`,
+    });
     const id: number = created.body.data.id;
-    app = await restart({ dbFile: app.dbFile, config: { encryptionKey: NEW_KEY, previousEncryptionKeys: ['some-other-former-key-000000'] } });
+    app = await restart({
+      dbFile: app.dbFile,
+      config: { encryptionKey: NEW_KEY, previousEncryptionKeys: ['some-other-former-key-000000'] },
+    });
     await app.strapi.documents(Q).create({ data: { customer: 'Unreadable secret' } });
     const failed = await eventually(async () => {
       const res = await app!.api('GET', `/document-webhooks/logs?webhook=${id}`);

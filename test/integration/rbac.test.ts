@@ -54,7 +54,8 @@ beforeAll(async () => {
 
   const stamp = Date.now();
   tokens = { none: await app.createAdmin(`rbac-none-${stamp}@test.local`, []) } as any;
-  for (const a of ACTIONS) tokens[a] = await app.createAdmin(`rbac-${a.replace('.', '-')}-${stamp}@test.local`, [full(a)]);
+  for (const a of ACTIONS)
+    tokens[a] = await app.createAdmin(`rbac-${a.replace('.', '-')}-${stamp}@test.local`, [full(a)]);
 });
 
 afterAll(async () => {
@@ -84,7 +85,11 @@ describe('authentication and authorisation', () => {
       expect(bogus.status, `${r.method} ${r.url} (bogus token)`).toBe(401);
     }
     // Nothing happened: the webhook is still there and unchanged.
-    expect((await app.api('GET', `${P}/webhooks/${webhookId}`)).body.data).toMatchObject({ id: webhookId, name: 'rbac target', hasSecret: false });
+    expect((await app.api('GET', `${P}/webhooks/${webhookId}`)).body.data).toMatchObject({
+      id: webhookId,
+      name: 'rbac target',
+      hasSecret: false,
+    });
   });
 
   it('answers 403 on every route to an admin whose role has no plugin action', async () => {
@@ -121,12 +126,17 @@ describe('authentication and authorisation', () => {
 
   it('create role: can create but not delete or read', async () => {
     const t = tokens.create;
-    const res = await app.api('POST', `${P}/webhooks`, {
-      name: 'made by creator',
-      contentType: 'api::article.article',
-      events: ['entry.publish'],
-      url: receiver.url('/creator'),
-    }, t);
+    const res = await app.api(
+      'POST',
+      `${P}/webhooks`,
+      {
+        name: 'made by creator',
+        contentType: 'api::article.article',
+        events: ['entry.publish'],
+        url: receiver.url('/creator'),
+      },
+      t
+    );
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     const id = res.body.data.id;
     expect((await app.api('DELETE', `${P}/webhooks/${id}`, undefined, t)).status).toBe(403);
@@ -205,7 +215,12 @@ describe('Content API', () => {
         const res = await app.api(method, url, method === 'POST' ? {} : undefined, token);
         // Strapi's public-files route matches any GET path, so a POST to an unknown path
         // answers 405 rather than 404: compare with a path that certainly does not exist.
-        const control = await app.api(method, '/api/zz-no-such-route-anywhere', method === 'POST' ? {} : undefined, token);
+        const control = await app.api(
+          method,
+          '/api/zz-no-such-route-anywhere',
+          method === 'POST' ? {} : undefined,
+          token
+        );
         const label = `${method} ${url} token=${token === null ? 'none' : 'admin'}`;
         expect(res.status, label).toBe(method === 'GET' ? 404 : control.status);
         expect([404, 405], label).toContain(res.status);
@@ -214,6 +229,8 @@ describe('Content API', () => {
     }
     // The plugin's content types are not in the Content API either.
     const routesList = app.strapi.server.listRoutes().map((r: any) => r.path as string);
-    expect(routesList.filter((p: string) => p.startsWith('/api/') && p.includes('document-webhooks'))).toEqual([]);
+    expect(
+      routesList.filter((p: string) => p.startsWith('/api/') && p.includes('document-webhooks'))
+    ).toEqual([]);
   });
 });

@@ -30,7 +30,10 @@ const onSqlite = () => (process.env.TEST_DB ?? 'sqlite') === 'sqlite';
 async function sqliteRow(id: number): Promise<Record<string, any>> {
   if (!onSqlite()) {
     const row = await app.strapi.db.connection(TABLE).where({ id }).first();
-    return { ...row, headers: typeof row.headers === 'string' ? row.headers : JSON.stringify(row.headers) };
+    return {
+      ...row,
+      headers: typeof row.headers === 'string' ? row.headers : JSON.stringify(row.headers),
+    };
   }
   const db = new Database(app.dbFile, { readonly: true, fileMustExist: true });
   try {
@@ -46,7 +49,11 @@ async function sqliteRow(id: number): Promise<Record<string, any>> {
  */
 async function databaseBytes(): Promise<string> {
   if (!onSqlite()) {
-    const tables = ['document_webhooks_webhooks', 'document_webhooks_logs', 'document_webhooks_outbox'];
+    const tables = [
+      'document_webhooks_webhooks',
+      'document_webhooks_logs',
+      'document_webhooks_outbox',
+    ];
     const dumps = await Promise.all(tables.map((t) => app.strapi.db.connection(t).select('*')));
     return JSON.stringify(dumps);
   }

@@ -53,7 +53,13 @@ let webhookId: number;
 let logId: number;
 
 const newWebhook = async () => {
-  const res = await app.api('POST', `${P}/webhooks`, { name: 'rbac', contentType: Q, events: ['entry.create'], url: rx.url('/rbac'), enabled: false });
+  const res = await app.api('POST', `${P}/webhooks`, {
+    name: 'rbac',
+    contentType: Q,
+    events: ['entry.create'],
+    url: rx.url('/rbac'),
+    enabled: false,
+  });
   expect(res.status).toBe(201);
   return res.body.data.id as number;
 };
@@ -66,9 +72,18 @@ beforeAll(async () => {
   logId = t.body.data.logId;
   expect(logId).toEqual(expect.any(Number));
   let n = 0;
-  for (const action of ACTIONS) tokens.set(action, await app.createAdmin(`rbac-${++n}-${Date.now()}@test.local`, [`plugin::document-webhooks.${action}`]));
+  for (const action of ACTIONS)
+    tokens.set(
+      action,
+      await app.createAdmin(`rbac-${++n}-${Date.now()}@test.local`, [
+        `plugin::document-webhooks.${action}`,
+      ])
+    );
   // A role holding only a core permission, none of the plugin's.
-  tokens.set('(none)', await app.createAdmin(`rbac-none-${Date.now()}@test.local`, ['admin::marketplace.read']));
+  tokens.set(
+    '(none)',
+    await app.createAdmin(`rbac-none-${Date.now()}@test.local`, ['admin::marketplace.read'])
+  );
 });
 
 afterAll(async () => {
@@ -76,15 +91,26 @@ afterAll(async () => {
   await rx?.close();
 });
 
-const routes = (adminRoutes as any).routes as { method: string; path: string; config: { policies: any[] } }[];
+const routes = (adminRoutes as any).routes as {
+  method: string;
+  path: string;
+  config: { policies: any[] };
+}[];
 
 /** A concrete request for a route; `fresh` gives DELETE its own victim when it is allowed. */
 const requestFor = async (method: string, path: string, allowedHere: boolean) => {
   let id = webhookId;
   if (method === 'DELETE' && allowedHere) id = await newWebhook();
-  const url = P + path.replace('/webhooks/:id', `/webhooks/${id}`).replace('/logs/:id', `/logs/${logId}`);
+  const url =
+    P + path.replace('/webhooks/:id', `/webhooks/${id}`).replace('/logs/:id', `/logs/${logId}`);
   const bodies: Record<string, unknown> = {
-    'POST /webhooks': { name: 'rbac created', contentType: Q, events: ['entry.create'], url: rx.url('/created'), enabled: false },
+    'POST /webhooks': {
+      name: 'rbac created',
+      contentType: Q,
+      events: ['entry.create'],
+      url: rx.url('/created'),
+      enabled: false,
+    },
     'PUT /webhooks/:id': { name: 'rbac renamed' },
     // No documentId (400 past the policies): with one, the Content Manager's read permission is
     // needed as well, which these roles lack (security-containment-http.test.ts covers that).
@@ -104,9 +130,14 @@ describe('RBAC matrix', () => {
     expect(routes.map((r) => `${r.method} ${r.path}`).sort()).toEqual(Object.keys(EXPECTED).sort());
     for (const r of routes) {
       const names = r.config.policies.map((p: any) => (typeof p === 'string' ? p : p.name));
-      expect(names, `${r.method} ${r.path}`).toEqual(['admin::isAuthenticatedAdmin', 'admin::hasPermissions']);
+      expect(names, `${r.method} ${r.path}`).toEqual([
+        'admin::isAuthenticatedAdmin',
+        'admin::hasPermissions',
+      ]);
       const hp = r.config.policies.find((p: any) => p.name === 'admin::hasPermissions');
-      expect(hp.config.actions).toEqual(needs(`${r.method} ${r.path}`).map((a) => `plugin::document-webhooks.${a}`));
+      expect(hp.config.actions).toEqual(
+        needs(`${r.method} ${r.path}`).map((a) => `plugin::document-webhooks.${a}`)
+      );
     }
   });
 
@@ -120,7 +151,9 @@ describe('RBAC matrix', () => {
         const { url, body } = await requestFor(r.method, r.path, allowed);
         const res = await app.api(r.method, url, body, tokens.get(holder)!);
         expect(res.status, `${key}: ${JSON.stringify(res.body).slice(0, 200)}`).toBeLessThan(500);
-        outcome.push(`${key} → ${res.status === 401 || res.status === 403 ? `denied ${res.status}` : 'allowed'}`);
+        outcome.push(
+          `${key} → ${res.status === 401 || res.status === 403 ? `denied ${res.status}` : 'allowed'}`
+        );
         expected.push(`${key} → ${allowed ? 'allowed' : 'denied 403'}`);
       }
       expect(outcome).toEqual(expected);
@@ -129,10 +162,16 @@ describe('RBAC matrix', () => {
 
   it('no token, a forged token, or a Content API token → 401 on every route', async () => {
     const forged = tokens.get('read')!.replace(/.$/, (c) => (c === 'a' ? 'b' : 'a'));
-    const apiToken = await app.strapi.service('admin::api-token').create({ name: `full-${Date.now()}`, type: 'full-access', lifespan: null });
+    const apiToken = await app.strapi
+      .service('admin::api-token')
+      .create({ name: `full-${Date.now()}`, type: 'full-access', lifespan: null });
     for (const r of routes) {
       const { url, body } = await requestFor(r.method, r.path, false);
-      for (const [label, token] of [['none', null], ['forged', forged], ['content-api full-access token', apiToken.accessKey]] as const) {
+      for (const [label, token] of [
+        ['none', null],
+        ['forged', forged],
+        ['content-api full-access token', apiToken.accessKey],
+      ] as const) {
         const res = await app.api(r.method, url, body, token);
         expect(res.status, `${r.method} ${r.path} with ${label}`).toBe(401);
       }
@@ -146,14 +185,20 @@ describe('RBAC matrix', () => {
     const ours = registered.filter((p: string) => p.includes('document-webhooks'));
     expect(ours.length).toBeGreaterThanOrEqual(routes.length);
     for (const p of ours) expect(p.startsWith(`${P}/`), p).toBe(true);
-    expect(registered.filter((p: string) => p.startsWith('/api/') && /webhook/i.test(p))).toEqual([]);
-    const apiToken = await app.strapi.service('admin::api-token').create({ name: `full2-${Date.now()}`, type: 'full-access', lifespan: null });
+    expect(registered.filter((p: string) => p.startsWith('/api/') && /webhook/i.test(p))).toEqual(
+      []
+    );
+    const apiToken = await app.strapi
+      .service('admin::api-token')
+      .create({ name: `full2-${Date.now()}`, type: 'full-access', lifespan: null });
     for (const r of routes) {
       const { url, body } = await requestFor(r.method, r.path, false);
       for (const prefix of ['/api', '/api/document-webhooks', '/api/plugin/document-webhooks']) {
         const res = await app.api(r.method, url.replace(P, prefix), body, apiToken.accessKey);
         // 404, or 405 where Strapi has another method on that path (e.g. its own /api routes); never handled by the plugin.
-        expect([404, 405], `${prefix}: ${r.method} ${r.path} → ${res.status}`).toContain(res.status);
+        expect([404, 405], `${prefix}: ${r.method} ${r.path} → ${res.status}`).toContain(
+          res.status
+        );
         expect(res.body?.data ?? null, `${prefix}: ${r.method} ${r.path}`).toBeNull();
       }
     }

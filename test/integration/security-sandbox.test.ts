@@ -34,7 +34,9 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'dw-sec-ssti-'));
   marker = join(dir, 'MARKER');
   rx = await startReceiver();
-  app = await bootStrapi({ config: { allowPrivateAddresses: false, allowedHosts: [`127.0.0.1:${rx.port}`] } });
+  app = await bootStrapi({
+    config: { allowPrivateAddresses: false, allowedHosts: [`127.0.0.1:${rx.port}`] },
+  });
 });
 
 // Also when a test fails half-way: its webhooks must not fire into the next test.
@@ -47,7 +49,13 @@ afterAll(async () => {
 });
 
 const createWebhook = (body: Record<string, unknown>) =>
-  app.api('POST', BASE, { contentType: Q, events: ['entry.create'], url: rx.url('/default'), maxAttempts: 1, ...body });
+  app.api('POST', BASE, {
+    contentType: Q,
+    events: ['entry.create'],
+    url: rx.url('/default'),
+    maxAttempts: 1,
+    ...body,
+  });
 
 const logsOf = async (webhookId: number) => {
   const res = await app.api('GET', `/document-webhooks/logs?webhook=${webhookId}&pageSize=100`);
@@ -61,61 +69,163 @@ const finalLog = (webhookId: number, documentId: string) =>
     return rows.length === 1 && rows[0].status !== 'pending' ? rows[0] : undefined;
   }, 20_000);
 
-const looksLikeFunctionSource = (out: string) => /\[native code\]|function\s*[\w$]*\s*\(|=>/.test(out);
+const looksLikeFunctionSource = (out: string) =>
+  /\[native code\]|function\s*[\w$]*\s*\(|=>/.test(out);
 
 // --- the corpus (test/unit/render.test.ts), on a quotation: customer = "constructor", title = "__proto__" ---
-const js = (path: string) => `return process.getBuiltinModule('fs').writeFileSync('${path}', 'pwned')`;
-const jsMainModule = (path: string) => `return global.process.mainModule.require('fs').writeFileSync('${path}', 'pwned')`;
+const js = (path: string) =>
+  `return process.getBuiltinModule('fs').writeFileSync('${path}', 'pwned')`;
+const jsMainModule = (path: string) =>
+  `return global.process.mainModule.require('fs').writeFileSync('${path}', 'pwned')`;
 const corpus: Array<[string, (m: string) => string, boolean]> = [
   ['range.constructor', (m) => `{{ range.constructor("${js(m)}")() }}`, true],
-  ['range.constructor via mainModule', (m) => `{{range.constructor("${jsMainModule(m)}")()}}`, true],
+  [
+    'range.constructor via mainModule',
+    (m) => `{{range.constructor("${jsMainModule(m)}")()}}`,
+    true,
+  ],
   ['cycler.constructor', (m) => `{{ cycler.constructor("${js(m)}")() }}`, true],
   ['joiner.constructor', (m) => `{{ joiner.constructor("${js(m)}")() }}`, true],
   ["''.constructor.constructor", (m) => `{{ ''.constructor.constructor("${js(m)}")() }}`, true],
   ['[].constructor.constructor', (m) => `{{ [].constructor.constructor("${js(m)}")() }}`, true],
   ['dict constructor', (m) => `{{ ({"a": 1})["constructor"]["constructor"]("${js(m)}")() }}`, true],
   ['regex literal constructor', (m) => `{{ r/x/.constructor.constructor("${js(m)}")() }}`, true],
-  ['string concatenation key', (m) => `{{ doc.customer['constr' + 'uctor']['constr' ~ 'uctor']("${js(m)}")() }}`, true],
-  ['key from set', (m) => `{% set c = 'constructor' %}{{ doc.customer[c][c]("${js(m)}")() }}`, false],
-  ['key from set on object', (m) => `{% set c = 'constructor' %}{{ doc[c][c]("${js(m)}")() }}`, false],
-  ['key from the document', (m) => `{{ doc.title[doc.customer][doc.customer]("${js(m)}")() }}`, false],
-  ['key built at runtime', (m) => `{% set a = 'constr' %}{% set c = a + 'uctor' %}{{ doc.items[c][c]("${js(m)}")() }}`, false],
-  ['__proto__ from the document', (m) => `{{ doc[doc.title][doc.customer][doc.customer]("${js(m)}")() }}`, false],
+  [
+    'string concatenation key',
+    (m) => `{{ doc.customer['constr' + 'uctor']['constr' ~ 'uctor']("${js(m)}")() }}`,
+    true,
+  ],
+  [
+    'key from set',
+    (m) => `{% set c = 'constructor' %}{{ doc.customer[c][c]("${js(m)}")() }}`,
+    false,
+  ],
+  [
+    'key from set on object',
+    (m) => `{% set c = 'constructor' %}{{ doc[c][c]("${js(m)}")() }}`,
+    false,
+  ],
+  [
+    'key from the document',
+    (m) => `{{ doc.title[doc.customer][doc.customer]("${js(m)}")() }}`,
+    false,
+  ],
+  [
+    'key built at runtime',
+    (m) => `{% set a = 'constr' %}{% set c = a + 'uctor' %}{{ doc.items[c][c]("${js(m)}")() }}`,
+    false,
+  ],
+  [
+    '__proto__ from the document',
+    (m) => `{{ doc[doc.title][doc.customer][doc.customer]("${js(m)}")() }}`,
+    false,
+  ],
   ['doc.__proto__', (m) => `{{ doc.__proto__.constructor.constructor("${js(m)}")() }}`, true],
   ['method then constructor', (m) => `{{ doc.customer.toString.constructor("${js(m)}")() }}`, true],
-  ['method via dynamic key', (m) => `{{ doc.customer.toString[doc.customer]("${js(m)}")() }}`, false],
+  [
+    'method via dynamic key',
+    (m) => `{{ doc.customer.toString[doc.customer]("${js(m)}")() }}`,
+    false,
+  ],
   ['array method', (m) => `{% set c = 'constructor' %}{{ doc.items.map[c]("${js(m)}")() }}`, false],
-  ['inherited context name', (m) => `{% set c = 'constructor' %}{{ toString[c]("${js(m)}")() }}`, false],
-  ['valueOf on the context', (m) => `{% set c = 'constructor' %}{{ valueOf()[c][c]("${js(m)}")() }}`, false],
-  ['macro constructor', (m) => `{% macro x() %}{% endmacro %}{% set c = 'constructor' %}{{ x[c]("${js(m)}")() }}`, false],
-  ['caller constructor', (m) => `{% macro w() %}{% set c = 'constructor' %}{{ caller[c]("${js(m)}")() }}{% endmacro %}{% call w() %}{% endcall %}`, false],
-  ['safe filter wrapper', (m) => `{% macro x() %}{% endmacro %}{% set c = 'constructor' %}{{ (x | safe)[c]("${js(m)}")() }}`, false],
-  ['loop object', (m) => `{% set c = 'constructor' %}{% for i in doc.items %}{{ loop[c][c]("${js(m)}")() }}{% endfor %}`, false],
-  ['for k,v over object', (m) => `{% for key, v in doc %}{{ v[doc.customer][doc.customer]("${js(m)}")() }}{% endfor %}`, false],
-  ['filter attribute', () => `{{ [doc.items] | join(",", doc.customer) }}{{ ([doc.items] | selectattr(doc.customer) | first)[doc.customer] }}`, false],
-  ['filter attribute dotted', () => `{% set c = 'constructor.constructor' %}{{ [doc] | sum(c) }}`, false],
-  ['sort by attribute', () => `{{ ([doc.items] | sort(false, false, doc.customer) | first)[doc.customer] }}`, false],
+  [
+    'inherited context name',
+    (m) => `{% set c = 'constructor' %}{{ toString[c]("${js(m)}")() }}`,
+    false,
+  ],
+  [
+    'valueOf on the context',
+    (m) => `{% set c = 'constructor' %}{{ valueOf()[c][c]("${js(m)}")() }}`,
+    false,
+  ],
+  [
+    'macro constructor',
+    (m) => `{% macro x() %}{% endmacro %}{% set c = 'constructor' %}{{ x[c]("${js(m)}")() }}`,
+    false,
+  ],
+  [
+    'caller constructor',
+    (m) =>
+      `{% macro w() %}{% set c = 'constructor' %}{{ caller[c]("${js(m)}")() }}{% endmacro %}{% call w() %}{% endcall %}`,
+    false,
+  ],
+  [
+    'safe filter wrapper',
+    (m) =>
+      `{% macro x() %}{% endmacro %}{% set c = 'constructor' %}{{ (x | safe)[c]("${js(m)}")() }}`,
+    false,
+  ],
+  [
+    'loop object',
+    (m) =>
+      `{% set c = 'constructor' %}{% for i in doc.items %}{{ loop[c][c]("${js(m)}")() }}{% endfor %}`,
+    false,
+  ],
+  [
+    'for k,v over object',
+    (m) => `{% for key, v in doc %}{{ v[doc.customer][doc.customer]("${js(m)}")() }}{% endfor %}`,
+    false,
+  ],
+  [
+    'filter attribute',
+    () =>
+      `{{ [doc.items] | join(",", doc.customer) }}{{ ([doc.items] | selectattr(doc.customer) | first)[doc.customer] }}`,
+    false,
+  ],
+  [
+    'filter attribute dotted',
+    () => `{% set c = 'constructor.constructor' %}{{ [doc] | sum(c) }}`,
+    false,
+  ],
+  [
+    'sort by attribute',
+    () => `{{ ([doc.items] | sort(false, false, doc.customer) | first)[doc.customer] }}`,
+    false,
+  ],
   ['groupby attribute', () => `{{ [doc] | groupby(doc.customer) | dump }}`, false],
   ['dump/attr filter abuse', () => `{{ 'x' | dump | attr('constructor') }}`, false],
   ['filter named constructor', (m) => `{{ "${js(m)}" | constructor }}`, true],
   ['test named constructor', (m) => `{% if "${js(m)}" is constructor %}{% endif %}`, true],
-  ['lipsum-style globals', () => `{{ lipsum.__globals__.os.popen('id').read() }}{{ self.__init__.__globals__ }}{{ cycler.__init__.__globals__ }}`, false],
-  ['process global', (m) => `{{ process.getBuiltinModule('fs').writeFileSync('${m}', 'x') }}`, true],
-  ['global object', (m) => `{{ global.process.mainModule.require('fs').writeFileSync('${m}', 'x') }}`, true],
-  ['globalThis', (m) => `{{ globalThis.process.getBuiltinModule('fs').writeFileSync('${m}', 'x') }}`, true],
+  [
+    'lipsum-style globals',
+    () =>
+      `{{ lipsum.__globals__.os.popen('id').read() }}{{ self.__init__.__globals__ }}{{ cycler.__init__.__globals__ }}`,
+    false,
+  ],
+  [
+    'process global',
+    (m) => `{{ process.getBuiltinModule('fs').writeFileSync('${m}', 'x') }}`,
+    true,
+  ],
+  [
+    'global object',
+    (m) => `{{ global.process.mainModule.require('fs').writeFileSync('${m}', 'x') }}`,
+    true,
+  ],
+  [
+    'globalThis',
+    (m) => `{{ globalThis.process.getBuiltinModule('fs').writeFileSync('${m}', 'x') }}`,
+    true,
+  ],
   ['require', (m) => `{{ require('fs').writeFileSync('${m}', 'x') }}`, true],
   ['Function', (m) => `{{ Function("${js(m)}")() }}`, true],
   ['eval', (m) => `{{ eval("${js(m)}") }}`, true],
   ['this', () => `{{ this.constructor }}`, true],
   ['prototype', () => `{{ doc.customer.prototype }}`, true],
   ['computed prototype via doc value', () => `{% set p = 'proto' + 'type' %}{{ doc[p] }}`, false],
-  ['print functions', () => `{% macro x() %}{% endmacro %}{{ x }}{{ [x] }}{{ x | string }}{{ doc.customer.toString }}{{ toString }}{{ range }}{{ cycler }}`, false],
+  [
+    'print functions',
+    () =>
+      `{% macro x() %}{% endmacro %}{{ x }}{{ [x] }}{{ x | string }}{{ doc.customer.toString }}{{ toString }}{{ range }}{{ cycler }}`,
+    false,
+  ],
   ['include file', () => `{% include "/etc/passwd" %}`, true],
   ['import file', () => `{% import "/etc/passwd" as p %}`, true],
   ['extends file', () => `{% extends "/etc/passwd" %}`, true],
 ];
 
-const fieldsOf = (res: { body: any }) => (res.body?.error?.details?.errors ?? []).map((e: any) => String(e.path?.[0]));
+const fieldsOf = (res: { body: any }) =>
+  (res.body?.error?.details?.errors ?? []).map((e: any) => String(e.path?.[0]));
 
 describe('Nunjucks SSTI corpus through the API and the delivery engine', () => {
   it('statically visible payloads are refused on save (400 on jsonTemplate / url); the rest cannot do harm when delivered', async () => {
@@ -124,8 +234,19 @@ describe('Nunjucks SSTI corpus through the API and the delivery engine', () => {
       const source = payload(marker);
       const variants: [string, Record<string, unknown>, string][] = [
         ['jsonTemplate', { bodyType: 'json', jsonTemplate: source }, 'jsonTemplate'],
-        ['wrapped jsonTemplate', { bodyType: 'json', jsonTemplate: `{% set out %}${source}{% endset %}{"v": {{ out | dump }}}` }, 'jsonTemplate'],
-        ['dynamic url', { dynamicUrl: true, url: `${rx.url('/dyn')}?p={{ "" }}${source.replace(/\n/g, '')}` }, 'url'],
+        [
+          'wrapped jsonTemplate',
+          {
+            bodyType: 'json',
+            jsonTemplate: `{% set out %}${source}{% endset %}{"v": {{ out | dump }}}`,
+          },
+          'jsonTemplate',
+        ],
+        [
+          'dynamic url',
+          { dynamicUrl: true, url: `${rx.url('/dyn')}?p={{ "" }}${source.replace(/\n/g, '')}` },
+          'url',
+        ],
       ];
       for (const [how, body, field] of variants) {
         const res = await createWebhook({ name: `ssti ${name} (${how})`, ...body });
@@ -143,14 +264,22 @@ describe('Nunjucks SSTI corpus through the API and the delivery engine', () => {
     expect(saved.length).toBeGreaterThan(10);
 
     const doc = await app.strapi.documents(Q).create({
-      data: { customer: 'constructor', title: '__proto__', items: [{ item: 'constructor', qty: 1, rate: 1 }] },
+      data: {
+        customer: 'constructor',
+        title: '__proto__',
+        items: [{ item: 'constructor', qty: 1, rate: 1 }],
+      },
     });
     for (const w of saved) {
       const log = await finalLog(w.id, doc.documentId);
       expect(['delivered', 'exhausted'], `${w.name} (${w.how})`).toContain(log.status);
       if (log.status === 'delivered') {
-        expect(looksLikeFunctionSource(log.requestBody ?? ''), `${w.name} (${w.how}) body`).toBe(false);
-        expect(looksLikeFunctionSource(log.requestUrl ?? ''), `${w.name} (${w.how}) url`).toBe(false);
+        expect(looksLikeFunctionSource(log.requestBody ?? ''), `${w.name} (${w.how}) body`).toBe(
+          false
+        );
+        expect(looksLikeFunctionSource(log.requestUrl ?? ''), `${w.name} (${w.how}) url`).toBe(
+          false
+        );
         expect(log.requestBody ?? '').not.toContain('pwned');
       } else {
         expect(log.error, `${w.name} (${w.how})`).toMatch(/template|URL|SSRF|JSON/i);
@@ -182,7 +311,10 @@ describe('render limits: time and output, without blocking the event loop', () =
     const prober = (async () => {
       for (let i = 0; !done; i++) {
         const s = performance.now();
-        const r = i % 2 ? await app.api('GET', BASE) : await fetch(`${app.baseUrl}/_health`).then((x) => ({ status: x.status }));
+        const r =
+          i % 2
+            ? await app.api('GET', BASE)
+            : await fetch(`${app.baseUrl}/_health`).then((x) => ({ status: x.status }));
         probes.push({ ms: performance.now() - s, status: r.status });
       }
     })();
@@ -214,7 +346,11 @@ describe('render limits: time and output, without blocking the event loop', () =
   });
 
   it('on save, a template that runs away on the sample document is a 400 on jsonTemplate', async () => {
-    const res = await createWebhook({ name: 'runaway on save', bodyType: 'json', jsonTemplate: spin.replace('doc.title == "spin"', 'true') });
+    const res = await createWebhook({
+      name: 'runaway on save',
+      bodyType: 'json',
+      jsonTemplate: spin.replace('doc.title == "spin"', 'true'),
+    });
     expect(res.status).toBe(400);
     expect(fieldsOf(res)).toContain('jsonTemplate');
     expect(JSON.stringify(res.body)).toMatch(/exceeded 1000 ms/);
@@ -245,7 +381,10 @@ describe('condition sandbox', () => {
     ];
     for (const condition of bad) {
       const res = await createWebhook({ name: 'bad condition', condition });
-      expect(res.status, `${condition.slice(0, 60)}: ${JSON.stringify(res.body).slice(0, 300)}`).toBe(400);
+      expect(
+        res.status,
+        `${condition.slice(0, 60)}: ${JSON.stringify(res.body).slice(0, 300)}`
+      ).toBe(400);
       expect(fieldsOf(res), condition.slice(0, 60)).toContain('condition');
     }
     const long = await createWebhook({ name: 'long', condition: 'a'.repeat(2001) });
@@ -269,14 +408,26 @@ describe('condition sandbox', () => {
     ];
     const ids: number[] = [];
     for (const condition of conditions) {
-      const res = await createWebhook({ name: `runtime condition ${condition}`, condition, url: rx.url('/cond-bad') });
+      const res = await createWebhook({
+        name: `runtime condition ${condition}`,
+        condition,
+        url: rx.url('/cond-bad'),
+      });
       expect(res.status, `${condition}: ${JSON.stringify(res.body)}`).toBe(201);
       ids.push(res.body.data.id);
     }
     // Positive control on the same event: the document reached fan-out and its values are the dangerous keys.
-    const control = await createWebhook({ name: 'control', condition: 'doc.customer == "constructor" && doc.title == "__proto__"', url: rx.url('/cond-ok') });
+    const control = await createWebhook({
+      name: 'control',
+      condition: 'doc.customer == "constructor" && doc.title == "__proto__"',
+      url: rx.url('/cond-ok'),
+    });
     const doc = await app.strapi.documents(Q).create({
-      data: { customer: 'constructor', title: '__proto__', items: [{ item: 'constructor', qty: 1, rate: 1 }] },
+      data: {
+        customer: 'constructor',
+        title: '__proto__',
+        items: [{ item: 'constructor', qty: 1, rate: 1 }],
+      },
     });
     const controlLog = await finalLog(control.body.data.id, doc.documentId);
     expect(controlLog.status, controlLog.error).toBe('delivered');

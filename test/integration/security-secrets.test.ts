@@ -29,7 +29,15 @@ const SECRET2 = `plain-secret-${randomBytes(12).toString('hex')}`;
 const HEADER_SECRET = `hdr-${randomBytes(16).toString('hex')}`;
 const HEADER_SECRET2 = `hdr2-${randomBytes(16).toString('hex')}`;
 const BAD_SECRET = `whsec_${randomBytes(8).toString('base64')}`; // too short: refused, must not be echoed
-const forbiddenTexts = () => [SECRET, SECRET.slice(6), SECRET2, HEADER_SECRET, HEADER_SECRET2, BAD_SECRET, ...rotated];
+const forbiddenTexts = () => [
+  SECRET,
+  SECRET.slice(6),
+  SECRET2,
+  HEADER_SECRET,
+  HEADER_SECRET2,
+  BAD_SECRET,
+  ...rotated,
+];
 const rotated: string[] = [];
 
 let app: TestApp;
@@ -85,7 +93,8 @@ afterAll(async () => {
 });
 
 const expectNoSecret = (text: string, where: string) => {
-  for (const s of forbiddenTexts()) expect(text.includes(s), `${where} contains a secret (${s.slice(0, 12)}…)`).toBe(false);
+  for (const s of forbiddenTexts())
+    expect(text.includes(s), `${where} contains a secret (${s.slice(0, 12)}…)`).toBe(false);
 };
 
 describe('secrets never leave in clear', () => {
@@ -97,21 +106,47 @@ describe('secrets never leave in clear', () => {
       { name: 'X-Api-Key', value: HEADER_SECRET, secret: true },
       { name: 'X-Plain', value: 'visible', secret: false },
     ];
-    const created = await api('POST', BASE, { name: 'signed', contentType: Q, events: ['entry.create'], url: rx.url('/ok'), secret: SECRET, headers });
+    const created = await api('POST', BASE, {
+      name: 'signed',
+      contentType: Q,
+      events: ['entry.create'],
+      url: rx.url('/ok'),
+      secret: SECRET,
+      headers,
+    });
     expect(created.status).toBe(201);
     id = created.body.data.id;
-    expect(created.body.data).toMatchObject({ hasSecret: true, headers: [{ name: 'X-Api-Key', value: null, secret: true }, { name: 'X-Plain', value: 'visible' }] });
+    expect(created.body.data).toMatchObject({
+      hasSecret: true,
+      headers: [
+        { name: 'X-Api-Key', value: null, secret: true },
+        { name: 'X-Plain', value: 'visible' },
+      ],
+    });
     expect(created.body.data).not.toHaveProperty('secret');
 
-    rx.respond((req) => (req.url === '/fail' ? { status: 500, body: 'receiver exploded' } : { status: 200, body: 'ok' }));
-    const failing = await api('POST', BASE, { name: 'failing', contentType: Q, events: ['entry.create'], url: rx.url('/fail'), secret: SECRET2, headers: [{ name: 'Authorization', value: `Bearer ${HEADER_SECRET2}`, secret: true }], maxAttempts: 2 });
+    rx.respond((req) =>
+      req.url === '/fail' ? { status: 500, body: 'receiver exploded' } : { status: 200, body: 'ok' }
+    );
+    const failing = await api('POST', BASE, {
+      name: 'failing',
+      contentType: Q,
+      events: ['entry.create'],
+      url: rx.url('/fail'),
+      secret: SECRET2,
+      headers: [{ name: 'Authorization', value: `Bearer ${HEADER_SECRET2}`, secret: true }],
+      maxAttempts: 2,
+    });
     expect(failing.status).toBe(201);
     failingId = failing.body.data.id;
 
     await api('GET', BASE);
     await api('GET', `${BASE}/${id}`);
     // Update without the secrets keeps them (null = keep the stored header value).
-    const upd = await api('PUT', `${BASE}/${id}`, { name: 'signed (renamed)', headers: [{ name: 'X-Api-Key', value: null, secret: true }, ...headers.slice(1)] });
+    const upd = await api('PUT', `${BASE}/${id}`, {
+      name: 'signed (renamed)',
+      headers: [{ name: 'X-Api-Key', value: null, secret: true }, ...headers.slice(1)],
+    });
     expect(upd.status).toBe(200);
     expect(upd.body.data.hasSecret).toBe(true);
 
@@ -125,8 +160,12 @@ describe('secrets never leave in clear', () => {
     expect(failedTest.body.data.status).toBe(500);
 
     // Deliveries: one delivered, one failed (retry in an hour).
-    const ok = await rx.waitFor((reqs) => reqs.find((r) => r.url === '/ok' && JSON.parse(r.body).event === 'entry.create'));
-    await rx.waitFor((reqs) => reqs.find((r) => r.url === '/fail' && JSON.parse(r.body).event === 'entry.create'));
+    const ok = await rx.waitFor((reqs) =>
+      reqs.find((r) => r.url === '/ok' && JSON.parse(r.body).event === 'entry.create')
+    );
+    await rx.waitFor((reqs) =>
+      reqs.find((r) => r.url === '/fail' && JSON.parse(r.body).event === 'entry.create')
+    );
     // Positive control: the receiver gets the real values, and the signature uses the real secret.
     expect(ok.headers['x-api-key']).toBe(HEADER_SECRET);
     expect(verifyStandard(ok, SECRET)).toBe(true);
@@ -135,21 +174,44 @@ describe('secrets never leave in clear', () => {
       return res.body.data.find((l: any) => l.event === 'entry.create');
     });
     expect(failLog.requestHeaders.Authorization).toBe('[REDACTED]');
-    await eventually(async () => (await api('GET', `/document-webhooks/logs?webhook=${id}&status=delivered`)).body.data.length >= 2);
+    await eventually(
+      async () =>
+        (await api('GET', `/document-webhooks/logs?webhook=${id}&status=delivered`)).body.data
+          .length >= 2
+    );
 
     // Rotation: the new secret is shown once, in that answer only.
     const rot = await app.api('POST', `${BASE}/${id}/rotate-secret`);
     expect(rot.status).toBe(200);
     rotated.push(rot.body.data.secret);
     // Replace the secret and a header with new values; then remove the secret.
-    expect((await api('PUT', `${BASE}/${failingId}`, { secret: null })).body.data.hasSecret).toBe(false);
+    expect((await api('PUT', `${BASE}/${failingId}`, { secret: null })).body.data.hasSecret).toBe(
+      false
+    );
 
     // Validation failures with secrets in the body do not echo them.
-    const bad1 = await api('POST', BASE, { name: 'bad', contentType: Q, events: ['entry.create'], url: rx.url('/x'), secret: BAD_SECRET });
+    const bad1 = await api('POST', BASE, {
+      name: 'bad',
+      contentType: Q,
+      events: ['entry.create'],
+      url: rx.url('/x'),
+      secret: BAD_SECRET,
+    });
     expect(bad1.status).toBe(400);
-    const bad2 = await api('POST', BASE, { name: '', contentType: 'api::nope.nope', events: [], url: 'ftp://x', secret: SECRET, headers: [{ name: 'X-Api-Key', value: `${HEADER_SECRET}\r\nX-Injected: 1`, secret: true }] });
+    const bad2 = await api('POST', BASE, {
+      name: '',
+      contentType: 'api::nope.nope',
+      events: [],
+      url: 'ftp://x',
+      secret: SECRET,
+      headers: [{ name: 'X-Api-Key', value: `${HEADER_SECRET}\r\nX-Injected: 1`, secret: true }],
+    });
     expect(bad2.status).toBe(400);
-    const bad3 = await api('PUT', `${BASE}/${id}`, { secret: SECRET2, timeoutMs: 'soon', headers: [{ name: 'bad name', value: HEADER_SECRET2, secret: true }] });
+    const bad3 = await api('PUT', `${BASE}/${id}`, {
+      secret: SECRET2,
+      timeoutMs: 'soon',
+      headers: [{ name: 'bad name', value: HEADER_SECRET2, secret: true }],
+    });
     expect(bad3.status).toBe(400);
 
     // Every log record, list and detail.
@@ -178,7 +240,9 @@ describe('secrets never leave in clear', () => {
 
   it("Strapi's log output never contained a secret", async () => {
     // Make sure the capture is live: a failed delivery logs at debug level.
-    await eventually(() => captured.some((l) => l.includes('[document-webhooks]') && l.includes('failed')));
+    await eventually(() =>
+      captured.some((l) => l.includes('[document-webhooks]') && l.includes('failed'))
+    );
     expect(captured.length).toBeGreaterThan(0);
     expectNoSecret(captured.join('\n'), 'server log');
   });
@@ -202,7 +266,16 @@ describe('start-up refuses a bad key in production', () => {
       const dir = mkdtempSync(join(tmpdir(), 'dw-prod-'));
       const child = spawn(process.execPath, ['-e', CHILD], {
         cwd: ROOT,
-        env: { ...process.env, NODE_ENV: 'production', DATABASE_FILENAME: join(dir, 'data.db'), SERVE_ADMIN: 'false', STRAPI_TELEMETRY_DISABLED: 'true', STRAPI_LOG_LEVEL: 'error', DOCUMENT_WEBHOOKS_CONFIG: '{}', ...env },
+        env: {
+          ...process.env,
+          NODE_ENV: 'production',
+          DATABASE_FILENAME: join(dir, 'data.db'),
+          SERVE_ADMIN: 'false',
+          STRAPI_TELEMETRY_DISABLED: 'true',
+          STRAPI_LOG_LEVEL: 'error',
+          DOCUMENT_WEBHOOKS_CONFIG: '{}',
+          ...env,
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let output = '';
@@ -233,8 +306,11 @@ describe('start-up refuses a bad key in production', () => {
     expect(r.output).not.toContain('short-key');
   });
 
-  it("too short plugin `encryptionKey` → the config validator refuses, naming the key", async () => {
-    const r = await boot({ ENCRYPTION_KEY: 'a-long-enough-admin-key-0123456789', DOCUMENT_WEBHOOKS_CONFIG: JSON.stringify({ encryptionKey: 'tiny' }) });
+  it('too short plugin `encryptionKey` → the config validator refuses, naming the key', async () => {
+    const r = await boot({
+      ENCRYPTION_KEY: 'a-long-enough-admin-key-0123456789',
+      DOCUMENT_WEBHOOKS_CONFIG: JSON.stringify({ encryptionKey: 'tiny' }),
+    });
     expect(r.code, r.output).not.toBe(0);
     expect(r.output).toMatch(/encryptionKey: must be at least 16 characters/);
   });

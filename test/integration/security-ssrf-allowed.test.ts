@@ -29,12 +29,21 @@ beforeAll(async () => {
   other = await startReceiver();
   try {
     const all = await dns.lookup(os.hostname(), { all: true });
-    if (os.hostname().toLowerCase() !== 'localhost' && all.length && all.every((a) => a.address.startsWith('127.'))) loopbackName = os.hostname();
+    if (
+      os.hostname().toLowerCase() !== 'localhost' &&
+      all.length &&
+      all.every((a) => a.address.startsWith('127.'))
+    )
+      loopbackName = os.hostname();
   } catch {
     /* host name not resolvable here */
   }
   app = await bootStrapi({
-    config: { allowPrivateAddresses: false, allowedHosts: [`127.0.0.1:${allowed.port}`], retrySchedule: [3600] },
+    config: {
+      allowPrivateAddresses: false,
+      allowedHosts: [`127.0.0.1:${allowed.port}`],
+      retrySchedule: [3600],
+    },
   });
 });
 
@@ -48,7 +57,14 @@ afterAll(async () => {
 });
 
 const createWebhook = async (name: string, url: string, over: Record<string, unknown> = {}) => {
-  const res = await app.api('POST', BASE, { name, contentType: Q, events: ['entry.create'], url, maxAttempts: 1, ...over });
+  const res = await app.api('POST', BASE, {
+    name,
+    contentType: Q,
+    events: ['entry.create'],
+    url,
+    maxAttempts: 1,
+    ...over,
+  });
   expect(res.status, `${name}: ${JSON.stringify(res.body)}`).toBe(201);
   return res.body.data.id as number;
 };
@@ -57,16 +73,23 @@ const finalLog = (webhookId: number, documentId?: string) =>
   eventually(async () => {
     const res = await app.api('GET', `/document-webhooks/logs?webhook=${webhookId}&pageSize=100`);
     const rows = (res.body.data as any[]).filter((l) => !documentId || l.documentId === documentId);
-    return rows.length === 1 && rows[0].status !== 'pending' && rows[0].attempts > 0 ? rows[0] : undefined;
+    return rows.length === 1 && rows[0].status !== 'pending' && rows[0].attempts > 0
+      ? rows[0]
+      : undefined;
   });
-
 
 describe('allowedHosts opt-out', () => {
   it('reaches the allow-listed host:port, in any spelling of that address; nothing else', async () => {
     const ok = await createWebhook('allowed dotted', allowed.url('/ok-dotted'));
-    const okDecimal = await createWebhook('allowed decimal', `http://2130706433:${allowed.port}/ok-decimal`);
+    const okDecimal = await createWebhook(
+      'allowed decimal',
+      `http://2130706433:${allowed.port}/ok-decimal`
+    );
     const wrongPort = await createWebhook('same address, other port', other.url('/wrong-port'));
-    const byName = await createWebhook('localhost is a different host entry', `http://localhost:${allowed.port}/by-name`);
+    const byName = await createWebhook(
+      'localhost is a different host entry',
+      `http://localhost:${allowed.port}/by-name`
+    );
     const doc = await app.strapi.documents(Q).create({ data: { customer: 'allowed' } });
 
     expect((await finalLog(ok, doc.documentId)).status).toBe('delivered');
@@ -86,7 +109,9 @@ describe('allowedHosts opt-out', () => {
     const ok = await createWebhook('test allowed', allowed.url('/test-ok'), { enabled: false });
     const res = await app.api('POST', `${BASE}/${ok}/test`, {});
     expect(res.body.data).toMatchObject({ status: 200, error: null });
-    const blocked = await createWebhook('test blocked', other.url('/test-blocked'), { enabled: false });
+    const blocked = await createWebhook('test blocked', other.url('/test-blocked'), {
+      enabled: false,
+    });
     const res2 = await app.api('POST', `${BASE}/${blocked}/test`, {});
     expect(res2.body.data.status).toBeNull();
     expect(res2.body.data.error).toMatch(/SSRF guard/);
@@ -103,9 +128,15 @@ describe('allowedHosts opt-out', () => {
     const free = Object.values(agent.freeSockets as Record<string, unknown[]>).flat().length;
     expect(free).toBeGreaterThan(0);
     // Same address and port, reached through a host name: resolved and refused at dial time.
-    const named = await createWebhook('keep-alive by name', `http://${loopbackName}:${allowed.port}/by-hostname`, { enabled: false });
+    const named = await createWebhook(
+      'keep-alive by name',
+      `http://${loopbackName}:${allowed.port}/by-hostname`,
+      { enabled: false }
+    );
     const res = await app.api('POST', `${BASE}/${named}/test`, {});
-    expect(res.body.data.error).toMatch(new RegExp(`SSRF guard: ${loopbackName.toLowerCase()} resolves to loopback`));
+    expect(res.body.data.error).toMatch(
+      new RegExp(`SSRF guard: ${loopbackName.toLowerCase()} resolves to loopback`)
+    );
     // And the warm socket still works for the allowed host (barrier: it was there all along).
     expect((await app.api('POST', `${BASE}/${ok}/test`, {})).body.data.status).toBe(200);
     expect(allowed.requests.filter((r) => r.url === '/by-hostname')).toHaveLength(0);
@@ -116,12 +147,18 @@ describe('allowedHosts opt-out', () => {
 describe('redirects are never followed', () => {
   it('302 to another loopback path: logged as a failed attempt naming the 3xx; the target sees zero hits', async () => {
     allowed.respond((req) => {
-      if (req.url === '/redirect') return { status: 302, headers: { location: allowed.url('/landing') }, body: '' };
-      if (req.url === '/redirect-out') return { status: 307, headers: { location: other.url('/landing-out') }, body: '' };
+      if (req.url === '/redirect')
+        return { status: 302, headers: { location: allowed.url('/landing') }, body: '' };
+      if (req.url === '/redirect-out')
+        return { status: 307, headers: { location: other.url('/landing-out') }, body: '' };
       return { status: 200, body: 'ok' };
     });
-    const id = await createWebhook('redirecting receiver', allowed.url('/redirect'), { maxAttempts: 3 });
-    const out = await createWebhook('redirect to a blocked port', allowed.url('/redirect-out'), { maxAttempts: 1 });
+    const id = await createWebhook('redirecting receiver', allowed.url('/redirect'), {
+      maxAttempts: 3,
+    });
+    const out = await createWebhook('redirect to a blocked port', allowed.url('/redirect-out'), {
+      maxAttempts: 1,
+    });
     const doc = await app.strapi.documents(Q).create({ data: { customer: 'redirect' } });
 
     const log = await finalLog(id, doc.documentId);

@@ -29,7 +29,13 @@ beforeAll(async () => {
   for (const candidate of [os.hostname(), 'localhost.localdomain']) {
     try {
       const all = await dns.lookup(candidate, { all: true });
-      if (candidate.toLowerCase() !== 'localhost' && all.length > 0 && all.every((a) => a.address === '127.0.0.1' || a.address.startsWith('127.') || a.address === '::1')) {
+      if (
+        candidate.toLowerCase() !== 'localhost' &&
+        all.length > 0 &&
+        all.every(
+          (a) => a.address === '127.0.0.1' || a.address.startsWith('127.') || a.address === '::1'
+        )
+      ) {
         loopbackName = candidate;
         break;
       }
@@ -76,7 +82,14 @@ const spellings = (p: number): [string, string][] => [
 ];
 
 const createWebhook = async (name: string, url: string, over: Record<string, unknown> = {}) => {
-  const res = await app.api('POST', BASE, { name, contentType: Q, events: ['entry.create'], url, maxAttempts: 1, ...over });
+  const res = await app.api('POST', BASE, {
+    name,
+    contentType: Q,
+    events: ['entry.create'],
+    url,
+    maxAttempts: 1,
+    ...over,
+  });
   expect(res.status, `${name}: ${JSON.stringify(res.body)}`).toBe(201);
   return res.body.data.id as number;
 };
@@ -98,26 +111,50 @@ describe('SSRF guard with the default policy (allowPrivateAddresses: false, allo
 
   it('refuses non-http(s) URLs on save (400 naming url), nothing stored', async () => {
     const before = (await app.api('GET', BASE)).body.data.length;
-    for (const url of ['ftp://127.0.0.1/x', 'file:///etc/passwd', 'gopher://127.0.0.1:70/_x', 'javascript:alert(1)', 'data:text/plain,x', 'ws://127.0.0.1/x', '//127.0.0.1/x', '127.0.0.1']) {
-      const res = await app.api('POST', BASE, { name: 'bad scheme', contentType: Q, events: ['entry.create'], url });
+    for (const url of [
+      'ftp://127.0.0.1/x',
+      'file:///etc/passwd',
+      'gopher://127.0.0.1:70/_x',
+      'javascript:alert(1)',
+      'data:text/plain,x',
+      'ws://127.0.0.1/x',
+      '//127.0.0.1/x',
+      '127.0.0.1',
+    ]) {
+      const res = await app.api('POST', BASE, {
+        name: 'bad scheme',
+        contentType: Q,
+        events: ['entry.create'],
+        url,
+      });
       expect(res.status, url).toBe(400);
-      expect(res.body.error.details.errors.map((e: any) => e.path[0]), url).toContain('url');
+      expect(
+        res.body.error.details.errors.map((e: any) => e.path[0]),
+        url
+      ).toContain('url');
     }
     expect((await app.api('GET', BASE)).body.data.length).toBe(before);
   });
 
   it('every loopback spelling: document write → exhausted log row naming the SSRF block, zero hits', async () => {
     const targets = spellings(rx.port);
-    if (loopbackName) targets.push(['host name resolving to loopback (dial-time check)', `http://${loopbackName}:${rx.port}/s`]);
+    if (loopbackName)
+      targets.push([
+        'host name resolving to loopback (dial-time check)',
+        `http://${loopbackName}:${rx.port}/s`,
+      ]);
     const ids = new Map<number, [string, string]>();
-    for (const [name, url] of targets) ids.set(await createWebhook(`ssrf ${name}`, url), [name, url]);
+    for (const [name, url] of targets)
+      ids.set(await createWebhook(`ssrf ${name}`, url), [name, url]);
 
     const doc = await app.strapi.documents(Q).create({ data: { customer: 'SSRF victim' } });
 
     for (const [id, [name, url]] of ids) {
       const log = await eventually(async () => {
         const rows = (await logsOf(id)).filter((l) => l.documentId === doc.documentId);
-        return rows.length === 1 && ['failed', 'exhausted'].includes(rows[0].status) ? rows[0] : undefined;
+        return rows.length === 1 && ['failed', 'exhausted'].includes(rows[0].status)
+          ? rows[0]
+          : undefined;
       });
       expect(log.status, name).toBe('exhausted');
       expect(log.error, `${name} (${url})`).toMatch(SSRF_ERROR);
@@ -135,7 +172,9 @@ describe('SSRF guard with the default policy (allowPrivateAddresses: false, allo
     const res = await app.api('POST', `${BASE}/${id}/test`, {});
     expect(res.status).toBe(200);
     // Not the save-time literal check ("blocked: …") but the resolver's answer.
-    expect(res.body.data.error).toMatch(new RegExp(`SSRF guard: ${loopbackName.toLowerCase()} resolves to loopback address 127\\.`));
+    expect(res.body.data.error).toMatch(
+      new RegExp(`SSRF guard: ${loopbackName.toLowerCase()} resolves to loopback address 127\\.`)
+    );
     expect(rx.requests).toHaveLength(0);
   });
 
@@ -157,13 +196,29 @@ describe('SSRF guard with the default policy (allowPrivateAddresses: false, allo
   it('dynamic URLs rendering to a loopback spelling are blocked (delivery and test send)', async () => {
     const tpl = `http://{{ doc.title }}:${rx.port}/dyn/{{ doc.documentId }}`;
     const id = await createWebhook('ssrf dynamic', tpl, { dynamicUrl: true });
-    const hosts = ['127.0.0.1', '2130706433', '0x7f000001', '0177.0.0.1', '127.1', 'localhost', '[::1]', '[::ffff:127.0.0.1]', '0.0.0.0'];
+    const hosts = [
+      '127.0.0.1',
+      '2130706433',
+      '0x7f000001',
+      '0177.0.0.1',
+      '127.1',
+      'localhost',
+      '[::1]',
+      '[::ffff:127.0.0.1]',
+      '0.0.0.0',
+    ];
     const docIds: string[] = [];
-    for (const host of hosts) docIds.push((await app.strapi.documents(Q).create({ data: { customer: 'dyn', title: host } })).documentId);
+    for (const host of hosts)
+      docIds.push(
+        (await app.strapi.documents(Q).create({ data: { customer: 'dyn', title: host } }))
+          .documentId
+      );
     for (const [i, documentId] of docIds.entries()) {
       const log = await eventually(async () => {
         const rows = (await logsOf(id)).filter((l) => l.documentId === documentId);
-        return rows.length === 1 && ['failed', 'exhausted'].includes(rows[0].status) ? rows[0] : undefined;
+        return rows.length === 1 && ['failed', 'exhausted'].includes(rows[0].status)
+          ? rows[0]
+          : undefined;
       });
       expect(log.requestUrl).toContain(hosts[i]!.replace(/[[\]]/g, ''));
       expect(log.status, hosts[i]).toBe('exhausted');
@@ -177,12 +232,18 @@ describe('SSRF guard with the default policy (allowPrivateAddresses: false, allo
   });
 
   it('a dynamic URL that renders to a non-http scheme is not sent', async () => {
-    const id = await createWebhook('ssrf dynamic scheme', `{{ doc.title }}://127.0.0.1:${rx.port}/x`, { dynamicUrl: true });
+    const id = await createWebhook(
+      'ssrf dynamic scheme',
+      `{{ doc.title }}://127.0.0.1:${rx.port}/x`,
+      { dynamicUrl: true }
+    );
     const res = await app.api('POST', `${BASE}/${id}/test`, {});
     expect(res.status).toBe(200);
     expect(res.body.data.status).toBeNull();
     // Refused at render time (not an absolute http(s) URL) or by the guard before sending.
-    expect(res.body.data.error).toMatch(/SSRF guard: (only http and https|invalid URL)|did not render an absolute http/);
+    expect(res.body.data.error).toMatch(
+      /SSRF guard: (only http and https|invalid URL)|did not render an absolute http/
+    );
     expect(rx.requests).toHaveLength(0);
   });
 });

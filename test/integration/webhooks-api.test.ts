@@ -40,7 +40,8 @@ const create = async (over: Record<string, unknown> = {}) => {
 };
 
 /** The raw DB row, secrets still encrypted. */
-const rawRow = (id: number) => app.strapi.db.query('plugin::document-webhooks.webhook').findOne({ where: { id } });
+const rawRow = (id: number) =>
+  app.strapi.db.query('plugin::document-webhooks.webhook').findOne({ where: { id } });
 
 type Path = (string | number)[];
 
@@ -129,8 +130,17 @@ describe('create / list / get / update / delete', () => {
     const got = await app.api('GET', `${BASE}/${res.body.data.id}`);
     expect(got.body.data).toMatchObject(full);
 
-    const form = await create({ bodyType: 'form', formFields: [{ field: 'customer', key: 'client' }, { field: 'documentId', key: 'name' }] });
-    expect(form.formFields).toEqual([{ field: 'customer', key: 'client' }, { field: 'documentId', key: 'name' }]);
+    const form = await create({
+      bodyType: 'form',
+      formFields: [
+        { field: 'customer', key: 'client' },
+        { field: 'documentId', key: 'name' },
+      ],
+    });
+    expect(form.formFields).toEqual([
+      { field: 'customer', key: 'client' },
+      { field: 'documentId', key: 'name' },
+    ]);
   });
 
   it('lists and gets', async () => {
@@ -155,7 +165,10 @@ describe('create / list / get / update / delete', () => {
       headers: [{ name: 'X-A', value: '1', secret: false }],
       maxAttempts: 3,
     });
-    const res = await app.api('PUT', `${BASE}/${w.id}`, { name: 'partial renamed', timeoutMs: 2500 });
+    const res = await app.api('PUT', `${BASE}/${w.id}`, {
+      name: 'partial renamed',
+      timeoutMs: 2500,
+    });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     const { updatedAt: _u1, ...after } = res.body.data;
     const { updatedAt: _u2, ...before } = w;
@@ -192,7 +205,17 @@ describe('create / list / get / update / delete', () => {
 
   it('answers 404 for unknown and non-numeric ids on every /:id route', async () => {
     const existing = await create({ name: 'id probe' });
-    const bad = ['999999', 'abc', '0', '-1', '1.5', `${existing.id}abc`, '0x1', '1e0', '%20' + existing.id];
+    const bad = [
+      '999999',
+      'abc',
+      '0',
+      '-1',
+      '1.5',
+      `${existing.id}abc`,
+      '0x1',
+      '1e0',
+      '%20' + existing.id,
+    ];
     for (const id of bad) {
       const calls: [string, string, unknown?][] = [
         ['GET', `${BASE}/${id}`],
@@ -204,7 +227,9 @@ describe('create / list / get / update / delete', () => {
       ];
       for (const [method, url, body] of calls) {
         const res = await app.api(method, url, body);
-        expect(res.status, `${method} ${url} → ${res.status} ${JSON.stringify(res.body)}`).toBe(404);
+        expect(res.status, `${method} ${url} → ${res.status} ${JSON.stringify(res.body)}`).toBe(
+          404
+        );
         expect(res.body.error).toMatchObject({ status: 404, name: 'NotFoundError' });
       }
     }
@@ -215,58 +240,202 @@ describe('create / list / get / update / delete', () => {
 
 describe('validation on create: 400 in Strapi shape and nothing stored', () => {
   const cases: [string, Record<string, unknown> | unknown, Path][] = [
-    ['missing name', (() => { const { name: _n, ...rest } = minimal(); return rest; })(), ['name']],
+    [
+      'missing name',
+      (() => {
+        const { name: _n, ...rest } = minimal();
+        return rest;
+      })(),
+      ['name'],
+    ],
     ['empty name', minimal({ name: '' }), ['name']],
     ['non-string name', minimal({ name: 42 }), ['name']],
-    ['missing contentType', (() => { const { contentType: _c, ...rest } = minimal(); return rest; })(), ['contentType']],
-    ['contentType plugin::users-permissions.role (hidden from the Content Manager)', minimal({ contentType: 'plugin::users-permissions.role' }), ['contentType']],
+    [
+      'missing contentType',
+      (() => {
+        const { contentType: _c, ...rest } = minimal();
+        return rest;
+      })(),
+      ['contentType'],
+    ],
+    [
+      'contentType plugin::users-permissions.role (hidden from the Content Manager)',
+      minimal({ contentType: 'plugin::users-permissions.role' }),
+      ['contentType'],
+    ],
     ['contentType admin::user', minimal({ contentType: 'admin::user' }), ['contentType']],
     ['contentType api::nope.nope', minimal({ contentType: 'api::nope.nope' }), ['contentType']],
-    ['contentType is the plugin\'s own', minimal({ contentType: 'plugin::document-webhooks.webhook' }), ['contentType']],
+    [
+      "contentType is the plugin's own",
+      minimal({ contentType: 'plugin::document-webhooks.webhook' }),
+      ['contentType'],
+    ],
     ['contentType a component', minimal({ contentType: 'shared.line-item' }), ['contentType']],
     ['events empty', minimal({ events: [] }), ['events']],
-    ['events missing', (() => { const { events: _e, ...rest } = minimal(); return rest; })(), ['events']],
+    [
+      'events missing',
+      (() => {
+        const { events: _e, ...rest } = minimal();
+        return rest;
+      })(),
+      ['events'],
+    ],
     ['unknown event', minimal({ events: ['entry.create', 'entry.explode'] }), ['events', 1]],
     ['events not an array', minimal({ events: 'entry.create' }), ['events']],
     ['duplicate events', minimal({ events: ['entry.create', 'entry.create'] }), ['events']],
     ['condition syntax error', minimal({ condition: 'doc.state == ' }), ['condition']],
     ['condition with forbidden name', minimal({ condition: 'doc.constructor' }), ['condition']],
-    ['condition with forbidden bracket name', minimal({ condition: 'doc["__proto__"] != null' }), ['condition']],
+    [
+      'condition with forbidden bracket name',
+      minimal({ condition: 'doc["__proto__"] != null' }),
+      ['condition'],
+    ],
     ['condition not a string', minimal({ condition: 5 }), ['condition']],
-    ['condition with an unclosed parenthesis (Jexl parses it to nothing)', minimal({ condition: '(' }), ['condition']],
-    ['condition with an unclosed parenthesis around a name', minimal({ condition: '(doc.grandTotal > 5' }), ['condition']],
-    ['condition with an unterminated string', minimal({ condition: 'doc.state == "Open' }), ['condition']],
+    [
+      'condition with an unclosed parenthesis (Jexl parses it to nothing)',
+      minimal({ condition: '(' }),
+      ['condition'],
+    ],
+    [
+      'condition with an unclosed parenthesis around a name',
+      minimal({ condition: '(doc.grandTotal > 5' }),
+      ['condition'],
+    ],
+    [
+      'condition with an unterminated string',
+      minimal({ condition: 'doc.state == "Open' }),
+      ['condition'],
+    ],
     ['url ftp', minimal({ url: 'ftp://example.com/x' }), ['url']],
     ['url javascript:', minimal({ url: 'javascript:alert(1)' }), ['url']],
     ['url relative', minimal({ url: '/hook' }), ['url']],
-    ['url missing', (() => { const { url: _u, ...rest } = minimal(); return rest; })(), ['url']],
-    ['dynamicUrl broken template', minimal({ dynamicUrl: true, url: 'https://x.example.com/{{ doc.documentId' }), ['url']],
-    ['dynamicUrl forbidden name', minimal({ dynamicUrl: true, url: 'https://x.example.com/{{ doc.constructor }}' }), ['url']],
+    [
+      'url missing',
+      (() => {
+        const { url: _u, ...rest } = minimal();
+        return rest;
+      })(),
+      ['url'],
+    ],
+    [
+      'dynamicUrl broken template',
+      minimal({ dynamicUrl: true, url: 'https://x.example.com/{{ doc.documentId' }),
+      ['url'],
+    ],
+    [
+      'dynamicUrl forbidden name',
+      minimal({ dynamicUrl: true, url: 'https://x.example.com/{{ doc.constructor }}' }),
+      ['url'],
+    ],
     ['method not allowed', minimal({ method: 'TRACE' }), ['method']],
     ['method lower case', minimal({ method: 'post' }), ['method']],
     ['bodyType unknown', minimal({ bodyType: 'xml' }), ['bodyType']],
     ['bodyType json without template', minimal({ bodyType: 'json' }), ['jsonTemplate']],
-    ['bodyType json with blank template', minimal({ bodyType: 'json', jsonTemplate: '   ' }), ['jsonTemplate']],
-    ['jsonTemplate rendering invalid JSON', minimal({ bodyType: 'json', jsonTemplate: '{"a": {{ doc.customer }}}' }), ['jsonTemplate']],
-    ['jsonTemplate with forbidden name', minimal({ bodyType: 'json', jsonTemplate: '{"a": {{ doc.constructor | dump }}}' }), ['jsonTemplate']],
-    ['formFields field not on the content type', minimal({ bodyType: 'form', formFields: [{ field: 'nope', key: 'k' }] }), ['formFields', 0, 'field']],
-    ['formFields second field not on the content type', minimal({ bodyType: 'form', formFields: [{ field: 'customer', key: 'c' }, { field: 'nope', key: 'k' }] }), ['formFields', 1, 'field']],
-    ['duplicate form keys', minimal({ bodyType: 'form', formFields: [{ field: 'customer', key: 'k' }, { field: 'title', key: 'k' }] }), ['formFields']],
+    [
+      'bodyType json with blank template',
+      minimal({ bodyType: 'json', jsonTemplate: '   ' }),
+      ['jsonTemplate'],
+    ],
+    [
+      'jsonTemplate rendering invalid JSON',
+      minimal({ bodyType: 'json', jsonTemplate: '{"a": {{ doc.customer }}}' }),
+      ['jsonTemplate'],
+    ],
+    [
+      'jsonTemplate with forbidden name',
+      minimal({ bodyType: 'json', jsonTemplate: '{"a": {{ doc.constructor | dump }}}' }),
+      ['jsonTemplate'],
+    ],
+    [
+      'formFields field not on the content type',
+      minimal({ bodyType: 'form', formFields: [{ field: 'nope', key: 'k' }] }),
+      ['formFields', 0, 'field'],
+    ],
+    [
+      'formFields second field not on the content type',
+      minimal({
+        bodyType: 'form',
+        formFields: [
+          { field: 'customer', key: 'c' },
+          { field: 'nope', key: 'k' },
+        ],
+      }),
+      ['formFields', 1, 'field'],
+    ],
+    [
+      'duplicate form keys',
+      minimal({
+        bodyType: 'form',
+        formFields: [
+          { field: 'customer', key: 'k' },
+          { field: 'title', key: 'k' },
+        ],
+      }),
+      ['formFields'],
+    ],
     ['form without fields', minimal({ bodyType: 'form', formFields: [] }), ['formFields']],
     ['formFields not an array', minimal({ formFields: 'customer' }), ['formFields']],
-    ['header name with a space', minimal({ headers: [{ name: 'X Bad', value: 'v', secret: false }] }), ['headers', 0, 'name']],
-    ['header name with a colon', minimal({ headers: [{ name: 'X-Bad:', value: 'v', secret: false }] }), ['headers', 0, 'name']],
-    ['header value with CR/LF', minimal({ headers: [{ name: 'X-Ok', value: 'a\r\nInjected: yes', secret: false }] }), ['headers', 0, 'value']],
-    ['header value with LF only', minimal({ headers: [{ name: 'X-Ok', value: 'a\nb', secret: false }] }), ['headers', 0, 'value']],
-    ['secret header value with CR/LF', minimal({ headers: [{ name: 'X-Ok', value: 'a\r\nb', secret: true }] }), ['headers', 0, 'value']],
-    ['reserved header webhook-signature', minimal({ headers: [{ name: 'Webhook-Signature', value: 'v1,x', secret: false }] }), ['headers', 0, 'name']],
-    ['reserved header webhook-id', minimal({ headers: [{ name: 'webhook-id', value: 'x', secret: false }] }), ['headers', 0, 'name']],
-    ['reserved header X-Frappe-Webhook-Signature', minimal({ headers: [{ name: 'X-Frappe-Webhook-Signature', value: 'x', secret: false }] }), ['headers', 0, 'name']],
-    ['non-secret header with null value', minimal({ headers: [{ name: 'X-A', value: null, secret: false }] }), ['headers', 0, 'value']],
-    ['new secret header with null value', minimal({ headers: [{ name: 'X-A', value: null, secret: true }] }), ['headers', 0, 'value']],
+    [
+      'header name with a space',
+      minimal({ headers: [{ name: 'X Bad', value: 'v', secret: false }] }),
+      ['headers', 0, 'name'],
+    ],
+    [
+      'header name with a colon',
+      minimal({ headers: [{ name: 'X-Bad:', value: 'v', secret: false }] }),
+      ['headers', 0, 'name'],
+    ],
+    [
+      'header value with CR/LF',
+      minimal({ headers: [{ name: 'X-Ok', value: 'a\r\nInjected: yes', secret: false }] }),
+      ['headers', 0, 'value'],
+    ],
+    [
+      'header value with LF only',
+      minimal({ headers: [{ name: 'X-Ok', value: 'a\nb', secret: false }] }),
+      ['headers', 0, 'value'],
+    ],
+    [
+      'secret header value with CR/LF',
+      minimal({ headers: [{ name: 'X-Ok', value: 'a\r\nb', secret: true }] }),
+      ['headers', 0, 'value'],
+    ],
+    [
+      'reserved header webhook-signature',
+      minimal({ headers: [{ name: 'Webhook-Signature', value: 'v1,x', secret: false }] }),
+      ['headers', 0, 'name'],
+    ],
+    [
+      'reserved header webhook-id',
+      minimal({ headers: [{ name: 'webhook-id', value: 'x', secret: false }] }),
+      ['headers', 0, 'name'],
+    ],
+    [
+      'reserved header X-Frappe-Webhook-Signature',
+      minimal({ headers: [{ name: 'X-Frappe-Webhook-Signature', value: 'x', secret: false }] }),
+      ['headers', 0, 'name'],
+    ],
+    [
+      'non-secret header with null value',
+      minimal({ headers: [{ name: 'X-A', value: null, secret: false }] }),
+      ['headers', 0, 'value'],
+    ],
+    [
+      'new secret header with null value',
+      minimal({ headers: [{ name: 'X-A', value: null, secret: true }] }),
+      ['headers', 0, 'value'],
+    ],
     ['header not an object', minimal({ headers: [null] }), ['headers', 0]],
-    ['secret header value not a string', minimal({ headers: [{ name: 'X-A', value: 123, secret: true }] }), ['headers', 0, 'value']],
-    ['secret header name not a string', minimal({ headers: [{ name: 5, value: null, secret: true }] }), ['headers', 0, 'name']],
+    [
+      'secret header value not a string',
+      minimal({ headers: [{ name: 'X-A', value: 123, secret: true }] }),
+      ['headers', 0, 'value'],
+    ],
+    [
+      'secret header name not a string',
+      minimal({ headers: [{ name: 5, value: null, secret: true }] }),
+      ['headers', 0, 'name'],
+    ],
     ['headers not an array', minimal({ headers: { 'X-A': '1' } }), ['headers']],
     ['timeoutMs below 100', minimal({ timeoutMs: 99 }), ['timeoutMs']],
     ['timeoutMs above 30000', minimal({ timeoutMs: 30001 }), ['timeoutMs']],
@@ -286,7 +455,10 @@ describe('validation on create: 400 in Strapi shape and nothing stored', () => {
 
   it('jsonTemplate syntax error names the line', async () => {
     const errors = await expectCreateRejected(
-      minimal({ bodyType: 'json', jsonTemplate: '{\n  "a": 1,\n  "b": {{ doc.customer | dump }\n}' }),
+      minimal({
+        bodyType: 'json',
+        jsonTemplate: '{\n  "a": 1,\n  "b": {{ doc.customer | dump }\n}',
+      }),
       ['jsonTemplate']
     );
     const msg = errors.find((e) => e.path[0] === 'jsonTemplate')!.message;
@@ -294,9 +466,17 @@ describe('validation on create: 400 in Strapi shape and nothing stored', () => {
   });
 
   it('a condition with balanced brackets and escaped quotes, and a JSON template that renders valid JSON, are accepted', async () => {
-    const c = await create({ condition: '(doc.state == "Open" || doc.state == "Replied") && doc.title != "a \\" (quoted"' });
-    expect(c.condition).toBe('(doc.state == "Open" || doc.state == "Replied") && doc.title != "a \\" (quoted"');
-    const w = await create({ bodyType: 'json', jsonTemplate: '{"a": {{ doc.customer | dump }}, "items": {{ doc.items | dump }}, "n": {{ doc.grandTotal }}}' });
+    const c = await create({
+      condition: '(doc.state == "Open" || doc.state == "Replied") && doc.title != "a \\" (quoted"',
+    });
+    expect(c.condition).toBe(
+      '(doc.state == "Open" || doc.state == "Replied") && doc.title != "a \\" (quoted"'
+    );
+    const w = await create({
+      bodyType: 'json',
+      jsonTemplate:
+        '{"a": {{ doc.customer | dump }}, "items": {{ doc.items | dump }}, "n": {{ doc.grandTotal }}}',
+    });
     expect(w.bodyType).toBe('json');
   });
 
@@ -371,13 +551,37 @@ describe('validation on update: 400 and the stored row is unchanged', () => {
     ['condition that Jexl parses to an empty tree', { condition: '((' }, ['condition']],
     ['condition forbidden name', { condition: 'doc.constructor' }, ['condition']],
     ['url javascript:', { url: 'javascript:void(0)' }, ['url']],
-    ['dynamicUrl turned on with a literal URL that is a broken template', { dynamicUrl: true, url: 'https://x/{% if %}' }, ['url']],
+    [
+      'dynamicUrl turned on with a literal URL that is a broken template',
+      { dynamicUrl: true, url: 'https://x/{% if %}' },
+      ['url'],
+    ],
     ['bodyType json without template', { bodyType: 'json' }, ['jsonTemplate']],
-    ['jsonTemplate invalid JSON', { bodyType: 'json', jsonTemplate: '{"a": {{ doc.customer }}}' }, ['jsonTemplate']],
-    ['formFields unknown field', { bodyType: 'form', formFields: [{ field: 'internalNotesX', key: 'n' }] }, ['formFields', 0, 'field']],
-    ['reserved header', { headers: [{ name: 'webhook-timestamp', value: '1', secret: false }] }, ['headers', 0, 'name']],
-    ['header value with CR/LF', { headers: [{ name: 'X-Plain', value: 'a\r\nb', secret: false }] }, ['headers', 0, 'value']],
-    ['new secret header without value', { headers: [{ name: 'X-Other', value: null, secret: true }] }, ['headers', 0, 'value']],
+    [
+      'jsonTemplate invalid JSON',
+      { bodyType: 'json', jsonTemplate: '{"a": {{ doc.customer }}}' },
+      ['jsonTemplate'],
+    ],
+    [
+      'formFields unknown field',
+      { bodyType: 'form', formFields: [{ field: 'internalNotesX', key: 'n' }] },
+      ['formFields', 0, 'field'],
+    ],
+    [
+      'reserved header',
+      { headers: [{ name: 'webhook-timestamp', value: '1', secret: false }] },
+      ['headers', 0, 'name'],
+    ],
+    [
+      'header value with CR/LF',
+      { headers: [{ name: 'X-Plain', value: 'a\r\nb', secret: false }] },
+      ['headers', 0, 'value'],
+    ],
+    [
+      'new secret header without value',
+      { headers: [{ name: 'X-Other', value: null, secret: true }] },
+      ['headers', 0, 'value'],
+    ],
     ['timeoutMs out of range', { timeoutMs: 30001 }, ['timeoutMs']],
     ['maxAttempts out of range', { maxAttempts: 0 }, ['maxAttempts']],
     ['unknown field', { nope: 1 }, ['nope']],
@@ -413,14 +617,18 @@ describe('secrets are write-only', () => {
   };
 
   it('never returns secrets: create, get, list, update, delete', async () => {
-    const res = await app.api('POST', BASE, minimal({
-      name: 'secretive',
-      secret: SECRET,
-      headers: [
-        { name: 'Authorization', value: HEADER_SECRET, secret: true },
-        { name: 'X-Visible', value: 'visible', secret: false },
-      ],
-    }));
+    const res = await app.api(
+      'POST',
+      BASE,
+      minimal({
+        name: 'secretive',
+        secret: SECRET,
+        headers: [
+          { name: 'Authorization', value: HEADER_SECRET, secret: true },
+          { name: 'X-Visible', value: 'visible', secret: false },
+        ],
+      })
+    );
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     const w = res.body.data;
     expect(w.hasSecret).toBe(true);
@@ -451,7 +659,9 @@ describe('secrets are write-only', () => {
     const row = await rawRow(w.id);
     const secrets = app.strapi.plugin('document-webhooks').service('secrets');
     expect(secrets.decrypt(row.secret)).toBe(SECRET);
-    expect(secrets.decrypt(row.headers.find((h: any) => h.name === 'Authorization').value)).toBe(HEADER_SECRET);
+    expect(secrets.decrypt(row.headers.find((h: any) => h.name === 'Authorization').value)).toBe(
+      HEADER_SECRET
+    );
 
     const del = await app.api('DELETE', `${BASE}/${w.id}`);
     expect(del.status).toBe(200);
@@ -497,7 +707,9 @@ describe('secrets are write-only', () => {
 
     // What the UI does: send back the headers it read (secret value null), with a change elsewhere.
     const read = (await app.api('GET', `${BASE}/${w.id}`)).body.data;
-    const res = await app.api('PUT', `${BASE}/${w.id}`, { headers: [...read.headers, { name: 'X-New', value: 'n', secret: false }] });
+    const res = await app.api('PUT', `${BASE}/${w.id}`, {
+      headers: [...read.headers, { name: 'X-New', value: 'n', secret: false }],
+    });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(res.body.data.headers).toEqual([
       { name: 'X-Api-Key', value: null, secret: true },
@@ -507,11 +719,15 @@ describe('secrets are write-only', () => {
     expect(await storedValue('X-Api-Key')).toBe('first-api-key');
 
     // Header names are case-insensitive: a re-cased name keeps the value too.
-    const recased = await app.api('PUT', `${BASE}/${w.id}`, { headers: [{ name: 'x-api-key', value: null, secret: true }] });
+    const recased = await app.api('PUT', `${BASE}/${w.id}`, {
+      headers: [{ name: 'x-api-key', value: null, secret: true }],
+    });
     expect(recased.status, JSON.stringify(recased.body)).toBe(200);
     expect(await storedValue('x-api-key')).toBe('first-api-key');
 
-    const replaced = await app.api('PUT', `${BASE}/${w.id}`, { headers: [{ name: 'x-api-key', value: 'second-api-key', secret: true }] });
+    const replaced = await app.api('PUT', `${BASE}/${w.id}`, {
+      headers: [{ name: 'x-api-key', value: 'second-api-key', secret: true }],
+    });
     expect(replaced.status).toBe(200);
     expect(await storedValue('x-api-key')).toBe('second-api-key');
     expect(JSON.stringify(replaced.body)).not.toContain('second-api-key');
@@ -537,8 +753,15 @@ describe('secrets are write-only', () => {
     const got = await app.api('GET', `${BASE}/${w.id}`);
     expect(got.body.data.hasSecret).toBe(true);
     expect(JSON.stringify(got.body)).not.toContain(secret.slice('whsec_'.length));
-    expect(JSON.stringify((await app.api('GET', BASE)).body)).not.toContain(secret.slice('whsec_'.length));
-    expect(app.strapi.plugin('document-webhooks').service('secrets').decrypt((await rawRow(w.id)).secret)).toBe(secret);
+    expect(JSON.stringify((await app.api('GET', BASE)).body)).not.toContain(
+      secret.slice('whsec_'.length)
+    );
+    expect(
+      app.strapi
+        .plugin('document-webhooks')
+        .service('secrets')
+        .decrypt((await rawRow(w.id)).secret)
+    ).toBe(secret);
 
     const again = await app.api('POST', `${BASE}/${w.id}/rotate-secret`);
     expect(again.status).toBe(200);

@@ -35,7 +35,13 @@ const quotesHook = (url: string, secret: string, token: string) => ({
     { name: 'X-Env', value: 'dev', secret: false },
   ],
 });
-const articlesHook = (url: string) => ({ name: 'Articles', contentType: A, events: ['entry.create'], url, method: 'PUT' });
+const articlesHook = (url: string) => ({
+  name: 'Articles',
+  contentType: A,
+  events: ['entry.create'],
+  url,
+  method: 'PUT',
+});
 
 beforeAll(async () => {
   rx = await startReceiver();
@@ -55,7 +61,14 @@ const byName = (hooks: any[], name: string) => hooks.find((h) => h.name === name
 
 describe('webhooks declared in the plugin config', () => {
   it('appear as managed webhooks that deliver, sign and send their secret header; secrets are encrypted at rest', async () => {
-    app = await bootStrapi({ config: { webhooks: [quotesHook(rx.url('/quotes'), SECRET_1, 'tok-1'), articlesHook(rx.url('/articles'))] } });
+    app = await bootStrapi({
+      config: {
+        webhooks: [
+          quotesHook(rx.url('/quotes'), SECRET_1, 'tok-1'),
+          articlesHook(rx.url('/articles')),
+        ],
+      },
+    });
     dbFile = app.dbFile;
     const hooks = await list(app);
     expect(hooks.map((h) => [h.name, h.managed])).toEqual([
@@ -63,8 +76,20 @@ describe('webhooks declared in the plugin config', () => {
       ['Articles', true],
     ]);
     const q = byName(hooks, 'Quotes to ERP');
-    expect(q).toMatchObject({ hasSecret: true, enabled: true, headers: [{ name: 'X-Token', value: null, secret: true }, { name: 'X-Env', value: 'dev', secret: false }] });
-    expect(byName(hooks, 'Articles')).toMatchObject({ method: 'PUT', hasSecret: false, timeoutMs: 5000, maxAttempts: 8 });
+    expect(q).toMatchObject({
+      hasSecret: true,
+      enabled: true,
+      headers: [
+        { name: 'X-Token', value: null, secret: true },
+        { name: 'X-Env', value: 'dev', secret: false },
+      ],
+    });
+    expect(byName(hooks, 'Articles')).toMatchObject({
+      method: 'PUT',
+      hasSecret: false,
+      timeoutMs: 5000,
+      maxAttempts: 8,
+    });
 
     const row = await app.strapi.db.query(WEBHOOK).findOne({ where: { id: q.id } });
     expect(row.secret).toMatch(/^enc:v1:/);
@@ -95,10 +120,16 @@ describe('webhooks declared in the plugin config', () => {
       expect(res.body.error.message).toMatch(/"Quotes to ERP" is managed in the plugin config/);
     }
     // Nothing changed.
-    expect(byName(await list(app!), 'Quotes to ERP')).toMatchObject({ enabled: true, hasSecret: true, secretRotating: false });
+    expect(byName(await list(app!), 'Quotes to ERP')).toMatchObject({
+      enabled: true,
+      hasSecret: true,
+      secretRotating: false,
+    });
 
     const doc = await app!.strapi.documents(Q).findFirst({});
-    const preview = await app!.api('POST', `${BASE}/${q.id}/preview`, { documentId: doc.documentId });
+    const preview = await app!.api('POST', `${BASE}/${q.id}/preview`, {
+      documentId: doc.documentId,
+    });
     expect(preview.status).toBe(200);
     expect(preview.body.data.request.url).toBe(rx.url('/quotes'));
     const before = rx.requests.length;
@@ -112,18 +143,35 @@ describe('webhooks declared in the plugin config', () => {
   });
 
   it('survive a restart unchanged (same ids, not rewritten), beside webhooks created in the admin', async () => {
-    const clicked = await app!.api('POST', BASE, { name: 'Clicked', contentType: A, events: ['entry.update'], url: rx.url('/clicked') });
+    const clicked = await app!.api('POST', BASE, {
+      name: 'Clicked',
+      contentType: A,
+      events: ['entry.update'],
+      url: rx.url('/clicked'),
+    });
     expect(clicked.status).toBe(201);
     expect(clicked.body.data.managed).toBe(false);
     const rowsBefore = await app!.strapi.db.query(WEBHOOK).findMany({ orderBy: { id: 'asc' } });
     await app!.stop();
     app = null;
 
-    app = await bootStrapi({ dbFile, config: { webhooks: [quotesHook(rx.url('/quotes'), SECRET_1, 'tok-1'), articlesHook(rx.url('/articles'))] } });
+    app = await bootStrapi({
+      dbFile,
+      config: {
+        webhooks: [
+          quotesHook(rx.url('/quotes'), SECRET_1, 'tok-1'),
+          articlesHook(rx.url('/articles')),
+        ],
+      },
+    });
     const rowsAfter = await app.strapi.db.query(WEBHOOK).findMany({ orderBy: { id: 'asc' } });
-    expect(rowsAfter.map((r: any) => [r.id, r.name, r.managed])).toEqual(rowsBefore.map((r: any) => [r.id, r.name, r.managed]));
+    expect(rowsAfter.map((r: any) => [r.id, r.name, r.managed])).toEqual(
+      rowsBefore.map((r: any) => [r.id, r.name, r.managed])
+    );
     // Equal definitions are not written again (a secret would be re-encrypted with a new IV).
-    expect(rowsAfter.map((r: any) => [r.secret, String(r.updatedAt)])).toEqual(rowsBefore.map((r: any) => [r.secret, String(r.updatedAt)]));
+    expect(rowsAfter.map((r: any) => [r.secret, String(r.updatedAt)])).toEqual(
+      rowsBefore.map((r: any) => [r.secret, String(r.updatedAt)])
+    );
   });
 
   it('change when the config changes, and disappear (request log kept) when removed from it', async () => {
@@ -132,12 +180,28 @@ describe('webhooks declared in the plugin config', () => {
     const quotes = byName(before, 'Quotes to ERP');
     // A request-log row of the webhook about to go.
     await app!.strapi.documents(A).create({ data: { title: 'Logged' } });
-    await eventually(async () => (await app!.strapi.db.query(LOG).count({ where: { webhookId: articles.id, status: 'delivered' } })) > 0);
+    await eventually(
+      async () =>
+        (await app!.strapi.db
+          .query(LOG)
+          .count({ where: { webhookId: articles.id, status: 'delivered' } })) > 0
+    );
     await app!.stop();
     app = null;
 
-    const next = { ...quotesHook(rx.url('/quotes-v2'), SECRET_2, 'tok-2'), condition: 'doc.customer != "skip"' };
-    app = await bootStrapi({ dbFile, config: { webhooks: [next, { name: 'New one', contentType: A, events: ['entry.update'], url: rx.url('/new') }] } });
+    const next = {
+      ...quotesHook(rx.url('/quotes-v2'), SECRET_2, 'tok-2'),
+      condition: 'doc.customer != "skip"',
+    };
+    app = await bootStrapi({
+      dbFile,
+      config: {
+        webhooks: [
+          next,
+          { name: 'New one', contentType: A, events: ['entry.update'], url: rx.url('/new') },
+        ],
+      },
+    });
     const after = await list(app);
     expect(after.map((h) => [h.name, h.managed])).toEqual([
       ['Quotes to ERP', true],
@@ -146,9 +210,15 @@ describe('webhooks declared in the plugin config', () => {
     ]);
     const q = byName(after, 'Quotes to ERP');
     expect(q.id).toBe(quotes.id);
-    expect(q).toMatchObject({ url: rx.url('/quotes-v2'), condition: 'doc.customer != "skip"', hasSecret: true });
+    expect(q).toMatchObject({
+      url: rx.url('/quotes-v2'),
+      condition: 'doc.customer != "skip"',
+      hasSecret: true,
+    });
     // The log of the deleted webhook stays.
-    expect(await app.strapi.db.query(LOG).count({ where: { webhookId: articles.id } })).toBeGreaterThan(0);
+    expect(
+      await app.strapi.db.query(LOG).count({ where: { webhookId: articles.id } })
+    ).toBeGreaterThan(0);
 
     rx.clear();
     await app.strapi.documents(Q).create({ data: { customer: 'skip' } });
@@ -196,16 +266,34 @@ describe('export and import', () => {
     });
     expect(JSON.stringify(res.body)).not.toContain('tok-2');
     expect(JSON.stringify(res.body)).not.toContain(SECRET_2.slice(6, 20));
-    expect(res.body.webhooks.find((w: any) => w.name === 'Clicked')).not.toHaveProperty('needsSecret');
+    expect(res.body.webhooks.find((w: any) => w.name === 'Clicked')).not.toHaveProperty(
+      'needsSecret'
+    );
     exported = res.body;
   });
 
   it('a bad import is a 400 naming webhooks[i].<field> and stores nothing', async () => {
     const before = await app!.strapi.db.query(WEBHOOK).findMany({ orderBy: { id: 'asc' } });
-    const good = { name: 'Would be new', contentType: A, events: ['entry.create'], url: rx.url('/x') };
+    const good = {
+      name: 'Would be new',
+      contentType: A,
+      events: ['entry.create'],
+      url: rx.url('/x'),
+    };
     const cases: [unknown, (string | number)[]][] = [
-      [{ webhooks: [good, { ...good, name: 'Bad url', url: 'ftp://nope' }] }, ['webhooks', 1, 'url']],
-      [{ webhooks: [good, { ...good, name: 'Bad header', headers: [{ name: 'Host', value: 'x' }] }] }, ['webhooks', 1, 'headers', 0, 'name']],
+      [
+        { webhooks: [good, { ...good, name: 'Bad url', url: 'ftp://nope' }] },
+        ['webhooks', 1, 'url'],
+      ],
+      [
+        {
+          webhooks: [
+            good,
+            { ...good, name: 'Bad header', headers: [{ name: 'Host', value: 'x' }] },
+          ],
+        },
+        ['webhooks', 1, 'headers', 0, 'name'],
+      ],
       [{ webhooks: [good, { ...good }] }, ['webhooks', 1, 'name']],
       [{ webhooks: [good, 'not an object'] }, ['webhooks', 1]],
       [{ webhooks: [{ ...good, needsSecret: 'yes' }] }, ['webhooks', 0, 'needsSecret']],
@@ -221,30 +309,60 @@ describe('export and import', () => {
       expect(res.body.error.name).toBe('ValidationError');
       expect(res.body.error.details.errors.map((e: any) => e.path)).toContainEqual(path);
     }
-    expect(await app!.strapi.db.query(WEBHOOK).findMany({ orderBy: { id: 'asc' } })).toEqual(before);
+    expect(await app!.strapi.db.query(WEBHOOK).findMany({ orderBy: { id: 'asc' } })).toEqual(
+      before
+    );
   });
 
   it('a name shared by two existing webhooks is a 400; managed webhooks are never touched (skipped)', async () => {
-    const dup = await app!.api('POST', BASE, { name: 'Clicked', contentType: A, events: ['entry.create'], url: rx.url('/dup') });
+    const dup = await app!.api('POST', BASE, {
+      name: 'Clicked',
+      contentType: A,
+      events: ['entry.create'],
+      url: rx.url('/dup'),
+    });
     expect(dup.status).toBe(201);
     const before = await app!.strapi.db.query(WEBHOOK).findMany({ orderBy: { id: 'asc' } });
-    const res = await app!.api('POST', `${BASE}/import`, { webhooks: [{ name: 'Fresh', contentType: A, events: ['entry.create'], url: rx.url('/f') }, { name: 'Clicked', contentType: A, events: ['entry.create'], url: rx.url('/c') }] });
+    const res = await app!.api('POST', `${BASE}/import`, {
+      webhooks: [
+        { name: 'Fresh', contentType: A, events: ['entry.create'], url: rx.url('/f') },
+        { name: 'Clicked', contentType: A, events: ['entry.create'], url: rx.url('/c') },
+      ],
+    });
     expect(res.status).toBe(400);
-    expect(res.body.error.details.errors).toEqual([{ path: ['webhooks', 1, 'name'], message: expect.stringMatching(/shared by 2 existing webhooks/) }]);
-    expect(await app!.strapi.db.query(WEBHOOK).findMany({ orderBy: { id: 'asc' } })).toEqual(before);
+    expect(res.body.error.details.errors).toEqual([
+      {
+        path: ['webhooks', 1, 'name'],
+        message: expect.stringMatching(/shared by 2 existing webhooks/),
+      },
+    ]);
+    expect(await app!.strapi.db.query(WEBHOOK).findMany({ orderBy: { id: 'asc' } })).toEqual(
+      before
+    );
     expect((await app!.api('DELETE', `${BASE}/${dup.body.data.id}`)).status).toBe(200);
 
     const managed = exported.webhooks.find((w: any) => w.name === 'Quotes to ERP');
-    const over = await app!.api('POST', `${BASE}/import`, { webhooks: [{ ...managed, url: rx.url('/hijack') }], onConflict: 'overwrite' });
+    const over = await app!.api('POST', `${BASE}/import`, {
+      webhooks: [{ ...managed, url: rx.url('/hijack') }],
+      onConflict: 'overwrite',
+    });
     expect(over.status).toBe(200);
     expect(over.body.data).toEqual({ created: [], updated: [], skipped: ['Quotes to ERP'] });
     expect(byName(await list(app!), 'Quotes to ERP').url).toBe(rx.url('/quotes-v2'));
   });
 
   it('RBAC: export needs read; import needs create and update', async () => {
-    const reader = await app!.createAdmin(`reader-${Date.now()}@test.local`, ['plugin::document-webhooks.read']);
-    const creator = await app!.createAdmin(`creator-${Date.now()}@test.local`, ['plugin::document-webhooks.read', 'plugin::document-webhooks.create']);
-    const both = await app!.createAdmin(`both-${Date.now()}@test.local`, ['plugin::document-webhooks.create', 'plugin::document-webhooks.update']);
+    const reader = await app!.createAdmin(`reader-${Date.now()}@test.local`, [
+      'plugin::document-webhooks.read',
+    ]);
+    const creator = await app!.createAdmin(`creator-${Date.now()}@test.local`, [
+      'plugin::document-webhooks.read',
+      'plugin::document-webhooks.create',
+    ]);
+    const both = await app!.createAdmin(`both-${Date.now()}@test.local`, [
+      'plugin::document-webhooks.create',
+      'plugin::document-webhooks.update',
+    ]);
     const body = { webhooks: [] };
     expect((await app!.api('GET', `${BASE}/export`, undefined, reader)).status).toBe(200);
     expect((await app!.api('GET', `${BASE}/export`, undefined, both)).status).toBe(403);
@@ -262,7 +380,11 @@ describe('export and import', () => {
     app = await bootStrapi();
     const res = await app.api('POST', `${BASE}/import`, exported);
     expect(res.status).toBe(200);
-    expect(res.body.data).toEqual({ created: ['Quotes to ERP', 'Clicked', 'New one'], updated: [], skipped: [] });
+    expect(res.body.data).toEqual({
+      created: ['Quotes to ERP', 'Clicked', 'New one'],
+      updated: [],
+      skipped: [],
+    });
 
     // Imported without its secret a webhook does not sign (no needsSecret) and waits disabled.
     const again = await app.api('GET', `${BASE}/export`);
@@ -276,21 +398,40 @@ describe('export and import', () => {
     const hooks = await list(app);
     expect(hooks.every((h) => h.managed === false)).toBe(true);
     const quotes = byName(hooks, 'Quotes to ERP');
-    expect(quotes).toMatchObject({ enabled: false, disabledReason: 'secret required', hasSecret: false });
+    expect(quotes).toMatchObject({
+      enabled: false,
+      disabledReason: 'secret required',
+      hasSecret: false,
+    });
     expect(byName(hooks, 'Clicked')).toMatchObject({ enabled: true, disabledReason: null });
 
     // Import again: skipped by default, overwritten on request (still waiting for the secret).
     const skip = await app.api('POST', `${BASE}/import`, exported);
-    expect(skip.body.data).toEqual({ created: [], updated: [], skipped: ['Quotes to ERP', 'Clicked', 'New one'] });
+    expect(skip.body.data).toEqual({
+      created: [],
+      updated: [],
+      skipped: ['Quotes to ERP', 'Clicked', 'New one'],
+    });
     const over = await app.api('POST', `${BASE}/import`, { ...exported, onConflict: 'overwrite' });
-    expect(over.body.data).toEqual({ created: [], updated: ['Quotes to ERP', 'Clicked', 'New one'], skipped: [] });
+    expect(over.body.data).toEqual({
+      created: [],
+      updated: ['Quotes to ERP', 'Clicked', 'New one'],
+      skipped: [],
+    });
     expect((await list(app)).map((h) => h.id)).toEqual(hooks.map((h) => h.id));
-    expect(byName(await list(app), 'Quotes to ERP')).toMatchObject({ enabled: false, disabledReason: 'secret required' });
+    expect(byName(await list(app), 'Quotes to ERP')).toMatchObject({
+      enabled: false,
+      disabledReason: 'secret required',
+    });
 
     // Enabling before the secret header has a value is refused, naming the header.
     const early = await app.api('PUT', `${BASE}/${quotes.id}`, { enabled: true });
     expect(early.status).toBe(400);
-    expect(early.body.error.details.errors.map((e: any) => e.path)).toContainEqual(['headers', 0, 'value']);
+    expect(early.body.error.details.errors.map((e: any) => e.path)).toContainEqual([
+      'headers',
+      0,
+      'value',
+    ]);
 
     // Set the secrets, enable: it delivers, signed.
     const put = await app.api('PUT', `${BASE}/${quotes.id}`, {

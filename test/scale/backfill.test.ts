@@ -19,7 +19,10 @@ const requireCjs = createRequire(__filename);
 const databases = requireCjs('../helpers/databases.js');
 const { spawnInstance } = requireCjs('./instances.js');
 
-const KIND: 'postgres' | 'mariadb' | 'sqlite' = process.env.TEST_DB === 'postgres' || process.env.TEST_DB === 'mariadb' ? process.env.TEST_DB : 'sqlite';
+const KIND: 'postgres' | 'mariadb' | 'sqlite' =
+  process.env.TEST_DB === 'postgres' || process.env.TEST_DB === 'mariadb'
+    ? process.env.TEST_DB
+    : 'sqlite';
 const DOCS = Number(process.env.BACKFILL_DOCS ?? 100_000);
 const EVERY = 100;
 const MATCHING = Math.floor(DOCS / EVERY);
@@ -31,11 +34,17 @@ let rx: Receiver;
 let inst: Instance;
 
 beforeAll(async () => {
-  if (!fs.existsSync(path.join(ROOT, 'dist', 'server', 'index.js'))) throw new Error('dist/ is missing: run `npm run build` first');
+  if (!fs.existsSync(path.join(ROOT, 'dist', 'server', 'index.js')))
+    throw new Error('dist/ is missing: run `npm run build` first');
   rx = await startReceiver();
   if (KIND !== 'sqlite') server = await databases.startServer(KIND);
   db = await databases.createDatabase(KIND, server ? { server } : {});
-  inst = spawnInstance({ dbEnv: db.env, config: {}, name: 'strapi-backfill', execArgv: ['--expose-gc'] });
+  inst = spawnInstance({
+    dbEnv: db.env,
+    config: {},
+    name: 'strapi-backfill',
+    execArgv: ['--expose-gc'],
+  });
   await inst.ready;
 });
 
@@ -68,23 +77,50 @@ const percentile = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
 };
-const heapMb = async () => (await inst.call('eval', { code: `global.gc?.(); return process.memoryUsage().heapUsed;` })) / 1e6;
+const heapMb = async () =>
+  (await inst.call('eval', { code: `global.gc?.(); return process.memoryUsage().heapUsed;` })) /
+  1e6;
 const backfill = (webhookId: number) => ({
-  info: () => inst.call('eval', { code: `return strapi.plugin('document-webhooks').service('backfill').info(${webhookId}, {});` }),
-  start: () => inst.call('eval', { code: `return strapi.plugin('document-webhooks').service('backfill').start(${webhookId}, {});` }),
-  cancel: () => inst.call('eval', { code: `return strapi.plugin('document-webhooks').service('backfill').cancel(${webhookId});` }),
+  info: () =>
+    inst.call('eval', {
+      code: `return strapi.plugin('document-webhooks').service('backfill').info(${webhookId}, {});`,
+    }),
+  start: () =>
+    inst.call('eval', {
+      code: `return strapi.plugin('document-webhooks').service('backfill').start(${webhookId}, {});`,
+    }),
+  cancel: () =>
+    inst.call('eval', {
+      code: `return strapi.plugin('document-webhooks').service('backfill').cancel(${webhookId});`,
+    }),
 });
 
 describe(`backfill of ${DOCS} documents (${KIND})`, () => {
   it('delivers each matching document once, with a flat heap, while writes are served; a second backfill is cancelled', async () => {
     let t0 = Date.now();
     expect(await insertAuthors(DOCS)).toBe(DOCS);
-    console.log(`[backfill] ${DOCS} authors inserted in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    console.log(
+      `[backfill] ${DOCS} authors inserted in ${((Date.now() - t0) / 1000).toFixed(1)} s`
+    );
 
     const hook = await inst.call('createWebhook', {
-      body: { name: 'backfill scale', contentType: A, events: ['entry.delete'], url: rx.url('/backfill'), condition: `doc.bio == "match"` },
+      body: {
+        name: 'backfill scale',
+        contentType: A,
+        events: ['entry.delete'],
+        url: rx.url('/backfill'),
+        condition: `doc.bio == "match"`,
+      },
     });
-    const idle = (await inst.call('write', { n: 100, concurrency: 1, prefix: 'idle', timings: true, spacingMs: 50 })).latencies as number[];
+    const idle = (
+      await inst.call('write', {
+        n: 100,
+        concurrency: 1,
+        prefix: 'idle',
+        timings: true,
+        spacingMs: 50,
+      })
+    ).latencies as number[];
     const heapBefore = await heapMb();
 
     t0 = Date.now();
@@ -101,20 +137,39 @@ describe(`backfill of ${DOCS} documents (${KIND})`, () => {
       // Their latencies leave out the wait for the event loop before each starts; the batch's
       // duration includes it.
       const c0 = Date.now();
-      during.push(...((await inst.call('write', { n: 10, concurrency: 1, prefix: `during${during.length}`, timings: true, spacingMs: 100 })).latencies as number[]));
+      during.push(
+        ...((
+          await inst.call('write', {
+            n: 10,
+            concurrency: 1,
+            prefix: `during${during.length}`,
+            timings: true,
+            spacingMs: 100,
+          })
+        ).latencies as number[])
+      );
       batches.push(Date.now() - c0);
       if (batches.length % 4 === 1) heap.push(await heapMb());
       const info = await backfill(hook.id).info();
       progress.push(info.job.queued);
       if (!queuedAt && info.job.state === 'done') queuedAt = Date.now() - t0;
-      done = info.job.state === 'done' && rx.requests.filter((r) => r.url === '/backfill').length >= MATCHING;
-      if (Date.now() - t0 > 540_000) throw new Error(`backfill not done after 9 min: ${JSON.stringify(info.job)}, ${rx.requests.length} received`);
+      done =
+        info.job.state === 'done' &&
+        rx.requests.filter((r) => r.url === '/backfill').length >= MATCHING;
+      if (Date.now() - t0 > 540_000)
+        throw new Error(
+          `backfill not done after 9 min: ${JSON.stringify(info.job)}, ${rx.requests.length} received`
+        );
     }
     const seconds = (Date.now() - t0) / 1000;
-    const counts = await until('drained', async () => {
-      const c = await inst.call('counts');
-      return c.outbox === 0 && c.pending === 0 && c.failed === 0 ? c : null;
-    }, 120_000);
+    const counts = await until(
+      'drained',
+      async () => {
+        const c = await inst.call('counts');
+        return c.outbox === 0 && c.pending === 0 && c.failed === 0 ? c : null;
+      },
+      120_000
+    );
 
     const heapPeak = Math.max(...heap);
     const idleP99 = percentile(idle, 99);
@@ -126,8 +181,12 @@ describe(`backfill of ${DOCS} documents (${KIND})`, () => {
     expect(t.total).toBe(MATCHING);
     expect(t.duplicates).toBe(0);
     expect(t.docs.size).toBe(MATCHING);
-    const bodies = rx.requests.filter((r) => r.url === '/backfill').slice(0, 50).map((r) => JSON.parse(r.body));
-    for (const b of bodies) expect(b).toMatchObject({ event: 'entry.backfill', uid: A, entry: { bio: 'match' } });
+    const bodies = rx.requests
+      .filter((r) => r.url === '/backfill')
+      .slice(0, 50)
+      .map((r) => JSON.parse(r.body));
+    for (const b of bodies)
+      expect(b).toMatchObject({ event: 'entry.backfill', uid: A, entry: { bio: 'match' } });
     expect(counts.delivered).toBe(MATCHING);
     // Progress was visible on the way: the count rose in steps, not all at once.
     expect(new Set(progress).size).toBeGreaterThan(3);
@@ -142,19 +201,38 @@ describe(`backfill of ${DOCS} documents (${KIND})`, () => {
     expect(Math.max(...batches)).toBeLessThan(8000);
 
     // A second backfill, cancelled early: it stops where it was, and says so.
-    const second = await inst.call('createWebhook', { body: { name: 'backfill cancelled', contentType: A, events: ['entry.delete'], url: rx.url('/cancelled'), condition: `doc.bio == "match"` } });
+    const second = await inst.call('createWebhook', {
+      body: {
+        name: 'backfill cancelled',
+        contentType: A,
+        events: ['entry.delete'],
+        url: rx.url('/cancelled'),
+        condition: `doc.bio == "match"`,
+      },
+    });
     await backfill(second.id).start();
-    await until('some queued', async () => (await backfill(second.id).info()).job.queued > 0, 60_000, 50);
+    await until(
+      'some queued',
+      async () => (await backfill(second.id).info()).job.queued > 0,
+      60_000,
+      50
+    );
     const cancelled = await backfill(second.id).cancel();
     expect(cancelled.state).toBe('cancelled');
     const at = cancelled.queued;
     expect(at).toBeLessThan(DOCS);
-    await until('drained after cancel', async () => {
-      const c = await inst.call('counts');
-      return c.outbox === 0 && c.pending === 0 ? c : null;
-    }, 120_000);
+    await until(
+      'drained after cancel',
+      async () => {
+        const c = await inst.call('counts');
+        return c.outbox === 0 && c.pending === 0 ? c : null;
+      },
+      120_000
+    );
     const after = (await backfill(second.id).info()).job;
     expect(after).toMatchObject({ state: 'cancelled', queued: at });
-    expect(rx.requests.filter((r) => r.url === '/cancelled').length).toBeLessThanOrEqual(Math.ceil(at / EVERY));
+    expect(rx.requests.filter((r) => r.url === '/cancelled').length).toBeLessThanOrEqual(
+      Math.ceil(at / EVERY)
+    );
   });
 });

@@ -41,13 +41,22 @@ describe(`backlog of ${N} on ${testDb()}`, () => {
     const strapi = app.strapi;
     const ids: number[] = [];
     for (let i = 0; i < 5; i++) {
-      const res = await app.api('POST', '/document-webhooks/webhooks', { name: `backlog ${i}`, contentType: 'api::article.article', events: ['entry.create'], url: rx.url('/backlog') });
+      const res = await app.api('POST', '/document-webhooks/webhooks', {
+        name: `backlog ${i}`,
+        contentType: 'api::article.article',
+        events: ['entry.create'],
+        url: rx.url('/backlog'),
+      });
       expect(res.status).toBe(201);
       ids.push(res.body.data.id);
     }
     const knex = strapi.db.connection;
     const now = new Date();
-    const body = JSON.stringify({ event: 'entry.create', documentId: 'x', entry: { title: 'backlog' } });
+    const body = JSON.stringify({
+      event: 'entry.create',
+      documentId: 'x',
+      entry: { title: 'backlog' },
+    });
     for (let i = 0; i < N; i += 500) {
       const rows = [];
       for (let j = i; j < Math.min(i + 500, N); j++) {
@@ -76,18 +85,27 @@ describe(`backlog of ${N} on ${testDb()}`, () => {
     // The admin list, first page and filtered, with the backlog in the table (query-string values, as the route passes them).
     const logs = strapi.plugin('document-webhooks').service('logs');
     const timings: Record<string, number> = {};
-    for (const [name, q] of Object.entries({ first: { page: '1', pageSize: '25' }, status: { status: 'pending', pageSize: '25' }, webhook: { webhook: String(ids[0]), pageSize: '25' }, deep: { page: '400', pageSize: '25' } })) {
+    for (const [name, q] of Object.entries({
+      first: { page: '1', pageSize: '25' },
+      status: { status: 'pending', pageSize: '25' },
+      webhook: { webhook: String(ids[0]), pageSize: '25' },
+      deep: { page: '400', pageSize: '25' },
+    })) {
       const t0 = performance.now();
       const res = await logs.find(q);
       timings[name] = performance.now() - t0;
       expect(res.data.length).toBe(25);
     }
-    for (const [name, ms] of Object.entries(timings)) expect(ms, `log list "${name}"`).toBeLessThan(1500);
+    for (const [name, ms] of Object.entries(timings))
+      expect(ms, `log list "${name}"`).toBeLessThan(1500);
 
     // One claim reads a bounded page, whatever the backlog.
     const { createClaimer } = await import('../../server/src/outbox/claim');
     const t0 = performance.now();
-    const claimed = await createClaimer(strapi).claimDeliveries('probe', 20, 60_000, { busy: new Set(), perWebhookConcurrency: 4 });
+    const claimed = await createClaimer(strapi).claimDeliveries('probe', 20, 60_000, {
+      busy: new Set(),
+      perWebhookConcurrency: 4,
+    });
     const claimMs = performance.now() - t0;
     expect(claimed.length).toBe(20);
     expect(claimMs).toBeLessThan(1500);
@@ -120,7 +138,9 @@ describe(`backlog of ${N} on ${testDb()}`, () => {
     console.log(
       `[backlog] ${testDb()}: ${N} pending; log list ${Object.entries(timings)
         .map(([k, v]) => `${k} ${v.toFixed(1)} ms`)
-        .join(', ')}; one claim ${claimMs.toFixed(1)} ms; ${delivered} delivered in ${RUN_MS} ms; heap +${growthMb.toFixed(1)} MB`
+        .join(
+          ', '
+        )}; one claim ${claimMs.toFixed(1)} ms; ${delivered} delivered in ${RUN_MS} ms; heap +${growthMb.toFixed(1)} MB`
     );
   });
 });

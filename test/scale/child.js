@@ -48,14 +48,28 @@ const plugin = () => strapi.plugin('document-webhooks');
 
 // spacingMs: the i-th write starts spacingMs × i after the first (a steady rate), or as soon as
 // the event loop has turned once when behind.
-async function write({ uid = 'api::article.article', n, concurrency = 8, prefix = 'doc', data = {}, timings = false, stamps = false, reportEvery = 20, spacingMs = 0, settle = false }) {
+async function write({
+  uid = 'api::article.article',
+  n,
+  concurrency = 8,
+  prefix = 'doc',
+  data = {},
+  timings = false,
+  stamps = false,
+  reportEvery = 20,
+  spacingMs = 0,
+  settle = false,
+}) {
   const ids = [];
   // The Document Service re-reads each entry for its entry.create event after the commit, in a
   // promise nothing awaits: a fault test must not cut the database off under those reads.
   const emitted = new Set();
-  const unsubscribe = settle ? strapi.eventHub.subscribe((event, payload) => {
-    if (event === 'entry.create' && payload?.uid === uid && payload.entry?.documentId) emitted.add(payload.entry.documentId);
-  }) : null;
+  const unsubscribe = settle
+    ? strapi.eventHub.subscribe((event, payload) => {
+        if (event === 'entry.create' && payload?.uid === uid && payload.entry?.documentId)
+          emitted.add(payload.entry.documentId);
+      })
+    : null;
   const latencies = timings ? [] : null;
   // Wall-clock commit times (sub-millisecond, comparable across processes of this machine).
   const committedAt = stamps ? [] : null;
@@ -75,9 +89,12 @@ async function write({ uid = 'api::article.article', n, concurrency = 8, prefix 
         await new Promise((r) => (wait > 0 ? setTimeout(r, wait) : setImmediate(r)));
       }
       const t0 = process.hrtime.bigint();
-      const doc = await strapi.documents(uid).create({ data: { title: `${prefix}-${i}`, ...data } });
+      const doc = await strapi
+        .documents(uid)
+        .create({ data: { title: `${prefix}-${i}`, ...data } });
       if (latencies) latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
-      if (committedAt) committedAt.push([doc.documentId, performance.timeOrigin + performance.now()]);
+      if (committedAt)
+        committedAt.push([doc.documentId, performance.timeOrigin + performance.now()]);
       ids.push(doc.documentId);
       pending.push(doc.documentId);
       if (pending.length >= reportEvery) flush();
@@ -88,7 +105,8 @@ async function write({ uid = 'api::article.article', n, concurrency = 8, prefix 
     if (settle) {
       const deadline = Date.now() + 60_000;
       while (ids.some((id) => !emitted.has(id))) {
-        if (Date.now() > deadline) throw new Error(`entry.create emitted for ${emitted.size}/${ids.length} documents`);
+        if (Date.now() > deadline)
+          throw new Error(`entry.create emitted for ${emitted.size}/${ids.length} documents`);
         await new Promise((r) => setTimeout(r, 20));
       }
     }
@@ -102,7 +120,8 @@ async function write({ uid = 'api::article.article', n, concurrency = 8, prefix 
 async function counts() {
   const logs = strapi.db.query('plugin::document-webhooks.log');
   const out = { outbox: await strapi.db.query('plugin::document-webhooks.outbox-event').count({}) };
-  for (const status of ['pending', 'failed', 'delivered', 'exhausted']) out[status] = await logs.count({ where: { status } });
+  for (const status of ['pending', 'failed', 'delivered', 'exhausted'])
+    out[status] = await logs.count({ where: { status } });
   return out;
 }
 
@@ -125,7 +144,10 @@ async function handle(msg) {
     case 'counts':
       return counts();
     case 'eval':
-      return new Function('strapi', 'require', `return (async () => { ${msg.code} })()`)(strapi, (name) => require(require.resolve(name, { paths: [ROOT] })));
+      return new Function('strapi', 'require', `return (async () => { ${msg.code} })()`)(
+        strapi,
+        (name) => require(require.resolve(name, { paths: [ROOT] }))
+      );
     case 'stall': {
       const end = Date.now() + msg.ms;
       while (Date.now() < end);
@@ -153,7 +175,10 @@ process.on('message', (msg) => {
 for (const kind of ['unhandledRejection', 'uncaughtException']) {
   process.on(kind, (err) => {
     console.error(`[child ${process.pid}] ${kind}:`, err);
-    if (process.connected) process.send({ type: 'fault', kind, error: String((err && err.stack) || err) }, () => process.exit(70));
+    if (process.connected)
+      process.send({ type: 'fault', kind, error: String((err && err.stack) || err) }, () =>
+        process.exit(70)
+      );
     else process.exit(70);
   });
 }

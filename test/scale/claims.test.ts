@@ -23,7 +23,15 @@ afterAll(async () => {
 const logs = () => app.strapi.db.query(LOG_UID);
 
 let batchNo = 0;
-async function insertDeliveries(n: number, opts: { webhookId?: number; sameDocument?: boolean; leaseUntil?: Date | null; leaseOwner?: string | null } = {}) {
+async function insertDeliveries(
+  n: number,
+  opts: {
+    webhookId?: number;
+    sameDocument?: boolean;
+    leaseUntil?: Date | null;
+    leaseOwner?: string | null;
+  } = {}
+) {
   // Distinct document ids per call: two calls within one millisecond shared them, and a live
   // lease then (rightly) held back the other call's row of the same (webhook, document).
   const now = Date.now();
@@ -44,7 +52,8 @@ async function insertDeliveries(n: number, opts: { webhookId?: number; sameDocum
     updated_at: new Date(now),
   }));
   const knex = app.strapi.db.connection;
-  for (let i = 0; i < rows.length; i += 200) await knex('document_webhooks_logs').insert(rows.slice(i, i + 200));
+  for (let i = 0; i < rows.length; i += 200)
+    await knex('document_webhooks_logs').insert(rows.slice(i, i + 200));
 }
 
 describe(`queue on ${testDb()}`, () => {
@@ -54,7 +63,13 @@ describe(`queue on ${testDb()}`, () => {
     const outboxIdx = await inspector.getIndexes('document_webhooks_outbox');
     const cols = (list: any[], name: string) => list.find((i) => i.name === name)?.columns;
     expect(cols(logIdx, 'dw_logs_status_next_attempt_idx')).toEqual(['status', 'next_attempt_at']);
-    expect(cols(logIdx, 'dw_logs_webhook_stats_idx')).toEqual(['webhook_id', 'created_at', 'status', 'event', 'duration_ms']);
+    expect(cols(logIdx, 'dw_logs_webhook_stats_idx')).toEqual([
+      'webhook_id',
+      'created_at',
+      'status',
+      'event',
+      'duration_ms',
+    ]);
     expect(cols(logIdx, 'dw_logs_target_document_idx')).toEqual(['target_document_id']);
     expect(cols(logIdx, 'dw_logs_created_idx')).toEqual(['created_at']);
     expect(cols(logIdx, 'dw_logs_status_created_idx')).toEqual(['status', 'created_at']);
@@ -78,8 +93,16 @@ describe(`queue on ${testDb()}`, () => {
       const results = await Promise.all(
         claimers.map(async (c: any, i: number) => {
           const token = `t${round}-${i}`;
-          const ids: number[] = await c.claimDeliveries(token, 25, 60_000, { busy: new Set(), perWebhookConcurrency: 1000 });
-          const rows = ids.length ? await logs().findMany({ where: { id: { $in: ids }, leaseOwner: token }, select: ['id'] }) : [];
+          const ids: number[] = await c.claimDeliveries(token, 25, 60_000, {
+            busy: new Set(),
+            perWebhookConcurrency: 1000,
+          });
+          const rows = ids.length
+            ? await logs().findMany({
+                where: { id: { $in: ids }, leaseOwner: token },
+                select: ['id'],
+              })
+            : [];
           return rows.map((r: any) => [r.id, token] as const);
         })
       );
@@ -91,17 +114,28 @@ describe(`queue on ${testDb()}`, () => {
       }
     }
     // Everything of distinct documents leased; of the ten rows on one document, only one at a time.
-    const sameDoc = await logs().findMany({ where: { targetDocumentId: 'same-doc', leaseOwner: { $notNull: true } } });
+    const sameDoc = await logs().findMany({
+      where: { targetDocumentId: 'same-doc', leaseOwner: { $notNull: true } },
+    });
     expect(sameDoc).toHaveLength(1);
     expect(leased.size).toBe(301);
   });
 
   it('takes over expired leases and leaves live ones', async () => {
     await app.strapi.db.connection('document_webhooks_logs').del();
-    await insertDeliveries(5, { leaseOwner: 'dead-instance', leaseUntil: new Date(Date.now() - 1000) });
-    await insertDeliveries(5, { leaseOwner: 'live-instance', leaseUntil: new Date(Date.now() + 60_000) });
+    await insertDeliveries(5, {
+      leaseOwner: 'dead-instance',
+      leaseUntil: new Date(Date.now() - 1000),
+    });
+    await insertDeliveries(5, {
+      leaseOwner: 'live-instance',
+      leaseUntil: new Date(Date.now() + 60_000),
+    });
     const { createClaimer } = await loadClaim();
-    const ids: number[] = await createClaimer(app.strapi).claimDeliveries('me', 100, 60_000, { busy: new Set(), perWebhookConcurrency: 100 });
+    const ids: number[] = await createClaimer(app.strapi).claimDeliveries('me', 100, 60_000, {
+      busy: new Set(),
+      perWebhookConcurrency: 100,
+    });
     const mine = await logs().findMany({ where: { id: { $in: ids }, leaseOwner: 'me' } });
     expect(mine).toHaveLength(5);
     expect(await logs().count({ where: { leaseOwner: 'live-instance' } })).toBe(5);
@@ -111,10 +145,27 @@ describe(`queue on ${testDb()}`, () => {
     const knex = app.strapi.db.connection;
     await knex('document_webhooks_outbox').del();
     const now = Date.now();
-    const base = { event: 'entry.create', content_type: 'api::article.article', created_at: new Date(now), updated_at: new Date(now) };
-    await knex('document_webhooks_outbox').insert(Array.from({ length: 100 }, (_, i) => ({ ...base, target_document_id: `d${i}` })));
-    await knex('document_webhooks_outbox').insert({ ...base, target_document_id: 'expired', lease_owner: 'dead', lease_until: new Date(now - 1) });
-    await knex('document_webhooks_outbox').insert({ ...base, target_document_id: 'live', lease_owner: 'live', lease_until: new Date(now + 60_000) });
+    const base = {
+      event: 'entry.create',
+      content_type: 'api::article.article',
+      created_at: new Date(now),
+      updated_at: new Date(now),
+    };
+    await knex('document_webhooks_outbox').insert(
+      Array.from({ length: 100 }, (_, i) => ({ ...base, target_document_id: `d${i}` }))
+    );
+    await knex('document_webhooks_outbox').insert({
+      ...base,
+      target_document_id: 'expired',
+      lease_owner: 'dead',
+      lease_until: new Date(now - 1),
+    });
+    await knex('document_webhooks_outbox').insert({
+      ...base,
+      target_document_id: 'live',
+      lease_owner: 'live',
+      lease_until: new Date(now + 60_000),
+    });
     const { createClaimer } = await loadClaim();
     const seen = new Set<number>();
     // Bounded: SQLite's conditional update lets one of the three win each round.
@@ -123,7 +174,11 @@ describe(`queue on ${testDb()}`, () => {
         [0, 1, 2].map(async (i) => {
           const token = `o${round}-${i}`;
           const ids: number[] = await createClaimer(app.strapi).claimOutbox(token, 10, 60_000);
-          const rows = ids.length ? await app.strapi.db.query(OUTBOX_UID).findMany({ where: { id: { $in: ids }, leaseOwner: token }, select: ['id'] }) : [];
+          const rows = ids.length
+            ? await app.strapi.db
+                .query(OUTBOX_UID)
+                .findMany({ where: { id: { $in: ids }, leaseOwner: token }, select: ['id'] })
+            : [];
           return rows.map((r: any) => r.id);
         })
       );
@@ -142,7 +197,13 @@ describe(`queue on ${testDb()}`, () => {
     const now = Date.now();
     const base = { event: 'entry.update', created_at: new Date(now), updated_at: new Date(now) };
     const [older] = await knex('document_webhooks_outbox')
-      .insert({ ...base, content_type: 'api::article.article', target_document_id: 'ordered', lease_owner: 'other', lease_until: new Date(now + 60_000) })
+      .insert({
+        ...base,
+        content_type: 'api::article.article',
+        target_document_id: 'ordered',
+        lease_owner: 'other',
+        lease_until: new Date(now + 60_000),
+      })
       .returning('id');
     await knex('document_webhooks_outbox').insert([
       { ...base, content_type: 'api::article.article', target_document_id: 'ordered' }, // later change of the leased document
@@ -152,12 +213,18 @@ describe(`queue on ${testDb()}`, () => {
     const { createClaimer } = await loadClaim();
     const claim = async (token: string) => {
       const ids: number[] = await createClaimer(app.strapi).claimOutbox(token, 10, 60_000);
-      const rows = ids.length ? await app.strapi.db.query(OUTBOX_UID).findMany({ where: { id: { $in: ids }, leaseOwner: token } }) : [];
+      const rows = ids.length
+        ? await app.strapi.db
+            .query(OUTBOX_UID)
+            .findMany({ where: { id: { $in: ids }, leaseOwner: token } })
+        : [];
       return rows.map((r: any) => `${r.contentType}/${r.targetDocumentId}`).sort();
     };
     expect(await claim('me')).toEqual(['api::article.article/free', 'api::other.other/ordered']);
     // Once the older record is gone (fanned out by its instance), the later one is claimable.
-    await knex('document_webhooks_outbox').where('id', typeof older === 'object' ? older.id : older).del();
+    await knex('document_webhooks_outbox')
+      .where('id', typeof older === 'object' ? older.id : older)
+      .del();
     expect(await claim('me-again')).toEqual(['api::article.article/ordered']);
   });
 });

@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startReceiver, type Receiver } from '../helpers/receiver';
-import { articleWebhook, drained, scaleDatabase, startInstances, stopAll, until, type Instance } from './harness';
+import {
+  articleWebhook,
+  drained,
+  scaleDatabase,
+  startInstances,
+  stopAll,
+  until,
+  type Instance,
+} from './harness';
 
 /**
  * Issue 15: a coalescing window is durable (docs/events.md, "Bursts: coalescing windows").
@@ -31,9 +39,16 @@ describe('SIGKILL while a window is open', () => {
     let [inst] = await startInstances(1, env, CONFIG, instances);
     // A window long enough for the kill to land while it is open.
     const hook = await inst.call('createWebhook', {
-      body: articleWebhook(rx.url('/window'), { events: ['entry.create', 'entry.update'], coalesce: { by: 'document', windowSeconds: 6, maxWaitSeconds: 600 } }),
+      body: articleWebhook(rx.url('/window'), {
+        events: ['entry.create', 'entry.update'],
+        coalesce: { by: 'document', windowSeconds: 6, maxWaitSeconds: 600 },
+      }),
     });
-    await inst.call('waitWebhooks', { uid: 'api::article.article', event: 'entry.update', count: 1 });
+    await inst.call('waitWebhooks', {
+      uid: 'api::article.article',
+      event: 'entry.update',
+      count: 1,
+    });
     const documentId: string = await inst.call('eval', {
       code: `const docs = strapi.documents('api::article.article');
         const d = await docs.create({ data: { title: 'w0' } });
@@ -68,7 +83,15 @@ describe('SIGKILL while a window is open', () => {
     expect(req.headers['webhook-id']).toBe(open.messageId);
     expect(req.at).toBeGreaterThanOrEqual(Date.parse(open.nextAttemptAt) - 50);
     const body = JSON.parse(req.body);
-    expect(body).toMatchObject({ event: 'entry.update', documentId, entry: { title: `w${UPDATES}` }, previous: null });
-    expect(body.changes.map((c: any) => c.event)).toEqual(['entry.create', ...Array(UPDATES).fill('entry.update')]);
+    expect(body).toMatchObject({
+      event: 'entry.update',
+      documentId,
+      entry: { title: `w${UPDATES}` },
+      previous: null,
+    });
+    expect(body.changes.map((c: any) => c.event)).toEqual([
+      'entry.create',
+      ...Array(UPDATES).fill('entry.update'),
+    ]);
   });
 });

@@ -1,6 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startReceiver, type Receiver } from '../helpers/receiver';
-import { articleWebhook, documentIdOf, drained, scaleDatabase, startInstances, stopAll, tally, until, webhookIdOf, type Instance } from './harness';
+import {
+  articleWebhook,
+  documentIdOf,
+  drained,
+  scaleDatabase,
+  startInstances,
+  stopAll,
+  tally,
+  until,
+  webhookIdOf,
+  type Instance,
+} from './harness';
 
 /**
  * A Strapi instance writing documents is SIGKILLed at several points (during writes, during
@@ -31,13 +42,19 @@ describe('SIGKILL mid-burst', () => {
     const env = await db.fresh();
     let [inst] = await startInstances(1, env, CONFIG, instances);
     await inst.call('createWebhook', { body: articleWebhook(rx.url('/crash')) });
-    await inst.call('waitWebhooks', { uid: 'api::article.article', event: 'entry.create', count: 1 });
+    await inst.call('waitWebhooks', {
+      uid: 'api::article.article',
+      event: 'entry.create',
+      count: 1,
+    });
     // Slow answers keep sends in flight when the kill comes.
     rx.respond(() => ({ status: 200, delayMs: 100 }));
     const kills: string[] = [];
 
     // 1. Killed during writes: after a third of the burst has committed.
-    const w1 = inst.call('write', { n: WRITES, concurrency: 4, prefix: 'k1', reportEvery: 1 }).catch((e: Error) => e);
+    const w1 = inst
+      .call('write', { n: WRITES, concurrency: 4, prefix: 'k1', reportEvery: 1 })
+      .catch((e: Error) => e);
     await until('a third committed', async () => inst.committed.length >= WRITES / 3, 120_000, 20);
     await inst.kill();
     kills.push(`during writes after ${inst.committed.length} reported commits`);
@@ -53,7 +70,9 @@ describe('SIGKILL mid-burst', () => {
     // 3. Restart; killed during a second burst of writes while sends run.
     [inst] = await startInstances(1, env, CONFIG, instances);
     rx.respond(() => ({ status: 200, delayMs: 20 }));
-    const w3 = inst.call('write', { n: WRITES / 2, concurrency: 4, prefix: 'k3', reportEvery: 1 }).catch((e: Error) => e);
+    const w3 = inst
+      .call('write', { n: WRITES / 2, concurrency: 4, prefix: 'k3', reportEvery: 1 })
+      .catch((e: Error) => e);
     await until('some committed', async () => inst.committed.length >= WRITES / 6, 120_000, 20);
     await inst.kill();
     kills.push(`during writes and sends after ${inst.committed.length} commits`);
@@ -82,6 +101,8 @@ describe('SIGKILL mid-burst', () => {
     // The instance's own reports of commits are a subset of what the database holds.
     for (const i of instances) for (const d of i.committed) expect(committed.has(d)).toBe(true);
     expect(new Set(rx.requests.map(webhookIdOf)).size).toBe(committed.size);
-    console.log(`[crash] ${db.kind}: ${committed.size} committed documents, all delivered; ${dupes} duplicate requests (same webhook-id); kills: ${kills.join('; ')}`);
+    console.log(
+      `[crash] ${db.kind}: ${committed.size} committed documents, all delivered; ${dupes} duplicate requests (same webhook-id); kills: ${kills.join('; ')}`
+    );
   });
 });

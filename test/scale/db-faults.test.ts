@@ -2,7 +2,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startReceiver, type Receiver } from '../helpers/receiver';
-import { ROOT, articleWebhook, documentIdOf, drained, tally, until, type Instance } from './harness';
+import {
+  ROOT,
+  articleWebhook,
+  documentIdOf,
+  drained,
+  tally,
+  until,
+  type Instance,
+} from './harness';
 
 /**
  * The database goes away under a draining worker (docs/scaling.md, "Database restarts and
@@ -22,7 +30,10 @@ const requireCjs = createRequire(__filename);
 const databases = requireCjs('../helpers/databases.js');
 const { spawnInstance } = requireCjs('./instances.js');
 
-const KIND: 'postgres' | 'mariadb' | 'sqlite' = process.env.TEST_DB === 'mariadb' || process.env.TEST_DB === 'sqlite' ? process.env.TEST_DB : 'postgres';
+const KIND: 'postgres' | 'mariadb' | 'sqlite' =
+  process.env.TEST_DB === 'mariadb' || process.env.TEST_DB === 'sqlite'
+    ? process.env.TEST_DB
+    : 'postgres';
 const DOCS = Number(process.env.DB_FAULT_DOCS ?? 300);
 // A short lease: deliveries whose outcome could not be written are sent again soon after.
 const CONFIG = { leaseMs: 5000, pollIntervalMs: 300, concurrency: 10, perWebhookConcurrency: 2 };
@@ -40,7 +51,13 @@ beforeAll(async () => {
   rx = await startReceiver();
   if (KIND !== 'sqlite') server = await databases.startServer(KIND);
   db = await databases.createDatabase(KIND, server ? { server } : {});
-  inst = spawnInstance({ dbEnv: db.env, config: CONFIG, name: `strapi-${KIND}`, env: { STRAPI_LOG_LEVEL: 'error,warn,info' }, captureOutput: true });
+  inst = spawnInstance({
+    dbEnv: db.env,
+    config: CONFIG,
+    name: `strapi-${KIND}`,
+    env: { STRAPI_LOG_LEVEL: 'error,warn,info' },
+    captureOutput: true,
+  });
   const ready = await inst.ready;
   baseUrl = `http://127.0.0.1:${ready.port}`;
   await inst.call('createWebhook', { body: articleWebhook(rx.url('/db-faults')) });
@@ -57,7 +74,8 @@ afterAll(async () => {
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const health = async () => (await fetch(`${baseUrl}/_health`)).status;
-const linesSince = (from: number, re: RegExp) => inst.output.slice(from).filter((l: string) => re.test(l));
+const linesSince = (from: number, re: RegExp) =>
+  inst.output.slice(from).filter((l: string) => re.test(l));
 
 /** The process is up and never hit an unhandled rejection or exception. */
 function expectUp() {
@@ -89,7 +107,9 @@ function startWriter(name: string) {
           // knex puts the SQL first: keep the driver's message.
           const line = e.message.split('\n')[0];
           const sql = line.lastIndexOf(' - ');
-          bg.errors.add((sql >= 0 ? line.slice(sql + 3) : line.slice(line.indexOf(': ') + 2)).slice(0, 120));
+          bg.errors.add(
+            (sql >= 0 ? line.slice(sql + 3) : line.slice(line.indexOf(': ') + 2)).slice(0, 120)
+          );
           return delay(50);
         }
       );
@@ -132,7 +152,9 @@ async function scenario(name: string, fault: () => Promise<Fault>) {
     code: `return strapi.db.query('api::article.article').findMany({ select: ['documentId', 'title'] });`,
   });
   expect(rows.filter((r) => r.title.startsWith(`${name}-w-`))).toHaveLength(DOCS);
-  const committed = new Set(rows.filter((r) => r.title.startsWith(`${name}-`)).map((r) => r.documentId));
+  const committed = new Set(
+    rows.filter((r) => r.title.startsWith(`${name}-`)).map((r) => r.documentId)
+  );
   const all = new Set(rows.map((r) => r.documentId));
   const t = tally(rx.requests);
   expect([...committed].filter((d) => !t.docs.has(d))).toEqual([]);
@@ -205,19 +227,25 @@ async function holdWriteLock(file: string, ms: number): Promise<ChildProcess> {
     db.exec('BEGIN IMMEDIATE');
     process.stdout.write('locked\\n');
     setTimeout(() => { db.exec('COMMIT'); db.close(); process.exit(0); }, Number(process.argv[3]));`;
-  const child = spawn(process.execPath, ['-e', code, ROOT, file, String(ms)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['-e', code, ROOT, file, String(ms)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (d) => String(d).includes('locked') && resolve());
-    child.once('exit', (c) => reject(new Error(`lock holder exited (${c}) before taking the lock`)));
+    child.once('exit', (c) =>
+      reject(new Error(`lock holder exited (${c}) before taking the lock`))
+    );
   });
   return child;
 }
 
 describe(`database faults on ${KIND}`, () => {
   if (KIND === 'postgres') {
-    it('PostgreSQL stopped and restarted mid-drain', () => scenario('pgstop', () => restart('pgstop', 0, 4000)));
+    it('PostgreSQL stopped and restarted mid-drain', () =>
+      scenario('pgstop', () => restart('pgstop', 0, 4000)));
 
-    it('PostgreSQL stopped while the event loop is stalled, restarted 8 s later', () => scenario('pgstall', () => restart('pgstall', 1000, 8000)));
+    it('PostgreSQL stopped while the event loop is stalled, restarted 8 s later', () =>
+      scenario('pgstall', () => restart('pgstall', 1000, 8000)));
 
     it("the instance's connections killed with pg_terminate_backend", () =>
       scenario('pgkill', async () => {
@@ -226,7 +254,19 @@ describe(`database faults on ${KIND}`, () => {
         const first = await databases.adminQuery('postgres', server.port, kill);
         expect(first.rows.length).toBeGreaterThan(0);
         // Again once the pool has reconnected, mid-query this time more likely.
-        await until('reconnected', async () => (await databases.adminQuery('postgres', server.port, `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = '${db.name}'`)).rows[0].n > 0, 30_000, 50);
+        await until(
+          'reconnected',
+          async () =>
+            (
+              await databases.adminQuery(
+                'postgres',
+                server.port,
+                `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = '${db.name}'`
+              )
+            ).rows[0].n > 0,
+          30_000,
+          50
+        );
         await databases.adminQuery('postgres', server.port, kill);
         // Each kill may or may not hit a statement of the worker: at most one outage per kill.
         return { outages: [0, 2] as Fault['outages'], bg: noWrites() };
@@ -240,7 +280,12 @@ describe(`database faults on ${KIND}`, () => {
         const { bg } = writer;
         // A statement waited out the busy timeout and failed: a write (for its caller) or a worker step.
         const busy = (l: string) => /SQLITE_BUSY|database is locked/i.test(l);
-        await until('a statement failed with SQLITE_BUSY', async () => [...bg.errors].some(busy) || inst.output.slice(mark).some(busy), LOCK_MS + 30_000, 50);
+        await until(
+          'a statement failed with SQLITE_BUSY',
+          async () => [...bg.errors].some(busy) || inst.output.slice(mark).some(busy),
+          LOCK_MS + 30_000,
+          50
+        );
         if (locker.exitCode === null) await new Promise((r) => locker!.once('exit', r));
         locker = null;
         await writer.stop();
@@ -250,12 +295,17 @@ describe(`database faults on ${KIND}`, () => {
         return { outages: [0, 2] as Fault['outages'], bg };
       }));
   } else {
-    it('MariaDB restarted mid-drain (event loop stalled at that moment)', () => scenario('mariarestart', () => restart('mariarestart', 1000, 6000)));
+    it('MariaDB restarted mid-drain (event loop stalled at that moment)', () =>
+      scenario('mariarestart', () => restart('mariarestart', 1000, 6000)));
   }
 
   // Last: it ends the instance. The hook the scenarios rely on does catch an unhandled rejection.
   it('the fault hook reports an unhandled rejection in the Strapi process (and it exits, as Node would)', async () => {
-    inst.call('eval', { code: `setTimeout(() => Promise.reject(new Error('probe: unhandled')), 10); return true;` }).catch(() => {});
+    inst
+      .call('eval', {
+        code: `setTimeout(() => Promise.reject(new Error('probe: unhandled')), 10); return true;`,
+      })
+      .catch(() => {});
     await inst.exited;
     expect(inst.faults).toHaveLength(1);
     expect(inst.faults[0]).toMatch(/^unhandledRejection: Error: probe: unhandled/);

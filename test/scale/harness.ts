@@ -16,7 +16,8 @@ export type Instance = ReturnType<typeof spawnInstance>;
  * starts one that `release()` stops (by its PID).
  */
 export async function scaleDatabase() {
-  if (!fs.existsSync(path.join(ROOT, 'dist', 'server', 'index.js'))) throw new Error('dist/ is missing: run `npm run build` first');
+  if (!fs.existsSync(path.join(ROOT, 'dist', 'server', 'index.js')))
+    throw new Error('dist/ is missing: run `npm run build` first');
   const kind = process.env.TEST_DB === 'mariadb' ? 'mariadb' : 'postgres';
   const server = await databases.ensureServer(kind);
   const dbs: { drop(): Promise<void> }[] = [];
@@ -37,7 +38,12 @@ export async function scaleDatabase() {
 }
 
 /** Spawn instances one after the other (a fresh schema must be created by one of them first). */
-export async function startInstances(n: number, dbEnv: Record<string, string>, config: Record<string, unknown> = {}, list: Instance[] = []): Promise<Instance[]> {
+export async function startInstances(
+  n: number,
+  dbEnv: Record<string, string>,
+  config: Record<string, unknown> = {},
+  list: Instance[] = []
+): Promise<Instance[]> {
   const started: Instance[] = [];
   for (let i = 0; i < n; i++) {
     const inst = spawnInstance({ dbEnv, config, name: `strapi-${list.length + 1}` });
@@ -61,7 +67,10 @@ export const documentIdOf = (r: ReceivedRequest) => {
   }
 };
 
-export function tally(requests: ReceivedRequest[], filter: (r: ReceivedRequest) => boolean = () => true) {
+export function tally(
+  requests: ReceivedRequest[],
+  filter: (r: ReceivedRequest) => boolean = () => true
+) {
   const ids = new Map<string, number>();
   const docs = new Map<string, Set<string>>();
   let total = 0;
@@ -78,13 +87,21 @@ export function tally(requests: ReceivedRequest[], filter: (r: ReceivedRequest) 
 }
 
 /** Poll `fn` (async) until it returns truthy; fail after `timeoutMs` with the last value. */
-export async function until<T>(what: string, fn: () => Promise<T>, timeoutMs: number, intervalMs = 250): Promise<T> {
+export async function until<T>(
+  what: string,
+  fn: () => Promise<T>,
+  timeoutMs: number,
+  intervalMs = 250
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
   for (;;) {
     last = await fn();
     if (last) return last;
-    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${timeoutMs} ms (last: ${JSON.stringify(last)})`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `${what}: not reached within ${timeoutMs} ms (last: ${JSON.stringify(last)})`
+      );
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }

@@ -22,15 +22,26 @@ function spawnInstance(opts) {
     ...process.env,
     ...opts.dbEnv,
     ...(opts.env || {}),
-    DOCUMENT_WEBHOOKS_CONFIG: JSON.stringify({ allowPrivateAddresses: true, pollIntervalMs: 500, ...(opts.config || {}) }),
+    DOCUMENT_WEBHOOKS_CONFIG: JSON.stringify({
+      allowPrivateAddresses: true,
+      pollIntervalMs: 500,
+      ...(opts.config || {}),
+    }),
   };
   // Only variables of this run: the parent's own Strapi test settings must not leak in.
   if (opts.dbEnv.DATABASE_CLIENT !== 'sqlite') delete env.DATABASE_FILENAME;
   const out = opts.captureOutput ? 'pipe' : 'inherit';
-  const child = fork(CHILD, [], { env, stdio: ['ignore', out, out, 'ipc'], execArgv: opts.execArgv || [] });
+  const child = fork(CHILD, [], {
+    env,
+    stdio: ['ignore', out, out, 'ipc'],
+    execArgv: opts.execArgv || [],
+  });
   const output = [];
   if (opts.captureOutput) {
-    for (const [stream, echo] of [[child.stdout, process.stdout], [child.stderr, process.stderr]]) {
+    for (const [stream, echo] of [
+      [child.stdout, process.stdout],
+      [child.stderr, process.stderr],
+    ]) {
       let rest = '';
       stream.on('data', (chunk) => {
         echo.write(chunk);
@@ -50,13 +61,17 @@ function spawnInstance(opts) {
   const exited = new Promise((resolve) => {
     child.on('exit', (code, signal) => {
       exitInfo = { code, signal };
-      for (const { reject } of waiting.values()) reject(new Error(`${name} exited (${signal || code})`));
+      for (const { reject } of waiting.values())
+        reject(new Error(`${name} exited (${signal || code})`));
       waiting.clear();
       resolve(exitInfo);
     });
   });
   const ready = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not boot within ${opts.bootTimeoutMs || 180_000} ms`)), opts.bootTimeoutMs || 180_000);
+    const timer = setTimeout(
+      () => reject(new Error(`${name} did not boot within ${opts.bootTimeoutMs || 180_000} ms`)),
+      opts.bootTimeoutMs || 180_000
+    );
     exited.then((e) => {
       clearTimeout(timer);
       reject(new Error(`${name} exited during boot (${e.signal || e.code})`));

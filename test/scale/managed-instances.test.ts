@@ -33,15 +33,29 @@ const hook = (i: number, extra: Record<string, unknown> = {}) => ({
 });
 
 /** Start `n` instances at the same moment and wait until all are up. */
-async function startTogether(dbEnv: Record<string, string>, n: number, config: Record<string, unknown>) {
-  const started: Instance[] = Array.from({ length: n }, (_, i) => spawnInstance({ dbEnv, config: { worker: false, ...config }, name: `strapi-${instances.length + i + 1}` }));
+async function startTogether(
+  dbEnv: Record<string, string>,
+  n: number,
+  config: Record<string, unknown>
+) {
+  const started: Instance[] = Array.from({ length: n }, (_, i) =>
+    spawnInstance({
+      dbEnv,
+      config: { worker: false, ...config },
+      name: `strapi-${instances.length + i + 1}`,
+    })
+  );
   instances.push(...started);
   await Promise.all(started.map((s) => s.ready));
   return started;
 }
 
-const rows = (inst: Instance): Promise<{ id: number; name: string; managed: boolean | null; url: string }[]> =>
-  inst.call('eval', { code: `return (await strapi.db.query('plugin::document-webhooks.webhook').findMany({ orderBy: { id: 'asc' } })).map((r) => ({ id: r.id, name: r.name, managed: r.managed, url: r.url }));` });
+const rows = (
+  inst: Instance
+): Promise<{ id: number; name: string; managed: boolean | null; url: string }[]> =>
+  inst.call('eval', {
+    code: `return (await strapi.db.query('plugin::document-webhooks.webhook').findMany({ orderBy: { id: 'asc' } })).map((r) => ({ id: r.id, name: r.name, managed: r.managed, url: r.url }));`,
+  });
 
 describe.each(kinds)('several instances starting together (%s)', (kind) => {
   it('create each managed webhook once, and apply a config change once', async () => {
@@ -62,20 +76,39 @@ describe.each(kinds)('several instances starting together (%s)', (kind) => {
 
     // The database itself refuses a second managed webhook of a name; unmanaged namesakes are fine.
     const duplicate = await a
-      .call('eval', { code: `await strapi.db.query('plugin::document-webhooks.webhook').create({ data: { name: 'managed 0', contentType: 'api::article.article', url: 'http://127.0.0.1:9/x', managed: true } }); return 'inserted';` })
+      .call('eval', {
+        code: `await strapi.db.query('plugin::document-webhooks.webhook').create({ data: { name: 'managed 0', contentType: 'api::article.article', url: 'http://127.0.0.1:9/x', managed: true } }); return 'inserted';`,
+      })
       .catch((err: Error) => err.message);
     expect(duplicate).not.toBe('inserted');
     expect(duplicate).toMatch(/unique|duplicate/i);
-    await a.call('eval', { code: `await strapi.db.query('plugin::document-webhooks.webhook').create({ data: { name: 'managed 0', contentType: 'api::article.article', url: 'http://127.0.0.1:9/x' } }); await strapi.db.query('plugin::document-webhooks.webhook').create({ data: { name: 'managed 0', contentType: 'api::article.article', url: 'http://127.0.0.1:9/y' } });` });
+    await a.call('eval', {
+      code: `await strapi.db.query('plugin::document-webhooks.webhook').create({ data: { name: 'managed 0', contentType: 'api::article.article', url: 'http://127.0.0.1:9/x' } }); await strapi.db.query('plugin::document-webhooks.webhook').create({ data: { name: 'managed 0', contentType: 'api::article.article', url: 'http://127.0.0.1:9/y' } });`,
+    });
     await Promise.all([a.stop(), b.stop()]);
 
     // Next deploy: one renamed (delete + create), one changed, one removed.
-    const next = { webhooks: [hook(0, { url: 'http://127.0.0.1:9/changed' }), hook(1), hook(2), hook(3, { name: 'renamed 3' })] };
+    const next = {
+      webhooks: [
+        hook(0, { url: 'http://127.0.0.1:9/changed' }),
+        hook(1),
+        hook(2),
+        hook(3, { name: 'renamed 3' }),
+      ],
+    };
     const [c, d] = await startTogether(db.env, 2, next);
     const after = await rows(c);
     const managed = after.filter((r) => r.managed);
-    expect(managed.map((r) => r.name).sort()).toEqual(['managed 0', 'managed 1', 'managed 2', 'renamed 3']);
-    expect(managed.find((r) => r.name === 'managed 0')).toMatchObject({ id: stored.find((r) => r.name === 'managed 0')!.id, url: 'http://127.0.0.1:9/changed' });
+    expect(managed.map((r) => r.name).sort()).toEqual([
+      'managed 0',
+      'managed 1',
+      'managed 2',
+      'renamed 3',
+    ]);
+    expect(managed.find((r) => r.name === 'managed 0')).toMatchObject({
+      id: stored.find((r) => r.name === 'managed 0')!.id,
+      url: 'http://127.0.0.1:9/changed',
+    });
     // The two unmanaged namesakes stay, untouched.
     expect(after.filter((r) => !r.managed).map((r) => [r.name, r.url])).toEqual([
       ['managed 0', 'http://127.0.0.1:9/x'],
@@ -86,13 +119,24 @@ describe.each(kinds)('several instances starting together (%s)', (kind) => {
     // Reconciliations that overlap for sure: three at once in each instance, on an emptied table
     // (the unmanaged namesakes too: two of them would make the name ambiguous). Every one but
     // the first to create a name loses to the unique index and plans again.
-    await c.call('eval', { code: `await strapi.db.query('plugin::document-webhooks.webhook').deleteMany({});` });
+    await c.call('eval', {
+      code: `await strapi.db.query('plugin::document-webhooks.webhook').deleteMany({});`,
+    });
     const results = await Promise.all(
-      [c, d].map((inst) => inst.call('eval', { code: `const s = strapi.plugin('document-webhooks').service('webhooks'); return Promise.all([s.reconcileConfig(), s.reconcileConfig(), s.reconcileConfig()]);` }))
+      [c, d].map((inst) =>
+        inst.call('eval', {
+          code: `const s = strapi.plugin('document-webhooks').service('webhooks'); return Promise.all([s.reconcileConfig(), s.reconcileConfig(), s.reconcileConfig()]);`,
+        })
+      )
     );
     const created = results.flat().flatMap((r: { created: string[] }) => r.created);
     expect(created.sort()).toEqual(['managed 0', 'managed 1', 'managed 2', 'renamed 3']);
     const again = (await rows(c)).filter((r) => r.managed);
-    expect(again.map((r) => r.name).sort()).toEqual(['managed 0', 'managed 1', 'managed 2', 'renamed 3']);
+    expect(again.map((r) => r.name).sort()).toEqual([
+      'managed 0',
+      'managed 1',
+      'managed 2',
+      'renamed 3',
+    ]);
   });
 });

@@ -1,6 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startReceiver, type Receiver } from '../helpers/receiver';
-import { articleWebhook, drained, scaleDatabase, startInstances, stopAll, tally, until, type Instance } from './harness';
+import {
+  articleWebhook,
+  drained,
+  scaleDatabase,
+  startInstances,
+  stopAll,
+  tally,
+  until,
+  type Instance,
+} from './harness';
 
 /**
  * Two Strapi processes on one PostgreSQL (TEST_DB=mariadb for MariaDB), both running the
@@ -27,10 +36,19 @@ afterAll(async () => {
 describe('two instances on one database', () => {
   it(`delivers each of ${WRITES} writes exactly once`, async () => {
     const env = await db.fresh();
-    const [a, b] = await startInstances(2, env, { concurrency: 20, perWebhookConcurrency: 20 }, instances);
+    const [a, b] = await startInstances(
+      2,
+      env,
+      { concurrency: 20, perWebhookConcurrency: 20 },
+      instances
+    );
     const hook = await a.call('createWebhook', { body: articleWebhook(rx.url('/multi')) });
     // Both instances must know the webhook before writing (the other one re-reads definitions).
-    await Promise.all([a, b].map((i) => i.call('waitWebhooks', { uid: 'api::article.article', event: 'entry.create', count: 1 })));
+    await Promise.all(
+      [a, b].map((i) =>
+        i.call('waitWebhooks', { uid: 'api::article.article', event: 'entry.create', count: 1 })
+      )
+    );
 
     const started = Date.now();
     const half = Math.floor(WRITES / 2);
@@ -41,7 +59,10 @@ describe('two instances on one database', () => {
     const writeMs = Date.now() - started;
     expect(wa.count + wb.count).toBe(WRITES);
 
-    await rx.waitFor((reqs) => new Set(reqs.map((r) => r.headers['webhook-id'])).size >= WRITES, 300_000);
+    await rx.waitFor(
+      (reqs) => new Set(reqs.map((r) => r.headers['webhook-id'])).size >= WRITES,
+      300_000
+    );
     const c = await until('queue drained', () => drained(a), 60_000);
     const drainMs = Date.now() - started;
 
@@ -54,6 +75,8 @@ describe('two instances on one database', () => {
     expect(c.delivered).toBe(WRITES);
     expect([...t.docs.keys()].sort()).toEqual([...committed].sort());
     for (const ids of t.docs.values()) expect(ids.size).toBe(1);
-    console.log(`[multi-instance] ${db.kind}: ${WRITES} writes in ${writeMs} ms, all delivered after ${drainMs} ms; webhook ${hook.id}`);
+    console.log(
+      `[multi-instance] ${db.kind}: ${WRITES} writes in ${writeMs} ms, all delivered after ${drainMs} ms; webhook ${hook.id}`
+    );
   });
 });

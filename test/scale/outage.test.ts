@@ -41,7 +41,12 @@ function listenFlaky(): Promise<void> {
   return new Promise((resolve) => flaky!.listen(port, '127.0.0.1', () => resolve()));
 }
 
-async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs: number, intervalMs = 100): Promise<T> {
+async function until<T>(
+  what: string,
+  fn: () => T | Promise<T>,
+  timeoutMs: number,
+  intervalMs = 100
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -58,7 +63,14 @@ beforeAll(async () => {
   await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
   port = (probe.address() as AddressInfo).port;
   await new Promise<void>((r) => probe.close(() => r()));
-  app = await bootStrapi({ config: { retrySchedule: SCHEDULE, pollIntervalMs: 200, concurrency: 10, perWebhookConcurrency: 2 } });
+  app = await bootStrapi({
+    config: {
+      retrySchedule: SCHEDULE,
+      pollIntervalMs: 200,
+      concurrency: 10,
+      perWebhookConcurrency: 2,
+    },
+  });
 });
 
 afterAll(async () => {
@@ -88,7 +100,10 @@ describe(`receiver outage on ${testDb()}`, () => {
     const healthyId = await mk('healthy', healthy.url('/healthy'));
 
     const write = async (prefix: string, n: number) => {
-      for (let i = 0; i < n; i++) await app.strapi.documents('api::article.article').create({ data: { title: `${prefix}-${i}` } });
+      for (let i = 0; i < n; i++)
+        await app.strapi
+          .documents('api::article.article')
+          .create({ data: { title: `${prefix}-${i}` } });
     };
 
     // 1. Connection refused: the healthy webhook gets everything at once meanwhile.
@@ -103,12 +118,18 @@ describe(`receiver outage on ${testDb()}`, () => {
       },
       15_000
     );
-    expect(refusedErrors.every((r: any) => /ECONNREFUSED|refused/i.test(String(r.error)))).toBe(true);
+    expect(refusedErrors.every((r: any) => /ECONNREFUSED|refused/i.test(String(r.error)))).toBe(
+      true
+    );
 
     // 2. Listening again but answering 503.
     mode = '503';
     await listenFlaky();
-    await until('503 answers', () => flakyHits.filter((h) => h.mode === '503').length >= DOCS / 2, 30_000);
+    await until(
+      '503 answers',
+      () => flakyHits.filter((h) => h.mode === '503').length >= DOCS / 2,
+      30_000
+    );
 
     // 3. Timeouts (the receiver never answers), and more writes: the healthy webhook keeps up.
     mode = 'hang';
@@ -127,9 +148,17 @@ describe(`receiver outage on ${testDb()}`, () => {
       60_000
     );
     const recoverMs = Date.now() - tBack;
-    await until('settled', async () => (await logs().count({ where: { webhookId: flakyId, status: 'delivered' } })) === DOCS, 15_000);
+    await until(
+      'settled',
+      async () =>
+        (await logs().count({ where: { webhookId: flakyId, status: 'delivered' } })) === DOCS,
+      15_000
+    );
 
-    const rows = (await logs().findMany({ where: { webhookId: flakyId }, orderBy: { id: 'asc' } })) as any[];
+    const rows = (await logs().findMany({
+      where: { webhookId: flakyId },
+      orderBy: { id: 'asc' },
+    })) as any[];
     expect(rows).toHaveLength(DOCS);
     for (const [i, r] of rows.entries()) {
       expect(r.status).toBe('delivered');
@@ -139,17 +168,23 @@ describe(`receiver outage on ${testDb()}`, () => {
       const at = r.attemptLog.map((a: any) => Date.parse(a.at));
       for (let i = 1; i < at.length; i++) {
         const planned = SCHEDULE[Math.min(i - 1, SCHEDULE.length - 1)] * 1000;
-        expect(at[i] - at[i - 1], `attempt ${i + 1} of log ${r.id}`).toBeGreaterThanOrEqual(planned * 0.8 - 50);
+        expect(at[i] - at[i - 1], `attempt ${i + 1} of log ${r.id}`).toBeGreaterThanOrEqual(
+          planned * 0.8 - 50
+        );
       }
     }
     // All three failure kinds were seen and logged.
-    const errors = rows.flatMap((r) => r.attemptLog.map((a: any) => `${a.status ?? ''} ${a.error ?? ''}`));
+    const errors = rows.flatMap((r) =>
+      r.attemptLog.map((a: any) => `${a.status ?? ''} ${a.error ?? ''}`)
+    );
     expect(errors.some((e) => /ECONNREFUSED|refused/i.test(e))).toBe(true);
     expect(errors.some((e) => /^503/.test(e))).toBe(true);
     expect(errors.some((e) => /timeout|timed out|ECONNABORTED/i.test(e))).toBe(true);
     // One delivery each to the healthy webhook, and it was never waiting on the flaky one.
     expect(new Set(healthy.requests.map((r) => r.headers['webhook-id'])).size).toBe(DOCS);
     expect(await logs().count({ where: { webhookId: healthyId, status: 'delivered' } })).toBe(DOCS);
-    console.log(`[outage] ${testDb()}: healthy webhook kept up (second batch in ${healthyLag} ms during timeouts); flaky drained ${recoverMs} ms after recovery; total ${Date.now() - t0} ms`);
+    console.log(
+      `[outage] ${testDb()}: healthy webhook kept up (second batch in ${healthyLag} ms during timeouts); flaky drained ${recoverMs} ms after recovery; total ${Date.now() - t0} ms`
+    );
   });
 });

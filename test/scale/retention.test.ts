@@ -21,7 +21,10 @@ const requireCjs = createRequire(__filename);
 const databases = requireCjs('../helpers/databases.js');
 const { spawnInstance } = requireCjs('./instances.js');
 
-const KIND: 'postgres' | 'mariadb' | 'sqlite' = process.env.TEST_DB === 'postgres' || process.env.TEST_DB === 'mariadb' ? process.env.TEST_DB : 'sqlite';
+const KIND: 'postgres' | 'mariadb' | 'sqlite' =
+  process.env.TEST_DB === 'postgres' || process.env.TEST_DB === 'mariadb'
+    ? process.env.TEST_DB
+    : 'sqlite';
 const EXPIRED = Number(process.env.RETENTION_ROWS ?? 1_000_000);
 const KEPT_RECENT = 1000;
 const KEPT_UNFINISHED = 500;
@@ -34,7 +37,8 @@ let db: any;
 const instances: Instance[] = [];
 
 beforeAll(async () => {
-  if (!fs.existsSync(path.join(ROOT, 'dist', 'server', 'index.js'))) throw new Error('dist/ is missing: run `npm run build` first');
+  if (!fs.existsSync(path.join(ROOT, 'dist', 'server', 'index.js')))
+    throw new Error('dist/ is missing: run `npm run build` first');
   if (KIND !== 'sqlite') server = await databases.startServer(KIND);
   db = await databases.createDatabase(KIND, server ? { server } : {});
   // One after the other: the first creates the schema. No webhooks: what is timed is the document write itself.
@@ -61,7 +65,15 @@ const percentile = (xs: number[], p: number) => {
  * Insert `n` request-log records created `ageDays` ago with a set-based INSERT … SELECT over a
  * generated series (100,000 per statement): row by row, a million would take minutes.
  */
-function insertLogs(inst: Instance, { n, ageDays, statuses, prefix }: { n: number; ageDays: number; statuses: string[]; prefix: string }) {
+function insertLogs(
+  inst: Instance,
+  {
+    n,
+    ageDays,
+    statuses,
+    prefix,
+  }: { n: number; ageDays: number; statuses: string[]; prefix: string }
+) {
   return inst.call('eval', {
     code: `const knex = strapi.db.connection; const kind = ${JSON.stringify(KIND)};
       const at = new Date(Date.now() - ${ageDays * DAY});
@@ -84,28 +96,61 @@ function insertLogs(inst: Instance, { n, ageDays, statuses, prefix }: { n: numbe
 }
 
 const countWhere = (inst: Instance, where: Record<string, unknown>) =>
-  inst.call('eval', { code: `return strapi.db.query('plugin::document-webhooks.log').count({ where: ${JSON.stringify(where)} });` });
+  inst.call('eval', {
+    code: `return strapi.db.query('plugin::document-webhooks.log').count({ where: ${JSON.stringify(where)} });`,
+  });
 
 const PURGE = `return strapi.plugin('document-webhooks').service('logs').purgeExpired();`;
 const leaseOwner = async (inst: Instance): Promise<string | null> =>
-  (await inst.call('eval', { code: `return strapi.db.connection('document_webhooks_leases').where('name', 'log-retention').first('lease_owner');` }))?.lease_owner ?? null;
+  (
+    await inst.call('eval', {
+      code: `return strapi.db.connection('document_webhooks_leases').where('name', 'log-retention').first('lease_owner');`,
+    })
+  )?.lease_owner ?? null;
 
 /** `n` document writes at a steady 40 per second (a busy editorial site), each one's latency. */
 async function writeLatencies(inst: Instance, n: number, prefix: string): Promise<number[]> {
-  return (await inst.call('write', { n, concurrency: 1, prefix, timings: true, spacingMs: WRITE_SPACING_MS })).latencies;
+  return (
+    await inst.call('write', {
+      n,
+      concurrency: 1,
+      prefix,
+      timings: true,
+      spacingMs: WRITE_SPACING_MS,
+    })
+  ).latencies;
 }
 
 describe(`retention purge of ${EXPIRED} expired records (${KIND})`, () => {
   it('runs on one instance, deletes every expired record in batches and keeps writes fast', async () => {
     const [a, b] = instances;
     const t0 = Date.now();
-    await insertLogs(a, { n: EXPIRED, ageDays: 40, statuses: ['delivered', 'delivered', 'exhausted'], prefix: 'old' });
-    await insertLogs(a, { n: KEPT_RECENT, ageDays: 2, statuses: ['delivered', 'exhausted'], prefix: 'new' });
-    await insertLogs(a, { n: KEPT_UNFINISHED, ageDays: 40, statuses: ['pending', 'failed'], prefix: 'open' });
-    console.log(`[retention] ${EXPIRED + KEPT_RECENT + KEPT_UNFINISHED} records inserted in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    await insertLogs(a, {
+      n: EXPIRED,
+      ageDays: 40,
+      statuses: ['delivered', 'delivered', 'exhausted'],
+      prefix: 'old',
+    });
+    await insertLogs(a, {
+      n: KEPT_RECENT,
+      ageDays: 2,
+      statuses: ['delivered', 'exhausted'],
+      prefix: 'new',
+    });
+    await insertLogs(a, {
+      n: KEPT_UNFINISHED,
+      ageDays: 40,
+      statuses: ['pending', 'failed'],
+      prefix: 'open',
+    });
+    console.log(
+      `[retention] ${EXPIRED + KEPT_RECENT + KEPT_UNFINISHED} records inserted in ${((Date.now() - t0) / 1000).toFixed(1)} s`
+    );
     expect(await countWhere(a, {})).toBe(EXPIRED + KEPT_RECENT + KEPT_UNFINISHED);
 
-    const idA = await a.call('eval', { code: `return strapi.plugin('document-webhooks').service('engine').instanceId;` });
+    const idA = await a.call('eval', {
+      code: `return strapi.plugin('document-webhooks').service('engine').instanceId;`,
+    });
     await writeLatencies(a, 50, 'warm');
     const idle = await writeLatencies(a, IDLE_WRITES, 'idle');
 
@@ -113,7 +158,9 @@ describe(`retention purge of ${EXPIRED} expired records (${KIND})`, () => {
     let settled = false;
     const purge = a.call('eval', { code: PURGE });
     purge.finally(() => (settled = true)).catch(() => {});
-    expect(await until('A holds the lease', async () => (await leaseOwner(b)) === idA || settled, 30_000)).toBe(true);
+    expect(
+      await until('A holds the lease', async () => (await leaseOwner(b)) === idA || settled, 30_000)
+    ).toBe(true);
     expect(settled, 'the purge still running once its lease is seen').toBe(false);
     // B runs the job meanwhile: the lease is A's, B does nothing.
     expect(await b.call('eval', { code: PURGE })).toEqual({ count: 0, leased: false });
@@ -122,7 +169,8 @@ describe(`retention purge of ${EXPIRED} expired records (${KIND})`, () => {
     let remainingMidway = -1;
     while (!settled) {
       during.push(...(await writeLatencies(a, 25, `during${during.length}`)));
-      if (remainingMidway < 0 && during.length >= 200) remainingMidway = await countWhere(b, { targetDocumentId: { $startsWith: 'old' } });
+      if (remainingMidway < 0 && during.length >= 200)
+        remainingMidway = await countWhere(b, { targetDocumentId: { $startsWith: 'old' } });
     }
     const result = await purge;
     const purgeSeconds = (Date.now() - started) / 1000;
@@ -130,7 +178,9 @@ describe(`retention purge of ${EXPIRED} expired records (${KIND})`, () => {
     expect(result).toEqual({ count: EXPIRED, leased: true });
     expect(await countWhere(a, { targetDocumentId: { $startsWith: 'old' } })).toBe(0);
     expect(await countWhere(a, { targetDocumentId: { $startsWith: 'new' } })).toBe(KEPT_RECENT);
-    expect(await countWhere(a, { targetDocumentId: { $startsWith: 'open' } })).toBe(KEPT_UNFINISHED);
+    expect(await countWhere(a, { targetDocumentId: { $startsWith: 'open' } })).toBe(
+      KEPT_UNFINISHED
+    );
     // In batches: part of the records were still there while the purge was under way.
     if (remainingMidway >= 0) expect(remainingMidway).toBeGreaterThan(0);
     // The lease is given up at the end.
@@ -151,10 +201,16 @@ describe(`retention purge of ${EXPIRED} expired records (${KIND})`, () => {
     // Enough that the first to take the lease is still purging when the other tries.
     const n = 50_000;
     await insertLogs(a, { n, ageDays: 40, statuses: ['delivered'], prefix: 'race' });
-    const results = await Promise.all([a.call('eval', { code: PURGE }), b.call('eval', { code: PURGE })]);
+    const results = await Promise.all([
+      a.call('eval', { code: PURGE }),
+      b.call('eval', { code: PURGE }),
+    ]);
     expect(results.map((r: { leased: boolean }) => r.leased).sort()).toEqual([false, true]);
     expect(results.find((r: { leased: boolean }) => r.leased)).toEqual({ count: n, leased: true });
-    expect(results.find((r: { leased: boolean }) => !r.leased)).toEqual({ count: 0, leased: false });
+    expect(results.find((r: { leased: boolean }) => !r.leased)).toEqual({
+      count: 0,
+      leased: false,
+    });
     expect(await countWhere(a, { targetDocumentId: { $startsWith: 'race' } })).toBe(0);
   });
 });

@@ -29,10 +29,19 @@ const def = (name: string, extra: Partial<Definition> = {}): Definition => ({
   ...extra,
 });
 
-const stored = (id: number, definition: Definition | null, managed = true, name = definition?.name ?? 'x'): StoredWebhook => ({ id, name, managed, definition });
+const stored = (
+  id: number,
+  definition: Definition | null,
+  managed = true,
+  name = definition?.name ?? 'x'
+): StoredWebhook => ({ id, name, managed, definition });
 
 describe('sameDefinition', () => {
-  const base = def('a', { headers: [{ name: 'X-Key', value: 'k1', secret: true }], secret: 'whsec_AAAA', formFields: [{ field: 'title', key: 't' }] });
+  const base = def('a', {
+    headers: [{ name: 'X-Key', value: 'k1', secret: true }],
+    secret: 'whsec_AAAA',
+    formFields: [{ field: 'title', key: 't' }],
+  });
   const cases: [string, Partial<Definition>, boolean][] = [
     ['identical', {}, true],
     ['empty condition = none', { condition: '  ' }, true],
@@ -42,14 +51,24 @@ describe('sameDefinition', () => {
     ['signing secret', { secret: 'whsec_BBBB' }, false],
     ['secret removed', { secret: null }, false],
     ['secret header value', { headers: [{ name: 'X-Key', value: 'k2', secret: true }] }, false],
-    ['header no longer secret', { headers: [{ name: 'X-Key', value: 'k1', secret: false }] }, false],
+    [
+      'header no longer secret',
+      { headers: [{ name: 'X-Key', value: 'k1', secret: false }] },
+      false,
+    ],
     ['form field key', { formFields: [{ field: 'title', key: 'T' }] }, false],
     ['timeout', { timeoutMs: 5001 }, false],
   ];
-  it.each(cases)('%s', (_label, change, same) => expect(sameDefinition(base, { ...base, ...change })).toBe(same));
+  it.each(cases)('%s', (_label, change, same) =>
+    expect(sameDefinition(base, { ...base, ...change })).toBe(same)
+  );
 
   it('ignores the key order of stored JSON (PostgreSQL jsonb reorders keys)', () => {
-    const reordered = { ...base, formFields: [{ key: 't', field: 'title' }] as any, headers: [{ value: 'k1', secret: true, name: 'X-Key' }] as any };
+    const reordered = {
+      ...base,
+      formFields: [{ key: 't', field: 'title' }] as any,
+      headers: [{ value: 'k1', secret: true, name: 'X-Key' }] as any,
+    };
     expect(sameDefinition(base, reordered)).toBe(true);
   });
 });
@@ -58,10 +77,17 @@ describe('planReconcile', () => {
   it('creates what is missing, updates what differs, keeps what is equal, deletes managed webhooks no longer declared', () => {
     const plan = planReconcile(
       [def('new'), def('changed', { url: 'https://hooks.example.com/v2' }), def('same')],
-      [stored(1, def('changed')), stored(2, def('same')), stored(3, def('gone')), stored(4, def('clicked'), false)]
+      [
+        stored(1, def('changed')),
+        stored(2, def('same')),
+        stored(3, def('gone')),
+        stored(4, def('clicked'), false),
+      ]
     );
     expect(plan.create.map((d) => d.name)).toEqual(['new']);
-    expect(plan.update).toEqual([{ id: 1, definition: def('changed', { url: 'https://hooks.example.com/v2' }), adopt: false }]);
+    expect(plan.update).toEqual([
+      { id: 1, definition: def('changed', { url: 'https://hooks.example.com/v2' }), adopt: false },
+    ]);
     expect(plan.unchanged).toEqual(['same']);
     // The unmanaged one is never deleted by the config.
     expect(plan.remove).toEqual([{ id: 3, name: 'gone' }]);
@@ -75,14 +101,20 @@ describe('planReconcile', () => {
   });
 
   it('prefers the managed webhook of a name over unmanaged namesakes, which it leaves alone', () => {
-    const plan = planReconcile([def('a')], [stored(2, def('a'), false), stored(5, def('a'), true), stored(9, def('a'), false)]);
+    const plan = planReconcile(
+      [def('a')],
+      [stored(2, def('a'), false), stored(5, def('a'), true), stored(9, def('a'), false)]
+    );
     expect(plan.unchanged).toEqual(['a']);
     expect(plan.update).toEqual([]);
     expect(plan.remove).toEqual([]);
   });
 
   it('does not guess between several unmanaged webhooks of a declared name', () => {
-    const plan = planReconcile([def('x'), def('a')], [stored(2, def('a'), false), stored(9, def('a'), false)]);
+    const plan = planReconcile(
+      [def('x'), def('a')],
+      [stored(2, def('a'), false), stored(9, def('a'), false)]
+    );
     expect(plan.ambiguous).toEqual([{ index: 1, name: 'a', ids: [2, 9] }]);
     expect(plan.create.map((d) => d.name)).toEqual(['x']);
   });
@@ -110,12 +142,23 @@ describe('config messages', () => {
     [['headers', 0, 'value'], 'headers[0].value'],
     [['formFields', 2, 'field'], 'formFields[2].field'],
     [[], ''],
-  ] as [(string | number)[], string][])('%j → %s', (path, dotted) => expect(dottedPath(path)).toBe(dotted));
+  ] as [(string | number)[], string][])('%j → %s', (path, dotted) =>
+    expect(dottedPath(path)).toBe(dotted)
+  );
 
   it('names webhooks[i].<field> and the rule for every problem', () => {
     const message = configErrorMessage([
-      { index: 0, errors: [{ path: ['url'], message: 'url must be an absolute http:// or https:// URL' }] },
-      { index: 2, errors: [{ path: ['headers', 1, 'name'], message: 'bad name' }, { path: [], message: 'must be an object with the webhook fields' }] },
+      {
+        index: 0,
+        errors: [{ path: ['url'], message: 'url must be an absolute http:// or https:// URL' }],
+      },
+      {
+        index: 2,
+        errors: [
+          { path: ['headers', 1, 'name'], message: 'bad name' },
+          { path: [], message: 'must be an object with the webhook fields' },
+        ],
+      },
     ]);
     expect(message).toBe(
       'Invalid config for plugin "document-webhooks": webhooks[0].url: url must be an absolute http:// or https:// URL; webhooks[2].headers[1].name: bad name; webhooks[2]: must be an object with the webhook fields'
@@ -123,8 +166,18 @@ describe('config messages', () => {
   });
 
   it('a repeated name is an error on the later entry', () => {
-    expect(repeatedNameErrors([{ name: 'a' }, { name: 'b' }, { name: 'a' }, { name: 3 }, {}])).toEqual([
-      { index: 2, errors: [{ path: ['name'], message: 'name "a" repeats webhooks[0]: names identify webhooks and must be unique' }] },
+    expect(
+      repeatedNameErrors([{ name: 'a' }, { name: 'b' }, { name: 'a' }, { name: 3 }, {}])
+    ).toEqual([
+      {
+        index: 2,
+        errors: [
+          {
+            path: ['name'],
+            message: 'name "a" repeats webhooks[0]: names identify webhooks and must be unique',
+          },
+        ],
+      },
     ]);
   });
 });
@@ -138,15 +191,39 @@ describe('exportDefinition', () => {
     disabledReason: null,
     createdAt: '2026-01-01T00:00:00.000Z',
     updatedAt: '2026-01-01T00:00:00.000Z',
-    ...def('a', { headers: [{ name: 'Authorization', value: null as any, secret: true }, { name: 'X-Env', value: 'prod', secret: false }] }),
+    ...def('a', {
+      headers: [
+        { name: 'Authorization', value: null as any, secret: true },
+        { name: 'X-Env', value: 'prod', secret: false },
+      ],
+    }),
   };
 
   it('keeps the definition fields, drops ids, state and secrets, and says the webhook signs', () => {
     const out = exportDefinition(pub as any);
     expect(Object.keys(out).sort()).toEqual(
-      ['bodyType', 'condition', 'contentType', 'dynamicUrl', 'enabled', 'events', 'formFields', 'headers', 'jsonTemplate', 'maxAttempts', 'method', 'name', 'needsSecret', 'timeoutMs', 'url'].sort()
+      [
+        'bodyType',
+        'condition',
+        'contentType',
+        'dynamicUrl',
+        'enabled',
+        'events',
+        'formFields',
+        'headers',
+        'jsonTemplate',
+        'maxAttempts',
+        'method',
+        'name',
+        'needsSecret',
+        'timeoutMs',
+        'url',
+      ].sort()
     );
-    expect(out.headers).toEqual([{ name: 'Authorization', value: null, secret: true }, { name: 'X-Env', value: 'prod', secret: false }]);
+    expect(out.headers).toEqual([
+      { name: 'Authorization', value: null, secret: true },
+      { name: 'X-Env', value: 'prod', secret: false },
+    ]);
     expect(out.needsSecret).toBe(true);
   });
 
@@ -166,15 +243,31 @@ describe('planImport', () => {
   ];
 
   it('skip (default): existing names are skipped, new ones created', () => {
-    expect(planImport(['new', 'clicked', 'from-config', 'config-and-clicked'], existing, 'skip')).toEqual({ create: [0], update: [], skip: [1, 2, 3], errors: [] });
+    expect(
+      planImport(['new', 'clicked', 'from-config', 'config-and-clicked'], existing, 'skip')
+    ).toEqual({ create: [0], update: [], skip: [1, 2, 3], errors: [] });
   });
 
   it('overwrite: the existing unmanaged webhook of the name is updated; managed ones are still skipped', () => {
-    expect(planImport(['clicked', 'from-config', 'new'], existing, 'overwrite')).toEqual({ create: [2], update: [{ index: 0, id: 1 }], skip: [1], errors: [] });
+    expect(planImport(['clicked', 'from-config', 'new'], existing, 'overwrite')).toEqual({
+      create: [2],
+      update: [{ index: 0, id: 1 }],
+      skip: [1],
+      errors: [],
+    });
   });
 
-  it.each(['skip', 'overwrite'] as const)('%s: a name shared by two existing webhooks is a 400 on that entry', (onConflict) => {
-    const plan = planImport(['ok', 'twice'], existing, onConflict);
-    expect(plan.errors).toEqual([{ path: ['webhooks', 1, 'name'], message: 'name "twice" is shared by 2 existing webhooks (ids 3, 4): rename them so that the import can match by name' }]);
-  });
+  it.each(['skip', 'overwrite'] as const)(
+    '%s: a name shared by two existing webhooks is a 400 on that entry',
+    (onConflict) => {
+      const plan = planImport(['ok', 'twice'], existing, onConflict);
+      expect(plan.errors).toEqual([
+        {
+          path: ['webhooks', 1, 'name'],
+          message:
+            'name "twice" is shared by 2 existing webhooks (ids 3, 4): rename them so that the import can match by name',
+        },
+      ]);
+    }
+  );
 });

@@ -31,7 +31,9 @@ describe('retryDelayMs', () => {
     expect(retryDelayMs(1.5, DEFAULT_RETRY_SCHEDULE)).toBeNull();
   });
   it('jitter 0 gives the exact schedule', () => {
-    DEFAULT_RETRY_SCHEDULE.forEach((s, i) => expect(retryDelayMs(i + 1, DEFAULT_RETRY_SCHEDULE, Math.random, 0)).toBe(s * 1000));
+    DEFAULT_RETRY_SCHEDULE.forEach((s, i) =>
+      expect(retryDelayMs(i + 1, DEFAULT_RETRY_SCHEDULE, Math.random, 0)).toBe(s * 1000)
+    );
   });
 
   it('property: always an integer within [base·(1−j), base·(1+j)]', () => {
@@ -47,9 +49,11 @@ describe('retryDelayMs', () => {
           const d = retryDelayMs(attempts, schedule, () => r, jitter)!;
           expect(Number.isInteger(d)).toBe(true);
           expect(d).toBeGreaterThanOrEqual(Math.ceil(base * (1 - jitter)) - 0);
-          expect(d).toBeLessThanOrEqual(Math.min(Math.floor(base * (1 + jitter)), MAX_RETRY_DELAY_MS));
-        },
-      ),
+          expect(d).toBeLessThanOrEqual(
+            Math.min(Math.floor(base * (1 + jitter)), MAX_RETRY_DELAY_MS)
+          );
+        }
+      )
     );
   });
 
@@ -63,7 +67,7 @@ describe('retryDelayMs', () => {
           if (d === null) exhausted = true;
           expect(d === null).toBe(a > schedule.length);
         }
-      }),
+      })
     );
   });
 });
@@ -86,17 +90,25 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter('Fri, 01 Jan 2100 00:00:00 GMT', now)).toBe(MAX_RETRY_DELAY_MS);
   });
   it('rejects garbage, negative and fractional values', () => {
-    for (const v of [undefined, '', 'soon', '-5', '1.5', '1e3', '0x10']) expect(parseRetryAfter(v, now)).toBeNull();
+    for (const v of [undefined, '', 'soon', '-5', '1.5', '1e3', '0x10'])
+      expect(parseRetryAfter(v, now)).toBeNull();
   });
   it('property: any non-null result is within [0, 24 h]', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.nat().map(String), fc.date({ noInvalidDate: true }).map((d) => d.toUTCString())), (v) => {
-        const r = parseRetryAfter(v, now);
-        if (r !== null) {
-          expect(r).toBeGreaterThanOrEqual(0);
-          expect(r).toBeLessThanOrEqual(MAX_RETRY_DELAY_MS);
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.nat().map(String),
+          fc.date({ noInvalidDate: true }).map((d) => d.toUTCString())
+        ),
+        (v) => {
+          const r = parseRetryAfter(v, now);
+          if (r !== null) {
+            expect(r).toBeGreaterThanOrEqual(0);
+            expect(r).toBeLessThanOrEqual(MAX_RETRY_DELAY_MS);
+          }
         }
-      }),
+      )
     );
   });
 });
@@ -104,11 +116,31 @@ describe('parseRetryAfter', () => {
 describe('nextAttemptDelayMs', () => {
   const mid = () => 0.5;
   it('follows the schedule until maxAttempts', () => {
-    expect(nextAttemptDelayMs({ attemptsMade: 1, maxAttempts: 8, schedule: DEFAULT_RETRY_SCHEDULE, random: mid })).toBe(5000);
-    expect(nextAttemptDelayMs({ attemptsMade: 7, maxAttempts: 8, schedule: DEFAULT_RETRY_SCHEDULE, random: mid })).toBe(36_000_000);
-    expect(nextAttemptDelayMs({ attemptsMade: 8, maxAttempts: 8, schedule: DEFAULT_RETRY_SCHEDULE })).toBeNull();
-    expect(nextAttemptDelayMs({ attemptsMade: 2, maxAttempts: 2, schedule: DEFAULT_RETRY_SCHEDULE })).toBeNull();
-    expect(nextAttemptDelayMs({ attemptsMade: 1, maxAttempts: 1, schedule: DEFAULT_RETRY_SCHEDULE })).toBeNull();
+    expect(
+      nextAttemptDelayMs({
+        attemptsMade: 1,
+        maxAttempts: 8,
+        schedule: DEFAULT_RETRY_SCHEDULE,
+        random: mid,
+      })
+    ).toBe(5000);
+    expect(
+      nextAttemptDelayMs({
+        attemptsMade: 7,
+        maxAttempts: 8,
+        schedule: DEFAULT_RETRY_SCHEDULE,
+        random: mid,
+      })
+    ).toBe(36_000_000);
+    expect(
+      nextAttemptDelayMs({ attemptsMade: 8, maxAttempts: 8, schedule: DEFAULT_RETRY_SCHEDULE })
+    ).toBeNull();
+    expect(
+      nextAttemptDelayMs({ attemptsMade: 2, maxAttempts: 2, schedule: DEFAULT_RETRY_SCHEDULE })
+    ).toBeNull();
+    expect(
+      nextAttemptDelayMs({ attemptsMade: 1, maxAttempts: 1, schedule: DEFAULT_RETRY_SCHEDULE })
+    ).toBeNull();
   });
   it('null when the schedule runs out before maxAttempts', () => {
     expect(nextAttemptDelayMs({ attemptsMade: 3, maxAttempts: 20, schedule: [1, 2] })).toBeNull();
@@ -134,10 +166,11 @@ describe('nextAttemptDelayMs', () => {
           expect(d === null).toBe(attemptsMade >= maxAttempts || attemptsMade > schedule.length);
           if (d !== null) {
             expect(d).toBeLessThanOrEqual(MAX_RETRY_DELAY_MS);
-            if (retryAfterMs !== null) expect(d).toBeGreaterThanOrEqual(Math.min(retryAfterMs, MAX_RETRY_DELAY_MS));
+            if (retryAfterMs !== null)
+              expect(d).toBeGreaterThanOrEqual(Math.min(retryAfterMs, MAX_RETRY_DELAY_MS));
           }
-        },
-      ),
+        }
+      )
     );
   });
 });

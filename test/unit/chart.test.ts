@@ -1,7 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { labelIndexes, linePath, linePoints, niceScale, stackedBars, totals } from '../../admin/src/utils/chart';
+import {
+  labelIndexes,
+  linePath,
+  linePoints,
+  niceScale,
+  stackedBars,
+  totals,
+} from '../../admin/src/utils/chart';
 
-const bucket = (delivered: number, failed = 0, exhausted = 0, p50Ms: number | null = null) => ({ start: '2026-11-30T00:00:00.000Z', delivered, failed, exhausted, p50Ms, p95Ms: p50Ms });
+const bucket = (delivered: number, failed = 0, exhausted = 0, p50Ms: number | null = null) => ({
+  start: '2026-11-30T00:00:00.000Z',
+  delivered,
+  failed,
+  exhausted,
+  p50Ms,
+  p95Ms: p50Ms,
+});
 const box = { width: 140, height: 120, left: 20, right: 20, top: 10, bottom: 10 };
 
 describe('niceScale', () => {
@@ -57,7 +71,12 @@ describe('linePath', () => {
 
 describe('linePoints', () => {
   it('puts each value at its slot middle and leaves gaps empty', () => {
-    expect(linePoints([0, null, 100, 200], box, 100)).toEqual([{ x: 32.5, y: 110 }, null, { x: 82.5, y: 10 }, { x: 107.5, y: 10 }]);
+    expect(linePoints([0, null, 100, 200], box, 100)).toEqual([
+      { x: 32.5, y: 110 },
+      null,
+      { x: 82.5, y: 10 },
+      { x: 107.5, y: 10 },
+    ]);
   });
 });
 
@@ -71,6 +90,10 @@ describe('labelIndexes / totals', () => {
     expect(labelIndexes(n, count)).toEqual(idx);
   });
   it('sums each status', () => {
-    expect(totals([bucket(1, 2, 3), bucket(4, 0, 1)])).toEqual({ delivered: 5, failed: 2, exhausted: 4 });
+    expect(totals([bucket(1, 2, 3), bucket(4, 0, 1)])).toEqual({
+      delivered: 5,
+      failed: 2,
+      exhausted: 4,
+    });
   });
 });

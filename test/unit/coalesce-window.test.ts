@@ -1,5 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { absorb, closesAt, coalesceErrors, defaultMaxWait, isOpen, joinWindow, normalizeCoalesce, openWindow, windowDelivery, windowKey, type Joining } from '../../server/src/coalesce/window';
+import {
+  absorb,
+  closesAt,
+  coalesceErrors,
+  defaultMaxWait,
+  isOpen,
+  joinWindow,
+  normalizeCoalesce,
+  openWindow,
+  windowDelivery,
+  windowKey,
+  type Joining,
+} from '../../server/src/coalesce/window';
 
 const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
 const change = (s: number, over: Partial<Joining> = {}): Joining => ({
@@ -31,7 +43,10 @@ describe('coalesce validation', () => {
     [{ by: 'document', windowSeconds: 1.5 }, [['coalesce', 'windowSeconds']]],
     [{ by: 'document', windowSeconds: '5' }, [['coalesce', 'windowSeconds']]],
     [{ by: 'document', windowSeconds: 10, maxWaitSeconds: 9 }, [['coalesce', 'maxWaitSeconds']]],
-    [{ by: 'document', windowSeconds: 10, maxWaitSeconds: 86401 }, [['coalesce', 'maxWaitSeconds']]],
+    [
+      { by: 'document', windowSeconds: 10, maxWaitSeconds: 86401 },
+      [['coalesce', 'maxWaitSeconds']],
+    ],
     [{ by: 'document', windowSeconds: 10, extra: 1 }, [['coalesce', 'extra']]],
   ])('%j → %j', (value, paths) => {
     const errors = coalesceErrors(value);
@@ -46,11 +61,19 @@ describe('coalesce validation', () => {
     [9000, 86400],
   ])('maxWaitSeconds defaults to min(10 × %i, 86400) = %i', (w, max) => {
     expect(defaultMaxWait(w)).toBe(max);
-    expect(normalizeCoalesce({ by: 'document', windowSeconds: w })).toEqual({ by: 'document', windowSeconds: w, maxWaitSeconds: max });
+    expect(normalizeCoalesce({ by: 'document', windowSeconds: w })).toEqual({
+      by: 'document',
+      windowSeconds: w,
+      maxWaitSeconds: max,
+    });
   });
 
   it('keeps an explicit maxWaitSeconds, and null stays off', () => {
-    expect(normalizeCoalesce({ by: 'webhook', windowSeconds: 2, maxWaitSeconds: 3 })).toEqual({ by: 'webhook', windowSeconds: 2, maxWaitSeconds: 3 });
+    expect(normalizeCoalesce({ by: 'webhook', windowSeconds: 2, maxWaitSeconds: 3 })).toEqual({
+      by: 'webhook',
+      windowSeconds: 2,
+      maxWaitSeconds: 3,
+    });
     expect(normalizeCoalesce(null)).toBeNull();
   });
 });
@@ -63,7 +86,10 @@ describe('when a window closes', () => {
     ['a continuous stream: the maximum wait after the first', [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 10],
     ['quiet period and maximum wait equal', [0, 8], 10],
   ])('%s', (_name, seconds, closeAt) => {
-    const state = openWindow(settings, seconds.map((s) => change(s)));
+    const state = openWindow(
+      settings,
+      seconds.map((s) => change(s))
+    );
     expect(closesAt(state).toISOString()).toBe(at(closeAt));
     expect(isOpen(state, new Date(Date.parse(at(closeAt)) - 1))).toBe(true);
     expect(isOpen(state, new Date(at(closeAt)))).toBe(false);
@@ -80,10 +106,12 @@ describe('when a window closes', () => {
 
 describe('what a closed window delivers', () => {
   it('by document: last event and doc, first previous, every change in order', () => {
-    const state = joinWindow(openWindow({ by: 'document', windowSeconds: 2, maxWaitSeconds: 20 }, [change(0, { event: 'entry.create', previous: null })]), [
-      change(1),
-      change(2, { event: 'entry.publish', user: { id: 2 } }),
-    ]);
+    const state = joinWindow(
+      openWindow({ by: 'document', windowSeconds: 2, maxWaitSeconds: 20 }, [
+        change(0, { event: 'entry.create', previous: null }),
+      ]),
+      [change(1), change(2, { event: 'entry.publish', user: { id: 2 } })]
+    );
     expect(windowDelivery(state)).toEqual({
       event: 'entry.publish',
       uid: 'api::quotation.quotation',
@@ -102,12 +130,35 @@ describe('what a closed window delivers', () => {
   });
 
   it('by webhook: a batch without doc or previous, each change with its document', () => {
-    const state = openWindow({ by: 'webhook', windowSeconds: 2, maxWaitSeconds: 20 }, [change(0, { documentId: 'a' }), change(0, { documentId: 'b', locale: null, event: 'entry.publish' })]);
+    const state = openWindow({ by: 'webhook', windowSeconds: 2, maxWaitSeconds: 20 }, [
+      change(0, { documentId: 'a' }),
+      change(0, { documentId: 'b', locale: null, event: 'entry.publish' }),
+    ]);
     const d = windowDelivery(state);
-    expect(d).toMatchObject({ event: 'batch', doc: null, previous: null, documentId: null, locale: null });
+    expect(d).toMatchObject({
+      event: 'batch',
+      doc: null,
+      previous: null,
+      documentId: null,
+      locale: null,
+    });
     expect(d.changes).toEqual([
-      { event: 'entry.update', uid: 'api::quotation.quotation', documentId: 'a', locale: 'en', occurredAt: at(0), user: { id: 1 } },
-      { event: 'entry.publish', uid: 'api::quotation.quotation', documentId: 'b', locale: null, occurredAt: at(0), user: { id: 1 } },
+      {
+        event: 'entry.update',
+        uid: 'api::quotation.quotation',
+        documentId: 'a',
+        locale: 'en',
+        occurredAt: at(0),
+        user: { id: 1 },
+      },
+      {
+        event: 'entry.publish',
+        uid: 'api::quotation.quotation',
+        documentId: 'b',
+        locale: null,
+        occurredAt: at(0),
+        user: { id: 1 },
+      },
     ]);
     expect(state.doc).toBeNull();
   });
@@ -129,7 +180,10 @@ describe('absorb: which changes join an open window', () => {
     ['the maximum wait cuts a continuous stream', [1, 2, 3, 4, 5, 6], 4, 5],
     ['nothing to join', [], 0, 2],
   ])('%s', (_name, seconds, taken, closeAt) => {
-    const { state, taken: n } = absorb(openWindow(settings, [change(0)]), seconds.map((s) => change(s)));
+    const { state, taken: n } = absorb(
+      openWindow(settings, [change(0)]),
+      seconds.map((s) => change(s))
+    );
     expect(n).toBe(taken);
     expect(state.changes).toHaveLength(1 + taken);
     expect(closesAt(state).toISOString()).toBe(at(closeAt));

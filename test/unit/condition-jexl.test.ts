@@ -34,7 +34,10 @@ describe("Jexl's grammar module", () => {
     const grammar = getGrammar();
     expect(Object.keys(grammar)).toEqual(['elements', 'functions', 'transforms']);
     const shape = Object.fromEntries(
-      Object.entries(grammar.elements).map(([name, e]) => [name, e.precedence === undefined ? e.type : `${e.type} ${e.precedence}`]),
+      Object.entries(grammar.elements).map(([name, e]) => [
+        name,
+        e.precedence === undefined ? e.type : `${e.type} ${e.precedence}`,
+      ])
     );
     expect(shape).toEqual({
       '.': 'dot',
@@ -108,7 +111,9 @@ describe("Jexl's lexer", () => {
 
   it('reports an invalid token as text only, in the form parse.ts reads', () => {
     expect(() => lexer.getTokens(['@'])).toThrow(/^Invalid expression token: @$/);
-    expect(() => lexer.getTokens(lexer.getElements('a == -foo'))).toThrow(/^Invalid expression token: -foo$/);
+    expect(() => lexer.getTokens(lexer.getElements('a == -foo'))).toThrow(
+      /^Invalid expression token: -foo$/
+    );
   });
 });
 
@@ -142,7 +147,15 @@ describe("Jexl's parser", () => {
         test: { type: 'Identifier', value: 'x' },
         consequent: {
           type: 'ObjectLiteral',
-          value: { k: { type: 'ArrayLiteral', value: [{ type: 'Literal', value: 1 }, { type: 'Identifier', value: 'y', relative: true }] } },
+          value: {
+            k: {
+              type: 'ArrayLiteral',
+              value: [
+                { type: 'Literal', value: 1 },
+                { type: 'Identifier', value: 'y', relative: true },
+              ],
+            },
+          },
         },
         alternate: {
           type: 'FunctionCall',
@@ -150,7 +163,12 @@ describe("Jexl's parser", () => {
           args: [
             {
               type: 'FilterExpression',
-              expr: { type: 'BinaryExpression', operator: '>', left: { type: 'Identifier', value: 'z', relative: true }, right: { type: 'Literal', value: 1 } },
+              expr: {
+                type: 'BinaryExpression',
+                operator: '>',
+                left: { type: 'Identifier', value: 'z', relative: true },
+                right: { type: 'Literal', value: 1 },
+              },
               relative: true,
               subject: { type: 'Identifier', value: 'd' },
             },
@@ -165,11 +183,24 @@ describe("Jexl's parser", () => {
       {
         type: 'BinaryExpression',
         operator: 'in',
-        left: { type: 'FunctionCall', name: 'f', args: [{ type: 'Literal', value: 1 }], pool: 'functions' },
+        left: {
+          type: 'FunctionCall',
+          name: 'f',
+          args: [{ type: 'Literal', value: 1 }],
+          pool: 'functions',
+        },
         right: { type: 'Literal', value: 's' },
       },
     ],
-    ['a ?: b', { type: 'ConditionalExpression', test: { type: 'Identifier', value: 'a' }, consequent: null, alternate: { type: 'Identifier', value: 'b' } }],
+    [
+      'a ?: b',
+      {
+        type: 'ConditionalExpression',
+        test: { type: 'Identifier', value: 'a' },
+        consequent: null,
+        alternate: { type: 'Identifier', value: 'b' },
+      },
+    ],
   ])('%s: the AST the evaluator walks, the same as Jexl.compile()', (expr, ast) => {
     expect(parseCondition(expr)).toEqual(ast);
     // Driving the lexer and parser token by token gives what Jexl's own compile() gives.
@@ -210,21 +241,46 @@ describe('syntax errors name the token and where it starts', () => {
   });
 
   it('the position points at the refused token, whatever the spacing and signs', () => {
-    const piece = fc.constantFrom('doc', '.', 'a', '==', '-', '5', '"s p"', ')', '(', '[', ']', '|', 'lower', '?', ':', '!', ',', 'in', '&&');
+    const piece = fc.constantFrom(
+      'doc',
+      '.',
+      'a',
+      '==',
+      '-',
+      '5',
+      '"s p"',
+      ')',
+      '(',
+      '[',
+      ']',
+      '|',
+      'lower',
+      '?',
+      ':',
+      '!',
+      ',',
+      'in',
+      '&&'
+    );
     const space = fc.constantFrom('', ' ', '  ');
     fc.assert(
       fc.property(fc.array(fc.tuple(space, piece), { minLength: 1, maxLength: 12 }), (parts) => {
         const expr = parts.map(([ws, p]) => ws + p).join('');
         const problem = validateCondition(expr);
-        const refused = /^(?:Unexpected|Invalid) token "(.*)" at position (\d+)$/.exec(problem ?? '');
+        const refused = /^(?:Unexpected|Invalid) token "(.*)" at position (\d+)$/.exec(
+          problem ?? ''
+        );
         if (!refused) return;
         const [, token, at] = refused;
         // A negated number is reported at its first sign: "- 5" → "-5".
         const shown = expr.slice(Number(at));
-        if (token.startsWith('-') && token !== '-') expect(shown.replace(/^[-\s]+/, '-').startsWith(token), `${expr} → ${problem}`).toBe(true);
+        if (token.startsWith('-') && token !== '-')
+          expect(shown.replace(/^[-\s]+/, '-').startsWith(token), `${expr} → ${problem}`).toBe(
+            true
+          );
         else expect(shown.startsWith(token), `${expr} → ${problem}`).toBe(true);
       }),
-      { numRuns: 2000 },
+      { numRuns: 2000 }
     );
   });
 });

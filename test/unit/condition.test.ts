@@ -12,7 +12,14 @@ import {
 } from '../../server/src/condition';
 
 const ctx = (over: Record<string, unknown> = {}) => ({
-  doc: { documentId: 'abc', status: 'done', grandTotal: 1500, customer: 'ACME', tags: ['a', 'vip'], items: [{ qty: 1 }, { qty: 5 }] },
+  doc: {
+    documentId: 'abc',
+    status: 'done',
+    grandTotal: 1500,
+    customer: 'ACME',
+    tags: ['a', 'vip'],
+    items: [{ qty: 1 }, { qty: 5 }],
+  },
   previous: { documentId: 'abc', status: 'draft', grandTotal: 900 },
   event: 'entry.update',
   uid: 'api::order.order',
@@ -47,12 +54,16 @@ describe('evaluateCondition: examples from the contract', () => {
 
   it('numeric comparison', () => {
     expect(evaluateCondition('doc.grandTotal > 1000', ctx())).toBe(true);
-    expect(evaluateCondition('doc.grandTotal > 1000', ctx({ doc: { grandTotal: 999 } }))).toBe(false);
+    expect(evaluateCondition('doc.grandTotal > 1000', ctx({ doc: { grandTotal: 999 } }))).toBe(
+      false
+    );
   });
 
   it('event name', () => {
     expect(evaluateCondition('event == "entry.publish"', ctx())).toBe(false);
-    expect(evaluateCondition('event == "entry.publish"', ctx({ event: 'entry.publish' }))).toBe(true);
+    expect(evaluateCondition('event == "entry.publish"', ctx({ event: 'entry.publish' }))).toBe(
+      true
+    );
   });
 
   it('transform in a comparison', () => {
@@ -88,7 +99,9 @@ describe('evaluateCondition: examples from the contract', () => {
     expect(evaluateCondition('doc.items[1].qty == 5', c)).toBe(true);
     expect(evaluateCondition('doc.items.qty == 1', c)).toBe(true); // Jexl: first element
     expect(evaluateCondition('doc.grandTotal > 100 ? doc.status == "done" : false', c)).toBe(true);
-    expect(evaluateCondition('!(doc.grandTotal < 10) && (1 + 2) * 3 == 9 && 7 // 2 == 3', c)).toBe(true);
+    expect(evaluateCondition('!(doc.grandTotal < 10) && (1 + 2) * 3 == 9 && 7 // 2 == 3', c)).toBe(
+      true
+    );
     expect(evaluateCondition('user.email|endsWith("@example.com")', c)).toBe(true);
     expect(evaluateCondition('[1, 2, 3]|includes(2) && {a: 1}.a == 1', c)).toBe(true);
     expect(valueOf('doc.status || "x"', c)).toBe('done');
@@ -96,7 +109,10 @@ describe('evaluateCondition: examples from the contract', () => {
   });
 
   it('dates in the context are compared as ISO strings / epoch ms', () => {
-    const c = { doc: { at: new Date('2024-05-01T10:00:00.000Z'), due: '2024-12-31' }, now: '2025-01-01T00:00:00.000Z' };
+    const c = {
+      doc: { at: new Date('2024-05-01T10:00:00.000Z'), due: '2024-12-31' },
+      now: '2025-01-01T00:00:00.000Z',
+    };
     expect(evaluateCondition('doc.at == "2024-05-01T10:00:00.000Z"', c)).toBe(true);
     expect(evaluateCondition('doc.due|date < now|date', c)).toBe(true);
     expect(evaluateCondition('doc.at|date == 1714557600000', c)).toBe(true);
@@ -139,7 +155,21 @@ describe('transforms', () => {
 
   it('exactly the documented transforms exist', () => {
     expect([...CONDITION_TRANSFORMS].sort()).toEqual(
-      ['abs', 'date', 'endsWith', 'includes', 'keys', 'length', 'lower', 'number', 'round', 'startsWith', 'string', 'trim', 'upper'].sort(),
+      [
+        'abs',
+        'date',
+        'endsWith',
+        'includes',
+        'keys',
+        'length',
+        'lower',
+        'number',
+        'round',
+        'startsWith',
+        'string',
+        'trim',
+        'upper',
+      ].sort()
     );
   });
 });
@@ -202,8 +232,22 @@ describe('validateCondition', () => {
 
 describe('runtime safety', () => {
   it('dynamic keys never reach constructors or prototypes', () => {
-    const context = { doc: { name: 'abc', items: [1, 2], nested: { a: 1 } }, k: 'constructor', p: '__proto__', t: 'toString' };
-    for (const expr of ['doc[k]', 'doc.name[k]', 'doc.items[k]', 'doc.nested[p]', 'doc[t]', 'doc.name[t]', 'doc[k][k]', 'doc.items[0][k]']) {
+    const context = {
+      doc: { name: 'abc', items: [1, 2], nested: { a: 1 } },
+      k: 'constructor',
+      p: '__proto__',
+      t: 'toString',
+    };
+    for (const expr of [
+      'doc[k]',
+      'doc.name[k]',
+      'doc.items[k]',
+      'doc.nested[p]',
+      'doc[t]',
+      'doc.name[t]',
+      'doc[k][k]',
+      'doc.items[0][k]',
+    ]) {
       const value = valueOf(expr, context);
       expect(value, expr).toBeUndefined();
     }
@@ -221,15 +265,22 @@ describe('runtime safety', () => {
     ];
     const context = { doc: { name: 'abc', items: [{ x: 1 }], n: 5, obj: { y: 2 } } };
     fc.assert(
-      fc.property(fc.oneof(fc.constantFrom(...protoNames), fc.string()), fc.constantFrom('doc', 'doc.name', 'doc.items', 'doc.n', 'doc.obj', 'doc.items[0]'), (key, base) => {
-        const value = valueOf(`${base}[k]`, { ...context, k: key });
-        expect(typeof value).not.toBe('function');
-        const viaDot = /^[a-zA-Z_$][a-zA-Z0-9_$]*$/.test(key) && !['constructor', '__proto__', 'prototype'].includes(key) && !key.startsWith('__')
-          ? valueOf(`${base}.${key}`, context)
-          : undefined;
-        expect(typeof viaDot).not.toBe('function');
-      }),
-      { numRuns: 500 },
+      fc.property(
+        fc.oneof(fc.constantFrom(...protoNames), fc.string()),
+        fc.constantFrom('doc', 'doc.name', 'doc.items', 'doc.n', 'doc.obj', 'doc.items[0]'),
+        (key, base) => {
+          const value = valueOf(`${base}[k]`, { ...context, k: key });
+          expect(typeof value).not.toBe('function');
+          const viaDot =
+            /^[a-zA-Z_$][a-zA-Z0-9_$]*$/.test(key) &&
+            !['constructor', '__proto__', 'prototype'].includes(key) &&
+            !key.startsWith('__')
+              ? valueOf(`${base}.${key}`, context)
+              : undefined;
+          expect(typeof viaDot).not.toBe('function');
+        }
+      ),
+      { numRuns: 500 }
     );
   });
 
@@ -257,15 +308,19 @@ describe('runtime safety', () => {
   it('a nested filter bomb is stopped by the step budget', () => {
     const items = Array.from({ length: 3000 }, (_, i) => ({ a: i, b: i, c: i }));
     const started = Date.now();
-    expect(() => evaluateCondition('doc.i[.a in doc.i[.b in doc.i[.c == 1]]]', { doc: { i: items } })).toThrow(
-      /exceeded \d+ steps/,
-    );
+    expect(() =>
+      evaluateCondition('doc.i[.a in doc.i[.b in doc.i[.c == 1]]]', { doc: { i: items } })
+    ).toThrow(/exceeded \d+ steps/);
     expect(Date.now() - started).toBeLessThan(2000);
   });
 
   it('work is bounded, not only steps: the issue #12 condition over a 1 MB field and 200 items ends fast', () => {
-    const doc = { notes: 'n'.repeat(1024 * 1024), items: Array.from({ length: 200 }, (_, i) => ({ i })) };
-    const expr = 'doc.items[.i >= 0 && doc.items[.i >= 0 && doc.notes|upper == "q"]|length > 0]|length > 0';
+    const doc = {
+      notes: 'n'.repeat(1024 * 1024),
+      items: Array.from({ length: 200 }, (_, i) => ({ i })),
+    };
+    const expr =
+      'doc.items[.i >= 0 && doc.items[.i >= 0 && doc.notes|upper == "q"]|length > 0]|length > 0';
     const started = Date.now();
     const err = thrown(() => evaluateCondition(expr, { doc }));
     expect(err).toBeInstanceOf(ConditionError);
@@ -278,7 +333,10 @@ describe('runtime safety', () => {
   });
 
   it.each([
-    ['doubling by concatenation', 'doc.s + doc.s + doc.s + doc.s + doc.s + doc.s + doc.s + doc.s + doc.s == "x"'],
+    [
+      'doubling by concatenation',
+      'doc.s + doc.s + doc.s + doc.s + doc.s + doc.s + doc.s + doc.s + doc.s == "x"',
+    ],
     ['case mapping a huge string', '(doc.s + doc.s + doc.s)|upper == "x"'],
   ])('%s cannot build strings past the size limit', (_name, expr) => {
     const err = thrown(() => evaluateCondition(expr, { doc: { s: 'x'.repeat(1024 * 1024) } }));
@@ -288,7 +346,13 @@ describe('runtime safety', () => {
 
   it('a time limit backs the work limit up', () => {
     const items = Array.from({ length: 400 }, (_, i) => ({ a: i }));
-    const err = thrown(() => evaluateCondition('doc.i[.a >= 0 && doc.i[.a >= 0]|length > 0]|length', { doc: { i: items } }, { timeoutMs: 1 }));
+    const err = thrown(() =>
+      evaluateCondition(
+        'doc.i[.a >= 0 && doc.i[.a >= 0]|length > 0]|length',
+        { doc: { i: items } },
+        { timeoutMs: 1 }
+      )
+    );
     // 160 000 visits: either limit may end it first on a loaded machine, never the process.
     expect(err).toBeInstanceOf(ConditionError);
     expect(['time', 'work']).toContain((err as ConditionError).limit);

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { decryptSecret, decryptWithKeys, deriveKey, encryptSecret, isEncrypted, SecretDecryptError } from '../../server/src/secrets/crypto';
+import {
+  decryptSecret,
+  decryptWithKeys,
+  deriveKey,
+  encryptSecret,
+  isEncrypted,
+  SecretDecryptError,
+} from '../../server/src/secrets/crypto';
 
 const key = deriveKey('strapi-admin-encryption-key-for-tests');
 const otherKey = deriveKey('a-different-key');
@@ -50,11 +57,14 @@ describe('encryptSecret / decryptSecret', () => {
     expect(decryptSecret(stored, key)).toBe(plain);
   });
   it('property: round-trips any string (including empty and non-ASCII)', () => {
-    fc.assert(fc.property(fc.string({ unit: 'binary' }), (s) => {
-      expect(decryptSecret(encryptSecret(s, key), key)).toBe(s);
-    }), {
-      numRuns: 200,
-    });
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (s) => {
+        expect(decryptSecret(encryptSecret(s, key), key)).toBe(s);
+      }),
+      {
+        numRuns: 200,
+      }
+    );
   });
   it('uses a random IV: two encryptions of the same value differ', () => {
     const a = encryptSecret(plain, key);
@@ -64,7 +74,8 @@ describe('encryptSecret / decryptSecret', () => {
   });
   it('detects tampering with IV, tag or ciphertext', () => {
     const stored = encryptSecret(plain, key);
-    for (const part of [0, 1, 2] as const) expectSafeError(() => decryptSecret(flip(stored, part), key));
+    for (const part of [0, 1, 2] as const)
+      expectSafeError(() => decryptSecret(flip(stored, part), key));
     expectSafeError(() => decryptSecret(stored.slice(0, -2), key));
   });
   it('fails with a wrong key', () => {
@@ -81,11 +92,21 @@ describe('encryptSecret / decryptSecret', () => {
 });
 
 describe('decryptWithKeys (key rotation)', () => {
-  const [current, previous, other] = ['current-key-material-0001', 'previous-key-material-0002', 'other-key-material-00003'].map(deriveKey);
+  const [current, previous, other] = [
+    'current-key-material-0001',
+    'previous-key-material-0002',
+    'other-key-material-00003',
+  ].map(deriveKey);
 
   it('decrypts with the first key that fits and says which', () => {
-    expect(decryptWithKeys(encryptSecret('s1', current), [current, previous])).toEqual({ plain: 's1', index: 0 });
-    expect(decryptWithKeys(encryptSecret('s2', previous), [current, previous])).toEqual({ plain: 's2', index: 1 });
+    expect(decryptWithKeys(encryptSecret('s1', current), [current, previous])).toEqual({
+      plain: 's1',
+      index: 0,
+    });
+    expect(decryptWithKeys(encryptSecret('s2', previous), [current, previous])).toEqual({
+      plain: 's2',
+      index: 1,
+    });
   });
 
   it('fails with the generic error when no key fits, or with none', () => {
@@ -104,7 +125,9 @@ describe('decryptWithKeys (key rotation)', () => {
   });
 
   it('a value that is not encrypted fails at once, whatever the keys', () => {
-    expect(() => decryptWithKeys('plain text', [current, previous])).toThrow(/not an encrypted secret/);
+    expect(() => decryptWithKeys('plain text', [current, previous])).toThrow(
+      /not an encrypted secret/
+    );
   });
 });
 
@@ -112,7 +135,18 @@ describe('isEncrypted', () => {
   it('recognises the stored format only', () => {
     expect(isEncrypted(encryptSecret('x', key))).toBe(true);
     expect(isEncrypted(encryptSecret('', key))).toBe(true);
-    for (const v of [plain, '', null, undefined, 42, {}, 'enc:v1:', 'enc:v1:a:b', 'enc:v1:a:b:c:d', 'enc:v1:a+/:b:c']) {
+    for (const v of [
+      plain,
+      '',
+      null,
+      undefined,
+      42,
+      {},
+      'enc:v1:',
+      'enc:v1:a:b',
+      'enc:v1:a:b:c:d',
+      'enc:v1:a+/:b:c',
+    ]) {
       expect(isEncrypted(v)).toBe(false);
     }
   });

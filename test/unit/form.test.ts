@@ -72,7 +72,14 @@ describe('fromWebhook → toPayload', () => {
     });
   });
 
-  it.each<[string, Webhook['coalesce'], Record<string, unknown>, Webhook['coalesce'] | Record<string, unknown>]>([
+  it.each<
+    [
+      string,
+      Webhook['coalesce'],
+      Record<string, unknown>,
+      Webhook['coalesce'] | Record<string, unknown>,
+    ]
+  >([
     ['off', null, { coalesceBy: 'off', maxWaitSeconds: null }, null],
     [
       'per document, default maximum wait: left out, so it follows the window',
@@ -93,7 +100,13 @@ describe('fromWebhook → toPayload', () => {
   });
 
   it('bursts switched off in the form send null, whatever the window fields hold', () => {
-    const v = { ...fromWebhook({ ...WEBHOOK, coalesce: { by: 'document', windowSeconds: 30, maxWaitSeconds: 300 } }), coalesceBy: 'off' as const };
+    const v = {
+      ...fromWebhook({
+        ...WEBHOOK,
+        coalesce: { by: 'document', windowSeconds: 30, maxWaitSeconds: 300 },
+      }),
+      coalesceBy: 'off' as const,
+    };
     expect(toPayload(v, null).coalesce).toBeNull();
   });
 
@@ -109,8 +122,16 @@ describe('fromWebhook → toPayload', () => {
   });
 
   it.each([
-    ['blank condition and template are null', { condition: '  ', jsonTemplate: '\n' }, { condition: null, jsonTemplate: null }],
-    ['text is sent as typed', { condition: 'doc.a', jsonTemplate: '{}' }, { condition: 'doc.a', jsonTemplate: '{}' }],
+    [
+      'blank condition and template are null',
+      { condition: '  ', jsonTemplate: '\n' },
+      { condition: null, jsonTemplate: null },
+    ],
+    [
+      'text is sent as typed',
+      { condition: 'doc.a', jsonTemplate: '{}' },
+      { condition: 'doc.a', jsonTemplate: '{}' },
+    ],
   ])('%s', (_name, change, expected) => {
     const payload = toPayload({ ...emptyValues(), ...change }, null);
     expect({ condition: payload.condition, jsonTemplate: payload.jsonTemplate }).toEqual(expected);
@@ -123,11 +144,16 @@ describe('fromWebhook → toPayload', () => {
     ['plain header with no value: empty string', { secret: false, stored: false, value: null }, ''],
   ])('header value: %s', (_name, row, value) => {
     const headers = [{ ...emptyHeader(), name: 'H', ...row }];
-    expect(toPayload({ ...emptyValues(), headers }, null).headers).toEqual([{ name: 'H', value, secret: row.secret }]);
+    expect(toPayload({ ...emptyValues(), headers }, null).headers).toEqual([
+      { name: 'H', value, secret: row.secret },
+    ]);
   });
 
   it('sends no row keys', () => {
-    const payload = toPayload({ ...emptyValues(), headers: [emptyHeader()], formFields: [emptyFormField()] }, null);
+    const payload = toPayload(
+      { ...emptyValues(), headers: [emptyHeader()], formFields: [emptyFormField()] },
+      null
+    );
     expect(payload.headers[0]).not.toHaveProperty('id');
     expect(payload.formFields[0]).toEqual({ field: '', key: '' });
   });
@@ -135,7 +161,12 @@ describe('fromWebhook → toPayload', () => {
 
 describe('row keys', () => {
   it('are unique, also across loads of the same webhook', () => {
-    const ids = [...fromWebhook(WEBHOOK).headers, ...fromWebhook(WEBHOOK).headers, emptyHeader(), emptyFormField()].map((r) => r.id);
+    const ids = [
+      ...fromWebhook(WEBHOOK).headers,
+      ...fromWebhook(WEBHOOK).headers,
+      emptyHeader(),
+      emptyFormField(),
+    ].map((r) => r.id);
     expect(new Set(ids).size).toBe(ids.length);
   });
 });
@@ -155,7 +186,13 @@ describe('isDirty', () => {
 
 describe('toggleEvent', () => {
   it.each([
-    ['checked: kept in the order of EVENTS', ['entry.publish'], 'entry.create', true, ['entry.create', 'entry.publish']],
+    [
+      'checked: kept in the order of EVENTS',
+      ['entry.publish'],
+      'entry.create',
+      true,
+      ['entry.create', 'entry.publish'],
+    ],
     ['unchecked', ['entry.create', 'entry.publish'], 'entry.create', false, ['entry.publish']],
     ['checked twice: once', ['entry.create'], 'entry.create', true, ['entry.create']],
   ] as const)('%s', (_name, events, event, checked, expected) => {
@@ -166,9 +203,24 @@ describe('toggleEvent', () => {
 describe('header and form-field rows', () => {
   const stored: HeaderRow = { id: 'r', name: 'A', value: null, secret: true, stored: true };
   it.each<[string, HeaderRow, boolean, Partial<HeaderRow>]>([
-    ['unticking a kept secret asks for a plain value', stored, false, { secret: false, stored: false, value: '' }],
-    ['ticking again does not bring the stored value back', { ...stored, secret: false, stored: false, value: '' }, true, { secret: true, stored: false, value: '' }],
-    ['a typed value survives both ways', { ...stored, value: 'typed' }, false, { secret: false, stored: false, value: 'typed' }],
+    [
+      'unticking a kept secret asks for a plain value',
+      stored,
+      false,
+      { secret: false, stored: false, value: '' },
+    ],
+    [
+      'ticking again does not bring the stored value back',
+      { ...stored, secret: false, stored: false, value: '' },
+      true,
+      { secret: true, stored: false, value: '' },
+    ],
+    [
+      'a typed value survives both ways',
+      { ...stored, value: 'typed' },
+      false,
+      { secret: false, stored: false, value: 'typed' },
+    ],
   ])('%s', (_name, row, secret, expected) => {
     expect(setHeaderSecret(row, secret)).toEqual({ ...row, ...expected });
   });
@@ -177,11 +229,25 @@ describe('header and form-field rows', () => {
     ['an empty key takes the field name', '', 'title', 'title'],
     ['a typed key is kept', 'subject', 'title', 'subject'],
   ])('pickFormField: %s', (_name, key, field, expected) => {
-    expect(pickFormField({ id: 'f', field: '', key }, field)).toEqual({ id: 'f', field, key: expected });
+    expect(pickFormField({ id: 'f', field: '', key }, field)).toEqual({
+      id: 'f',
+      field,
+      key: expected,
+    });
   });
 
   it('fieldChoices: documentId, id and the attributes, once each', () => {
-    const ct = { uid: 'api::a.a', displayName: 'A', kind: 'collectionType', draftAndPublish: false, localized: false, attributes: [{ name: 'id', type: 'integer' }, { name: 'title', type: 'string' }] };
+    const ct = {
+      uid: 'api::a.a',
+      displayName: 'A',
+      kind: 'collectionType',
+      draftAndPublish: false,
+      localized: false,
+      attributes: [
+        { name: 'id', type: 'integer' },
+        { name: 'title', type: 'string' },
+      ],
+    };
     expect(fieldChoices(ct)).toEqual(['documentId', 'id', 'title']);
     expect(fieldChoices(undefined)).toEqual(['documentId', 'id']);
   });
@@ -195,25 +261,61 @@ describe('server errors', () => {
       { path: ['headers', 1, 'value'], message: 'second' },
       { path: [], message: 'too many webhooks' },
     ]);
-    expect(mapped).toEqual({ fields: { name: 'name is required', 'headers.1.value': 'first' }, other: ['too many webhooks'] });
+    expect(mapped).toEqual({
+      fields: { name: 'name is required', 'headers.1.value': 'first' },
+      other: ['too many webhooks'],
+    });
   });
 
   it.each([
-    ['the field and its rows', 'headers', ['coalesce.by', 'coalesce.windowSeconds', 'name', 'nameX']],
-    ['not a field that only shares the prefix', 'name', ['coalesce.by', 'coalesce.windowSeconds', 'headers', 'headers.0.name', 'nameX']],
-    ['bursts: the window field clears its own error', 'windowSeconds', ['coalesce.by', 'headers', 'headers.0.name', 'name', 'nameX']],
-    ['bursts: the mode clears every coalesce error', 'coalesceBy', ['headers', 'headers.0.name', 'name', 'nameX']],
+    [
+      'the field and its rows',
+      'headers',
+      ['coalesce.by', 'coalesce.windowSeconds', 'name', 'nameX'],
+    ],
+    [
+      'not a field that only shares the prefix',
+      'name',
+      ['coalesce.by', 'coalesce.windowSeconds', 'headers', 'headers.0.name', 'nameX'],
+    ],
+    [
+      'bursts: the window field clears its own error',
+      'windowSeconds',
+      ['coalesce.by', 'headers', 'headers.0.name', 'name', 'nameX'],
+    ],
+    [
+      'bursts: the mode clears every coalesce error',
+      'coalesceBy',
+      ['headers', 'headers.0.name', 'name', 'nameX'],
+    ],
   ])('clearFieldErrors: %s', (_name, field, left) => {
-    const errors = { name: 'a', nameX: 'b', headers: 'c', 'headers.0.name': 'd', 'coalesce.by': 'e', 'coalesce.windowSeconds': 'f' };
+    const errors = {
+      name: 'a',
+      nameX: 'b',
+      headers: 'c',
+      'headers.0.name': 'd',
+      'coalesce.by': 'e',
+      'coalesce.windowSeconds': 'f',
+    };
     expect(Object.keys(clearFieldErrors(errors, field)).sort()).toEqual(left);
   });
 
   it.each([
     ['a field the form shows: none', { url: 'bad' }, 'default', []],
     ['a field the form has no input for', { secretHeader: 'x' }, 'default', ['secretHeader: x']],
-    ['the template while another body type is chosen', { jsonTemplate: 'bad' }, 'form', ['jsonTemplate: bad']],
+    [
+      'the template while another body type is chosen',
+      { jsonTemplate: 'bad' },
+      'form',
+      ['jsonTemplate: bad'],
+    ],
     ['the template while JSON is chosen: none', { jsonTemplate: 'bad' }, 'json', []],
-    ['a form field row while JSON is chosen', { 'formFields.0.key': 'dup' }, 'json', ['formFields.0.key: dup']],
+    [
+      'a form field row while JSON is chosen',
+      { 'formFields.0.key': 'dup' },
+      'json',
+      ['formFields.0.key: dup'],
+    ],
   ] as const)('strayErrors: %s', (_name, errors, bodyType, expected) => {
     expect(strayErrors(errors, bodyType)).toEqual(expected);
   });

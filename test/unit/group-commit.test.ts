@@ -13,7 +13,8 @@ function memoryStore(opts: Partial<GroupCommitOptions<number>> = {}) {
   const gc = createGroupCommit<number>({
     async write(batch) {
       if (allFail) throw allFail;
-      if (batch.some((i) => failOn.has(i))) throw new Error(`cannot write ${batch.filter((i) => failOn.has(i))}`);
+      if (batch.some((i) => failOn.has(i)))
+        throw new Error(`cannot write ${batch.filter((i) => failOn.has(i))}`);
       await new Promise((r) => setImmediate(r));
       log.commits.push([...batch]);
       log.written.push(...batch);
@@ -30,7 +31,11 @@ function memoryStore(opts: Partial<GroupCommitOptions<number>> = {}) {
   };
 }
 
-const settle = (p: Promise<void>) => p.then(() => 'ok', (e: Error) => e.message);
+const settle = (p: Promise<void>) =>
+  p.then(
+    () => 'ok',
+    (e: Error) => e.message
+  );
 
 describe('createGroupCommit', () => {
   it('commits at once when nothing else is in progress', async () => {

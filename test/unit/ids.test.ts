@@ -10,7 +10,28 @@ describe('toId', () => {
   });
 
   it('refuses other spellings and out-of-range values', () => {
-    for (const v of ['0', '-1', '1.5', '0x1', '1e0', ' 1', '1 ', '01', 'abc', '', String(MAX_ID + 1), '99999999999999999999', 0, -3, 1.5, 1e20, NaN, null, undefined, {}]) {
+    for (const v of [
+      '0',
+      '-1',
+      '1.5',
+      '0x1',
+      '1e0',
+      ' 1',
+      '1 ',
+      '01',
+      'abc',
+      '',
+      String(MAX_ID + 1),
+      '99999999999999999999',
+      0,
+      -3,
+      1.5,
+      1e20,
+      NaN,
+      null,
+      undefined,
+      {},
+    ]) {
       expect(toId(v), String(v)).toBeNull();
     }
   });

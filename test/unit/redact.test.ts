@@ -4,7 +4,12 @@ import { signatureHeaders } from '../../server/src/sign/signature';
 
 const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const key = secret.slice('whsec_'.length);
-const sig = signatureHeaders({ secrets: [secret, 'rotated-out-secret'], msgId: 'msg_1', timestampSeconds: 1700000000, body: '{"a":1}' });
+const sig = signatureHeaders({
+  secrets: [secret, 'rotated-out-secret'],
+  msgId: 'msg_1',
+  timestampSeconds: 1700000000,
+  body: '{"a":1}',
+});
 const mac = sig['webhook-signature'].split(' ')[0].slice(3);
 const needles = secretNeedles({
   signingSecrets: [secret, 'rotated-out-secret'],
@@ -14,7 +19,16 @@ const needles = secretNeedles({
 
 describe('secretNeedles', () => {
   it('covers each secret, its key part, credentials, signatures and bare MACs, longest first', () => {
-    for (const n of [secret, key, 'rotated-out-secret', 'Bearer sk_live_abcdef123456', 'sk_live_abcdef123456', sig['webhook-signature'], mac, sig['X-Frappe-Webhook-Signature']]) {
+    for (const n of [
+      secret,
+      key,
+      'rotated-out-secret',
+      'Bearer sk_live_abcdef123456',
+      'sk_live_abcdef123456',
+      sig['webhook-signature'],
+      mac,
+      sig['X-Frappe-Webhook-Signature'],
+    ]) {
       expect(needles).toContain(n);
     }
     expect([...needles].sort((a, b) => b.length - a.length)).toEqual(needles);
@@ -27,9 +41,17 @@ describe('redactText', () => {
     ['whole secret', `echo: ${secret}!`, 'echo: [REDACTED]!'],
     ['base64 key part alone', `key=${key}`, 'key=[REDACTED]'],
     ['previous secret', 'x rotated-out-secret y', 'x [REDACTED] y'],
-    ['secret header value', 'Authorization: Bearer sk_live_abcdef123456', 'Authorization: [REDACTED]'],
+    [
+      'secret header value',
+      'Authorization: Bearer sk_live_abcdef123456',
+      'Authorization: [REDACTED]',
+    ],
     ['credential without its scheme', '{"token":"sk_live_abcdef123456"}', '{"token":"[REDACTED]"}'],
-    ['JSON-escaped value', JSON.stringify({ h: 'api/key+with"chars' }).replace(/\//g, '\\/'), '{"h":"[REDACTED]"}'],
+    [
+      'JSON-escaped value',
+      JSON.stringify({ h: 'api/key+with"chars' }).replace(/\//g, '\\/'),
+      '{"h":"[REDACTED]"}',
+    ],
     ['percent-encoded value', `q=${encodeURIComponent('api/key+with"chars')}`, 'q=[REDACTED]'],
     ['full signature header', `sig: ${sig['webhook-signature']}`, 'sig: [REDACTED]'],
     ['bare MAC', `mac ${mac} end`, 'mac [REDACTED] end'],
@@ -62,7 +84,13 @@ describe('redactText', () => {
 describe('redactResponse', () => {
   it('redacts header names and values, the body and the error', () => {
     const out = redactResponse(
-      { status: 400, headers: { 'x-echo-auth': 'Bearer sk_live_abcdef123456', [`x-${key}`]: 'v' }, body: `bad key ${secret}`, error: `HTTP 302 (Location: /?k=${key})`, durationMs: 1 },
+      {
+        status: 400,
+        headers: { 'x-echo-auth': 'Bearer sk_live_abcdef123456', [`x-${key}`]: 'v' },
+        body: `bad key ${secret}`,
+        error: `HTTP 302 (Location: /?k=${key})`,
+        durationMs: 1,
+      },
       needles
     );
     expect(out.headers).toEqual({ 'x-echo-auth': '[REDACTED]', 'x-[REDACTED]': 'v' });

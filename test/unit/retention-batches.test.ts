@@ -1,7 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { PURGE_PACING, nextBatchSize, pauseAfter, type PurgePacing } from '../../server/src/retention/batches';
+import {
+  PURGE_PACING,
+  nextBatchSize,
+  pauseAfter,
+  type PurgePacing,
+} from '../../server/src/retention/batches';
 
-const P: PurgePacing = { startRows: 500, minRows: 100, maxRows: 5000, targetMs: 20, minPauseMs: 5, maxPauseMs: 500 };
+const P: PurgePacing = {
+  startRows: 500,
+  minRows: 100,
+  maxRows: 5000,
+  targetMs: 20,
+  minPauseMs: 5,
+  maxPauseMs: 500,
+};
 
 describe('retention purge pacing', () => {
   it.each([

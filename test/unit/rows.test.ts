@@ -31,7 +31,12 @@ afterEach(async () => {
 async function setup(poolMax: number) {
   const dir = mkdtempSync(path.join(tmpdir(), 'dw-rows-'));
   dirs.push(dir);
-  const knex = knexFactory({ client: 'better-sqlite3', connection: { filename: path.join(dir, 'db.sqlite') }, useNullAsDefault: true, pool: { min: 1, max: poolMax } });
+  const knex = knexFactory({
+    client: 'better-sqlite3',
+    connection: { filename: path.join(dir, 'db.sqlite') },
+    useNullAsDefault: true,
+    pool: { min: 1, max: poolMax },
+  });
   knexes.push(knex);
   await knex.schema.createTable('rows', (t) => {
     t.increments('id');
@@ -41,12 +46,24 @@ async function setup(poolMax: number) {
     t.boolean('enabled');
     t.string('lease_owner');
   });
-  const strapi = { db: { connection: knex, dialect: { client: 'sqlite' }, metadata: new Map([[UID, { tableName: 'rows', attributes }]]) } } as any;
+  const strapi = {
+    db: {
+      connection: knex,
+      dialect: { client: 'sqlite' },
+      metadata: new Map([[UID, { tableName: 'rows', attributes }]]),
+    },
+  } as any;
   return { knex, strapi, table: tableFor(strapi, UID) };
 }
 
 const sample = [
-  { name: 'a', payload: { n: 1, list: ['x', 'y'] }, dueAt: '2026-01-02T03:04:05.678Z', enabled: true, leaseOwner: 'me' },
+  {
+    name: 'a',
+    payload: { n: 1, list: ['x', 'y'] },
+    dueAt: '2026-01-02T03:04:05.678Z',
+    enabled: true,
+    leaseOwner: 'me',
+  },
   { name: 'b', payload: null, dueAt: null, enabled: false, leaseOwner: 'me' },
   // Other columns, other order: the INSERT is compiled per set of columns.
   { leaseOwner: 'me', enabled: true, name: 'c' },
@@ -63,7 +80,14 @@ describe('rows: the hot path table layer on SQLite', () => {
       results.push({ back, raw: await knex('rows').orderBy('id') });
     }
     expect(results[0].back).toEqual([
-      { id: 1, name: 'a', payload: { n: 1, list: ['x', 'y'] }, dueAt: '2026-01-02T03:04:05.678Z', enabled: true, leaseOwner: 'me' },
+      {
+        id: 1,
+        name: 'a',
+        payload: { n: 1, list: ['x', 'y'] },
+        dueAt: '2026-01-02T03:04:05.678Z',
+        enabled: true,
+        leaseOwner: 'me',
+      },
       { id: 2, name: 'b', payload: null, dueAt: null, enabled: false, leaseOwner: 'me' },
       { id: 3, name: 'c', payload: null, dueAt: null, enabled: true, leaseOwner: 'me' },
     ]);
@@ -74,9 +98,20 @@ describe('rows: the hot path table layer on SQLite', () => {
   it('updates a row only while the condition attribute still holds', async () => {
     const { strapi, table } = await setup(1);
     await queueTransaction(strapi, (db) => table.insert(db, sample.slice(0, 1)));
-    expect(await table.updateWhereIdAnd(queueDb(strapi), 1, 'leaseOwner', 'someone else', { name: 'lost' })).toBe(0);
-    expect(await table.updateWhereIdAnd(queueDb(strapi), 1, 'leaseOwner', 'me', { name: 'won', enabled: false })).toBe(1);
-    expect(await table.selectLeased(queueDb(strapi), [1], 'me', ['name', 'enabled'])).toEqual([{ name: 'won', enabled: false }]);
+    expect(
+      await table.updateWhereIdAnd(queueDb(strapi), 1, 'leaseOwner', 'someone else', {
+        name: 'lost',
+      })
+    ).toBe(0);
+    expect(
+      await table.updateWhereIdAnd(queueDb(strapi), 1, 'leaseOwner', 'me', {
+        name: 'won',
+        enabled: false,
+      })
+    ).toBe(1);
+    expect(await table.selectLeased(queueDb(strapi), [1], 'me', ['name', 'enabled'])).toEqual([
+      { name: 'won', enabled: false },
+    ]);
   });
 
   it('rolls a failed transaction back and frees the connection', async () => {
@@ -100,7 +135,10 @@ describe('rows: the hot path table layer on SQLite', () => {
       // A query from elsewhere in the process (a document write, the admin) meanwhile: it must
       // wait for the connection, not run inside this transaction or see it half done.
       outside = knex('rows').count({ n: '*' });
-      outside.then(() => {}, () => {});
+      outside.then(
+        () => {},
+        () => {}
+      );
       await new Promise((r) => setImmediate(r));
       await table.insert(db, sample.slice(1, 2));
     });

@@ -39,9 +39,15 @@ const wrappers: [string, (p: string) => string][] = [
   ['for / else', (p) => `{% for i in [] %}{% else %}${p}{% endfor %}`],
   ['for over dict', (p) => `{% for k, v in {} %}${p}{% endfor %}`],
   ['macro', (p) => `{% macro m() %}${p}{% endmacro %}`],
-  ['call block', (p) => `{% macro m() %}{{ caller() }}{% endmacro %}{% call m() %}${p}{% endcall %}`],
+  [
+    'call block',
+    (p) => `{% macro m() %}{{ caller() }}{% endmacro %}{% call m() %}${p}{% endcall %}`,
+  ],
   ['filter block', (p) => `{% filter upper %}${p}{% endfilter %}`],
-  ['raw-free inline if', (p) => p.startsWith('{{ ') ? `{{ (${p.slice(3, -3)}) if true else 1 }}` : p],
+  [
+    'raw-free inline if',
+    (p) => (p.startsWith('{{ ') ? `{{ (${p.slice(3, -3)}) if true else 1 }}` : p),
+  ],
   ['switch', (p) => `{% switch 1 %}{% case 1 %}${p}{% default %}{% endswitch %}`],
   ['block', (p) => `{% block b %}${p}{% endblock %}`],
 ];
@@ -61,6 +67,8 @@ describe('static check sees through every block construct', () => {
   }
 
   it('harmless block sets still pass', () => {
-    expect(checkTemplate('{% set out %}{{ doc.title | upper }}{% endset %}{"t": {{ out | dump }}}')).toBeNull();
+    expect(
+      checkTemplate('{% set out %}{{ doc.title | upper }}{% endset %}{"t": {{ out | dump }}}')
+    ).toBeNull();
   });
 });

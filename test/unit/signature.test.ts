@@ -30,12 +30,26 @@ async function hmacB64(key: Uint8Array, message: string): Promise<string> {
   const k = await subtle.importKey('raw', key, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
   return bytesToB64(await subtle.sign('HMAC', k, enc.encode(message)));
 }
-async function refStandardSign(whsecSecret: string, id: string, ts: number, payload: string): Promise<string> {
+async function refStandardSign(
+  whsecSecret: string,
+  id: string,
+  ts: number,
+  payload: string
+): Promise<string> {
   return `v1,${await hmacB64(b64ToBytes(whsecSecret.replace(/^whsec_/, '')), `${id}.${ts}.${payload}`)}`;
 }
 /** A receiver's verification, as the spec describes it: any `v1,` entry may match. */
-async function refVerify(whsecSecret: string, headers: Record<string, string>, payload: string): Promise<boolean> {
-  const expected = await refStandardSign(whsecSecret, headers['webhook-id']!, Number(headers['webhook-timestamp']), payload);
+async function refVerify(
+  whsecSecret: string,
+  headers: Record<string, string>,
+  payload: string
+): Promise<boolean> {
+  const expected = await refStandardSign(
+    whsecSecret,
+    headers['webhook-id']!,
+    Number(headers['webhook-timestamp']),
+    payload
+  );
   return (headers['webhook-signature'] ?? '').split(' ').some((s) => s === expected);
 }
 
@@ -62,10 +76,12 @@ describe('standardSignature', () => {
         fc.string({ unit: 'binary' }),
         async (key, id, ts, body) => {
           const secret = `whsec_${Buffer.from(key).toString('base64')}`;
-          expect(standardSignature(secret, id, ts, body)).toBe(await refStandardSign(secret, id, ts, body));
-        },
+          expect(standardSignature(secret, id, ts, body)).toBe(
+            await refStandardSign(secret, id, ts, body)
+          );
+        }
       ),
-      { numRuns: 200 },
+      { numRuns: 200 }
     );
   });
 
@@ -87,12 +103,16 @@ describe('standardSignature', () => {
 
 describe('secretKeyBytes', () => {
   it('base64-decodes whsec_ secrets', () => {
-    expect(secretKeyBytes(SPEC_SECRET).equals(Buffer.from('MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'base64'))).toBe(true);
+    expect(
+      secretKeyBytes(SPEC_SECRET).equals(Buffer.from('MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'base64'))
+    ).toBe(true);
   });
   it('uses the UTF-8 bytes of any other string (documented choice)', () => {
     expect(secretKeyBytes('my secret é').equals(Buffer.from('my secret é', 'utf8'))).toBe(true);
     // no prefix → not decoded, even if it looks like base64
-    expect(secretKeyBytes('MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw').toString('utf8')).toBe('MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
+    expect(secretKeyBytes('MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw').toString('utf8')).toBe(
+      'MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'
+    );
     // prefix but not valid base64 → whole string as UTF-8
     expect(secretKeyBytes('whsec_not base64!').toString('utf8')).toBe('whsec_not base64!');
     expect(secretKeyBytes('whsec_').toString('utf8')).toBe('whsec_');
@@ -108,7 +128,12 @@ describe('generateSecret', () => {
   });
   it('produces secrets the independent implementation can verify', async () => {
     const s = generateSecret();
-    const headers = signatureHeaders({ secrets: [s], msgId: 'msg_x', timestampSeconds: 1700000000, body: '{}' });
+    const headers = signatureHeaders({
+      secrets: [s],
+      msgId: 'msg_x',
+      timestampSeconds: 1700000000,
+      body: '{}',
+    });
     expect(await refVerify(s, headers, '{}')).toBe(true);
   });
 });
@@ -119,7 +144,7 @@ describe('frappeSignature', () => {
   // in CPython 3 for this secret/body.
   it('matches a vector computed with Frappe’s Python expression', () => {
     expect(frappeSignature('my-frappe-secret é', '{"name": "TASK-0001", "status": "Open"}')).toBe(
-      'NCwsp+ms9eZgeupaDmXrFN5T9qSubfV4I1lR1yfXAVc=',
+      'NCwsp+ms9eZgeupaDmXrFN5T9qSubfV4I1lR1yfXAVc='
     );
   });
   it('uses the whole secret string, prefix included, as UTF-8 key', async () => {
@@ -138,11 +163,18 @@ describe('signatureHeaders', () => {
       'webhook-id': msgId,
       'webhook-timestamp': String(ts),
     });
-    expect(signatureHeaders({ secrets: [''], msgId, timestampSeconds: ts, body })).not.toHaveProperty('webhook-signature');
+    expect(
+      signatureHeaders({ secrets: [''], msgId, timestampSeconds: ts, body })
+    ).not.toHaveProperty('webhook-signature');
   });
 
   it('signs with the current secret (Standard Webhooks + Frappe)', async () => {
-    const h = signatureHeaders({ secrets: [SPEC_SECRET], msgId: SPEC_ID, timestampSeconds: SPEC_TS, body: SPEC_PAYLOAD });
+    const h = signatureHeaders({
+      secrets: [SPEC_SECRET],
+      msgId: SPEC_ID,
+      timestampSeconds: SPEC_TS,
+      body: SPEC_PAYLOAD,
+    });
     expect(h['webhook-signature']).toBe(SPEC_SIGNATURE);
     expect(h[FRAPPE_SIGNATURE_HEADER]).toBe(await hmacB64(enc.encode(SPEC_SECRET), SPEC_PAYLOAD));
     expect(await refVerify(SPEC_SECRET, h, SPEC_PAYLOAD)).toBe(true);

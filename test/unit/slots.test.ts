@@ -22,25 +22,66 @@ describe('planClaim', () => {
   const opts = { concurrency: 20, perWebhookConcurrency: 4 };
   const state = (o: Partial<ClaimState> & { held?: Map<number, number> }): ClaimState => {
     const held = o.held ?? new Map();
-    return { heldTotal: [...held.values()].reduce((a, b) => a + b, 0), queued: 0, claimable: true, newcomers: false, small: false, ...o, held };
+    return {
+      heldTotal: [...held.values()].reduce((a, b) => a + b, 0),
+      queued: 0,
+      claimable: true,
+      newcomers: false,
+      small: false,
+      ...o,
+      held,
+    };
   };
   const slow6 = new Map([1, 2, 3, 4, 5, 6].map((id) => [id, 7] as [number, number])); // 42 held: the hold (40) is full
   it.each<[string, ClaimState, ReturnType<typeof planClaim>]>([
-    ['idle: a regular claim of the whole hold', state({}), { kind: 'regular', limit: 40, busy: new Set(), perWebhookLimit: 16 }],
+    [
+      'idle: a regular claim of the whole hold',
+      state({}),
+      { kind: 'regular', limit: 40, busy: new Set(), perWebhookLimit: 16 },
+    ],
     [
       'webhooks above their refill level are skipped',
-      state({ held: new Map([[1, 9], [2, 8]]), queued: 9 }),
+      state({
+        held: new Map([
+          [1, 9],
+          [2, 8],
+        ]),
+        queued: 9,
+      }),
       { kind: 'regular', limit: 23, busy: new Set([1]), perWebhookLimit: 16 },
     ],
-    ['writes in progress: one round', state({ small: true }), { kind: 'regular', limit: 4, busy: new Set(), perWebhookLimit: 16 }],
+    [
+      'writes in progress: one round',
+      state({ small: true }),
+      { kind: 'regular', limit: 4, busy: new Set(), perWebhookLimit: 16 },
+    ],
     ['nothing claimable, room: no claim', state({ claimable: false, newcomers: true }), null],
-    ['less than half a round of room with a queue: wait (batches)', state({ held: new Map([[1, 31]]), queued: 20 }), null],
-    ['crowded hold, newcomers may be due: one round each of webhooks holding nothing', state({ held: slow6, queued: 18, newcomers: true }), { kind: 'newcomers', limit: 20, busy: new Set([1, 2, 3, 4, 5, 6]), perWebhookLimit: 4 }],
-    ['crowded hold, writes in progress: one round', state({ held: slow6, queued: 18, newcomers: true, small: true }), { kind: 'newcomers', limit: 4, busy: new Set([1, 2, 3, 4, 5, 6]), perWebhookLimit: 4 }],
+    [
+      'less than half a round of room with a queue: wait (batches)',
+      state({ held: new Map([[1, 31]]), queued: 20 }),
+      null,
+    ],
+    [
+      'crowded hold, newcomers may be due: one round each of webhooks holding nothing',
+      state({ held: slow6, queued: 18, newcomers: true }),
+      { kind: 'newcomers', limit: 20, busy: new Set([1, 2, 3, 4, 5, 6]), perWebhookLimit: 4 },
+    ],
+    [
+      'crowded hold, writes in progress: one round',
+      state({ held: slow6, queued: 18, newcomers: true, small: true }),
+      { kind: 'newcomers', limit: 4, busy: new Set([1, 2, 3, 4, 5, 6]), perWebhookLimit: 4 },
+    ],
     ['crowded hold, no newcomer expected: no claim', state({ held: slow6, queued: 18 }), null],
     [
       'crowded hold: webhooks holding less than a round are topped up to one',
-      state({ held: new Map([[1, 38], [2, 2]]), queued: 20, newcomers: true }),
+      state({
+        held: new Map([
+          [1, 38],
+          [2, 2],
+        ]),
+        queued: 20,
+        newcomers: true,
+      }),
       { kind: 'newcomers', limit: 20, busy: new Set([1]), perWebhookLimit: 4 },
     ],
   ])('%s', (_name, s, expected) => {

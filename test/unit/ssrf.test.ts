@@ -32,7 +32,7 @@ function fakeResolver(table: Record<string, string[]>, calls: string[] = []): Re
       }
       callback(
         null,
-        answers.map((address) => ({ address, family: address.includes(':') ? 6 : 4 })),
+        answers.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }))
       );
     });
   };
@@ -41,7 +41,7 @@ function fakeResolver(table: Record<string, string[]>, calls: string[] = []): Re
 function lookupP(
   lookup: ReturnType<typeof createGuardedLookup>,
   host: string,
-  options?: dns.LookupOptions | number,
+  options?: dns.LookupOptions | number
 ): Promise<{ address: unknown; family: unknown }> {
   return new Promise((resolve, reject) => {
     const cb = (err: NodeJS.ErrnoException | null, address?: unknown, family?: unknown) =>
@@ -125,7 +125,15 @@ describe('spellings of internal addresses', () => {
   });
 
   it('addressBlockReason also understands odd spellings directly (e.g. from other callers)', () => {
-    for (const odd of ['2130706433', '0x7f000001', '0177.0.0.1', '127.1', '[::1]', '::ffff:127.0.0.1', 'fe80::1%eth0']) {
+    for (const odd of [
+      '2130706433',
+      '0x7f000001',
+      '0177.0.0.1',
+      '127.1',
+      '[::1]',
+      '::ffff:127.0.0.1',
+      'fe80::1%eth0',
+    ]) {
       expect(addressBlockReason(odd)).not.toBeNull();
     }
   });
@@ -144,7 +152,17 @@ describe('spellings of internal addresses', () => {
   });
 
   it('allows public unicast addresses (pure check, no traffic)', () => {
-    for (const ip of ['93.184.216.34', '8.8.8.8', '1.1.1.1', '2606:2800:220:1::', '[2606:2800:220:1::]', '2a00:1450:4001::1', '::ffff:93.184.216.34', '64:ff9b::808:808', '2002:808:808::']) {
+    for (const ip of [
+      '93.184.216.34',
+      '8.8.8.8',
+      '1.1.1.1',
+      '2606:2800:220:1::',
+      '[2606:2800:220:1::]',
+      '2a00:1450:4001::1',
+      '::ffff:93.184.216.34',
+      '64:ff9b::808:808',
+      '2002:808:808::',
+    ]) {
       expect(addressBlockReason(ip)).toBeNull();
     }
     expect(checkUrl('https://93.184.216.34/x', strict).ok).toBe(true);
@@ -154,8 +172,18 @@ describe('spellings of internal addresses', () => {
 
 describe('checkUrl', () => {
   it('accepts only http and https', () => {
-    for (const u of ['ftp://example.com/', 'file:///etc/passwd', 'gopher://example.com/', 'javascript:alert(1)', 'data:text/plain,hi', 'ws://example.com/']) {
-      expect(checkUrl(u, strict)).toEqual({ ok: false, reason: 'only http and https URLs are allowed' });
+    for (const u of [
+      'ftp://example.com/',
+      'file:///etc/passwd',
+      'gopher://example.com/',
+      'javascript:alert(1)',
+      'data:text/plain,hi',
+      'ws://example.com/',
+    ]) {
+      expect(checkUrl(u, strict)).toEqual({
+        ok: false,
+        reason: 'only http and https URLs are allowed',
+      });
     }
     expect(checkUrl('not a url', strict)).toEqual({ ok: false, reason: 'invalid URL' });
   });
@@ -165,17 +193,54 @@ describe('checkUrl', () => {
     if (r.ok) expect(r.url.hostname).toBe('hooks.example.com');
   });
   it('honours allowPrivateAddresses and allowedHosts (with and without port)', () => {
-    expect(checkUrl('http://127.0.0.1:1337/', { allowPrivateAddresses: true, allowedHosts: [] }).ok).toBe(true);
-    expect(checkUrl('http://127.0.0.1:1337/', { allowPrivateAddresses: false, allowedHosts: ['127.0.0.1:1337'] }).ok).toBe(true);
-    expect(checkUrl('http://2130706433:1337/', { allowPrivateAddresses: false, allowedHosts: ['127.0.0.1:1337'] }).ok).toBe(true);
-    expect(checkUrl('http://127.0.0.1:1338/', { allowPrivateAddresses: false, allowedHosts: ['127.0.0.1:1337'] }).ok).toBe(false);
-    expect(checkUrl('http://localhost:9/', { allowPrivateAddresses: false, allowedHosts: ['LOCALHOST.'] }).ok).toBe(true);
-    expect(checkUrl('http://[::1]:8080/', { allowPrivateAddresses: false, allowedHosts: ['[::1]:8080'] }).ok).toBe(true);
-    expect(checkUrl('http://127.0.0.1/', { allowPrivateAddresses: false, allowedHosts: ['127.0.0.1:80'] }).ok).toBe(true);
-    expect(checkUrl('https://127.0.0.1/', { allowPrivateAddresses: false, allowedHosts: ['127.0.0.1:80'] }).ok).toBe(false);
+    expect(
+      checkUrl('http://127.0.0.1:1337/', { allowPrivateAddresses: true, allowedHosts: [] }).ok
+    ).toBe(true);
+    expect(
+      checkUrl('http://127.0.0.1:1337/', {
+        allowPrivateAddresses: false,
+        allowedHosts: ['127.0.0.1:1337'],
+      }).ok
+    ).toBe(true);
+    expect(
+      checkUrl('http://2130706433:1337/', {
+        allowPrivateAddresses: false,
+        allowedHosts: ['127.0.0.1:1337'],
+      }).ok
+    ).toBe(true);
+    expect(
+      checkUrl('http://127.0.0.1:1338/', {
+        allowPrivateAddresses: false,
+        allowedHosts: ['127.0.0.1:1337'],
+      }).ok
+    ).toBe(false);
+    expect(
+      checkUrl('http://localhost:9/', {
+        allowPrivateAddresses: false,
+        allowedHosts: ['LOCALHOST.'],
+      }).ok
+    ).toBe(true);
+    expect(
+      checkUrl('http://[::1]:8080/', { allowPrivateAddresses: false, allowedHosts: ['[::1]:8080'] })
+        .ok
+    ).toBe(true);
+    expect(
+      checkUrl('http://127.0.0.1/', {
+        allowPrivateAddresses: false,
+        allowedHosts: ['127.0.0.1:80'],
+      }).ok
+    ).toBe(true);
+    expect(
+      checkUrl('https://127.0.0.1/', {
+        allowPrivateAddresses: false,
+        allowedHosts: ['127.0.0.1:80'],
+      }).ok
+    ).toBe(false);
   });
   it('does not let allowPrivateAddresses widen the scheme check', () => {
-    expect(checkUrl('file:///etc/passwd', { allowPrivateAddresses: true, allowedHosts: [] }).ok).toBe(false);
+    expect(
+      checkUrl('file:///etc/passwd', { allowPrivateAddresses: true, allowedHosts: [] }).ok
+    ).toBe(false);
   });
 });
 
@@ -198,8 +263,14 @@ describe('createGuardedLookup', () => {
 
   it('returns (address, family) for the classic call shapes', async () => {
     const lookup = createGuardedLookup(strict, resolver);
-    expect(await lookupP(lookup, 'public.test', {})).toEqual({ address: '93.184.216.34', family: 4 });
-    expect(await lookupP(lookup, 'public.test', 0)).toEqual({ address: '93.184.216.34', family: 4 });
+    expect(await lookupP(lookup, 'public.test', {})).toEqual({
+      address: '93.184.216.34',
+      family: 4,
+    });
+    expect(await lookupP(lookup, 'public.test', 0)).toEqual({
+      address: '93.184.216.34',
+      family: 4,
+    });
     expect(await lookupP(lookup, 'PUBLIC.test.')).toEqual({ address: '93.184.216.34', family: 4 });
   });
 
@@ -210,7 +281,9 @@ describe('createGuardedLookup', () => {
     expect(err.code).toBe('ESSRF');
     expect(err.message).toBe('SSRF guard: internal.test resolves to private address 10.1.2.3');
     const mapped = await lookupP(lookup, 'mapped.test').catch((e) => e);
-    expect(mapped.message).toMatch(/^SSRF guard: mapped\.test resolves to link-local address 169\.254\.169\.254 \(cloud metadata\)/);
+    expect(mapped.message).toMatch(
+      /^SSRF guard: mapped\.test resolves to link-local address 169\.254\.169\.254 \(cloud metadata\)/
+    );
   });
 
   it('DNS rebinding: one public and one internal answer → refused in both call shapes', async () => {
@@ -236,23 +309,57 @@ describe('createGuardedLookup', () => {
     const lookup = createGuardedLookup(strict, resolver);
     expect((await lookupP(lookup, 'nxdomain.test').catch((e) => e)).code).toBe('ENOTFOUND');
     const empty: Resolver = (_h, _o, cb) => cb(null, []);
-    expect((await lookupP(createGuardedLookup(strict, empty), 'x.test').catch((e) => e)).code).toBe('ENOTFOUND');
+    expect((await lookupP(createGuardedLookup(strict, empty), 'x.test').catch((e) => e)).code).toBe(
+      'ENOTFOUND'
+    );
   });
 
   it('opt-outs: allowPrivateAddresses, host allow-list, host:port allow-list only with the port', async () => {
-    expect((await lookupP(createGuardedLookup({ allowPrivateAddresses: true, allowedHosts: [] }, resolver), 'internal.test')).address).toBe('10.1.2.3');
-    expect((await lookupP(createGuardedLookup({ allowPrivateAddresses: false, allowedHosts: ['Internal.Test'] }, resolver), 'internal.test')).address).toBe('10.1.2.3');
-    const withPort: SsrfPolicy = { allowPrivateAddresses: false, allowedHosts: ['internal.test:8080'] };
-    expect((await lookupP(createGuardedLookup(withPort, resolver, 8080), 'internal.test')).address).toBe('10.1.2.3');
-    expect((await lookupP(createGuardedLookup(withPort, resolver, 9090), 'internal.test').catch((e) => e)).code).toBe('ESSRF');
-    expect((await lookupP(createGuardedLookup(withPort, resolver), 'internal.test').catch((e) => e)).code).toBe('ESSRF');
+    expect(
+      (
+        await lookupP(
+          createGuardedLookup({ allowPrivateAddresses: true, allowedHosts: [] }, resolver),
+          'internal.test'
+        )
+      ).address
+    ).toBe('10.1.2.3');
+    expect(
+      (
+        await lookupP(
+          createGuardedLookup(
+            { allowPrivateAddresses: false, allowedHosts: ['Internal.Test'] },
+            resolver
+          ),
+          'internal.test'
+        )
+      ).address
+    ).toBe('10.1.2.3');
+    const withPort: SsrfPolicy = {
+      allowPrivateAddresses: false,
+      allowedHosts: ['internal.test:8080'],
+    };
+    expect(
+      (await lookupP(createGuardedLookup(withPort, resolver, 8080), 'internal.test')).address
+    ).toBe('10.1.2.3');
+    expect(
+      (
+        await lookupP(createGuardedLookup(withPort, resolver, 9090), 'internal.test').catch(
+          (e) => e
+        )
+      ).code
+    ).toBe('ESSRF');
+    expect(
+      (await lookupP(createGuardedLookup(withPort, resolver), 'internal.test').catch((e) => e)).code
+    ).toBe('ESSRF');
   });
 });
 
 // ---------------------------------------------------------------------------------------
 // Real sockets, loopback only.
 // ---------------------------------------------------------------------------------------
-function startReceiver(host: string): Promise<{ server: http.Server; port: number; hits: () => number }> {
+function startReceiver(
+  host: string
+): Promise<{ server: http.Server; port: number; hits: () => number }> {
   return new Promise((resolve, reject) => {
     let count = 0;
     const server = http.createServer((_req, res) => {
@@ -260,14 +367,27 @@ function startReceiver(host: string): Promise<{ server: http.Server; port: numbe
       res.end('ok');
     });
     server.once('error', reject);
-    server.listen(0, host, () => resolve({ server, port: (server.address() as AddressInfo).port, hits: () => count }));
+    server.listen(0, host, () =>
+      resolve({ server, port: (server.address() as AddressInfo).port, hits: () => count })
+    );
   });
 }
 
 async function send(url: string, policy: SsrfPolicy, resolver?: Resolver) {
-  const { httpAgent, httpsAgent } = createGuardedAgents(policy, { keepAlive: true, maxSockets: 4, resolver });
+  const { httpAgent, httpsAgent } = createGuardedAgents(policy, {
+    keepAlive: true,
+    maxSockets: 4,
+    resolver,
+  });
   try {
-    return await axios.get(url, { httpAgent, httpsAgent, maxRedirects: 0, proxy: false, timeout: 5000, validateStatus: () => true });
+    return await axios.get(url, {
+      httpAgent,
+      httpsAgent,
+      maxRedirects: 0,
+      proxy: false,
+      timeout: 5000,
+      validateStatus: () => true,
+    });
   } finally {
     httpAgent.destroy();
     httpsAgent.destroy();
@@ -298,7 +418,7 @@ describe('guarded agents against a real loopback receiver', () => {
     for (const url of spellings(v4.port)) {
       const err = await send(url, strict).then(
         (res) => new Error(`request to ${url} was not blocked (status ${res.status})`),
-        (e) => e,
+        (e) => e
       );
       expect(err.code, url).toBe('ESSRF');
       expect(err.message, url).toMatch(/^SSRF guard: /);
@@ -310,7 +430,9 @@ describe('guarded agents against a real loopback receiver', () => {
     const { httpAgent } = createGuardedAgents(strict);
     for (const host of ['127.0.0.1', '::ffff:127.0.0.1']) {
       const err = await new Promise<NodeJS.ErrnoException>((resolve) => {
-        const req = http.request({ host, port: v4.port, agent: httpAgent, path: '/' }, () => resolve(new Error('not blocked')));
+        const req = http.request({ host, port: v4.port, agent: httpAgent, path: '/' }, () =>
+          resolve(new Error('not blocked'))
+        );
         req.on('error', resolve);
         req.end();
       });
@@ -323,8 +445,9 @@ describe('guarded agents against a real loopback receiver', () => {
   it('refuses Unix socket connections (socketPath) unless private addresses are allowed', async () => {
     const { httpAgent } = createGuardedAgents(strict);
     const err = await new Promise<NodeJS.ErrnoException>((resolve) => {
-      const req = http.request({ socketPath: '/tmp/document-webhooks-nonexistent.sock', agent: httpAgent, path: '/' }, () =>
-        resolve(new Error('not blocked')),
+      const req = http.request(
+        { socketPath: '/tmp/document-webhooks-nonexistent.sock', agent: httpAgent, path: '/' },
+        () => resolve(new Error('not blocked'))
       );
       req.on('error', resolve);
       req.end();
@@ -335,7 +458,10 @@ describe('guarded agents against a real loopback receiver', () => {
 
   it('lets requests through with allowPrivateAddresses', async () => {
     const before = v4.hits();
-    const res = await send(`http://127.0.0.1:${v4.port}/`, { allowPrivateAddresses: true, allowedHosts: [] });
+    const res = await send(`http://127.0.0.1:${v4.port}/`, {
+      allowPrivateAddresses: true,
+      allowedHosts: [],
+    });
     expect(res.status).toBe(200);
     expect(v4.hits()).toBe(before + 1);
   });
@@ -347,20 +473,29 @@ describe('guarded agents against a real loopback receiver', () => {
     expect((await send(`http://2130706433:${v4.port}/`, policy)).status).toBe(200);
     expect(v4.hits()).toBe(before + 2);
     // other ports stay blocked
-    const err = await send(`http://127.0.0.1:${v4.port + 1 === 65536 ? 1 : v4.port + 1}/`, policy).catch((e) => e);
+    const err = await send(
+      `http://127.0.0.1:${v4.port + 1 === 65536 ? 1 : v4.port + 1}/`,
+      policy
+    ).catch((e) => e);
     expect(err.code).toBe('ESSRF');
   });
 
   it('lets requests through for allowedHosts ["localhost"]', async () => {
     const before = v4.hits();
-    const res = await send(`http://localhost:${v4.port}/`, { allowPrivateAddresses: false, allowedHosts: ['localhost'] });
+    const res = await send(`http://localhost:${v4.port}/`, {
+      allowPrivateAddresses: false,
+      allowedHosts: ['localhost'],
+    });
     expect(res.status).toBe(200);
     expect(v4.hits()).toBe(before + 1);
   });
 
   it('DNS rebinding via injected resolver: public + loopback answer → refused, receiver untouched', async () => {
     const before = v4.hits();
-    const resolver = fakeResolver({ 'rebind.test': ['93.184.216.34', '127.0.0.1'], 'loop.test': ['127.0.0.1'] });
+    const resolver = fakeResolver({
+      'rebind.test': ['93.184.216.34', '127.0.0.1'],
+      'loop.test': ['127.0.0.1'],
+    });
     for (const host of ['rebind.test', 'loop.test']) {
       const err = await send(`http://${host}:${v4.port}/`, strict, resolver).catch((e) => e);
       expect(err.code, host).toBe('ESSRF');
@@ -372,7 +507,11 @@ describe('guarded agents against a real loopback receiver', () => {
   it('the injected resolver really drives the connection (allow-listed name reaches the receiver)', async () => {
     const before = v4.hits();
     const resolver = fakeResolver({ 'loop.test': ['127.0.0.1'] });
-    const res = await send(`http://loop.test:${v4.port}/`, { allowPrivateAddresses: false, allowedHosts: ['loop.test'] }, resolver);
+    const res = await send(
+      `http://loop.test:${v4.port}/`,
+      { allowPrivateAddresses: false, allowedHosts: ['loop.test'] },
+      resolver
+    );
     expect(res.status).toBe(200);
     expect(v4.hits()).toBe(before + 1);
   });
@@ -387,7 +526,9 @@ describe('guarded agents against a real IPv6 loopback receiver', () => {
 
   it('refuses http://[::1]:PORT/ and allows it when allow-listed', async (ctx) => {
     if (!v6) {
-      console.warn('IPv6 loopback (::1) is not available on this machine: skipping the [::1] receiver test');
+      console.warn(
+        'IPv6 loopback (::1) is not available on this machine: skipping the [::1] receiver test'
+      );
       ctx.skip();
       return;
     }
@@ -396,7 +537,9 @@ describe('guarded agents against a real IPv6 loopback receiver', () => {
     expect(err.code).toBe('ESSRF');
     expect(err.message).toBe('SSRF guard: blocked loopback address ::1');
     expect(v6.hits()).toBe(0);
-    expect((await send(url, { allowPrivateAddresses: false, allowedHosts: [`[::1]:${v6.port}`] })).status).toBe(200);
+    expect(
+      (await send(url, { allowPrivateAddresses: false, allowedHosts: [`[::1]:${v6.port}`] })).status
+    ).toBe(200);
     expect(v6.hits()).toBe(1);
   });
 });

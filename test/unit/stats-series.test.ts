@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import Database from 'better-sqlite3';
-import { LATENCY_BINS, binCase, binOf, bucketStarts, isRange, percentileOf, toBuckets } from '../../server/src/stats/series';
+import {
+  LATENCY_BINS,
+  binCase,
+  binOf,
+  bucketStarts,
+  isRange,
+  percentileOf,
+  toBuckets,
+} from '../../server/src/stats/series';
 
 const H = 3_600_000;
 const D = 24 * H;
@@ -9,19 +17,50 @@ const at = (iso: string) => Date.parse(iso);
 
 describe('bucketStarts', () => {
   it.each([
-    ['24h', '2026-11-30T13:36:00Z', 24, '2026-11-29T14:00:00.000Z', '2026-11-30T13:00:00.000Z', '2026-11-30T14:00:00.000Z'],
-    ['24h', '2026-11-30T13:00:00Z', 24, '2026-11-29T14:00:00.000Z', '2026-11-30T13:00:00.000Z', '2026-11-30T14:00:00.000Z'],
-    ['7d', '2026-11-30T13:36:00Z', 7, '2026-11-24T00:00:00.000Z', '2026-11-30T00:00:00.000Z', '2026-12-01T00:00:00.000Z'],
-    ['30d', '2026-03-01T00:00:00Z', 30, '2026-01-31T00:00:00.000Z', '2026-03-01T00:00:00.000Z', '2026-03-02T00:00:00.000Z'],
-  ] as const)('%s at %s: %i buckets from %s to %s, ending %s', (range, now, count, first, last, end) => {
-    const r = bucketStarts(range, at(now));
-    expect(r.starts).toHaveLength(count);
-    expect(new Date(r.starts[0]).toISOString()).toBe(first);
-    expect(new Date(r.starts[count - 1]).toISOString()).toBe(last);
-    expect(new Date(r.end).toISOString()).toBe(end);
-    const step = range === '24h' ? H : D;
-    expect(r.starts.every((s, i) => i === 0 || s - r.starts[i - 1] === step)).toBe(true);
-  });
+    [
+      '24h',
+      '2026-11-30T13:36:00Z',
+      24,
+      '2026-11-29T14:00:00.000Z',
+      '2026-11-30T13:00:00.000Z',
+      '2026-11-30T14:00:00.000Z',
+    ],
+    [
+      '24h',
+      '2026-11-30T13:00:00Z',
+      24,
+      '2026-11-29T14:00:00.000Z',
+      '2026-11-30T13:00:00.000Z',
+      '2026-11-30T14:00:00.000Z',
+    ],
+    [
+      '7d',
+      '2026-11-30T13:36:00Z',
+      7,
+      '2026-11-24T00:00:00.000Z',
+      '2026-11-30T00:00:00.000Z',
+      '2026-12-01T00:00:00.000Z',
+    ],
+    [
+      '30d',
+      '2026-03-01T00:00:00Z',
+      30,
+      '2026-01-31T00:00:00.000Z',
+      '2026-03-01T00:00:00.000Z',
+      '2026-03-02T00:00:00.000Z',
+    ],
+  ] as const)(
+    '%s at %s: %i buckets from %s to %s, ending %s',
+    (range, now, count, first, last, end) => {
+      const r = bucketStarts(range, at(now));
+      expect(r.starts).toHaveLength(count);
+      expect(new Date(r.starts[0]).toISOString()).toBe(first);
+      expect(new Date(r.starts[count - 1]).toISOString()).toBe(last);
+      expect(new Date(r.end).toISOString()).toBe(end);
+      const step = range === '24h' ? H : D;
+      expect(r.starts.every((s, i) => i === 0 || s - r.starts[i - 1] === step)).toBe(true);
+    }
+  );
 
   it('knows only the three ranges', () => {
     expect(['24h', '7d', '30d'].every(isRange)).toBe(true);
@@ -34,7 +73,9 @@ describe('binOf / LATENCY_BINS', () => {
     for (let i = 0; i < 20; i++) expect(LATENCY_BINS[i]).toBe(i);
     for (let i = 20; i < LATENCY_BINS.length; i++) {
       expect(LATENCY_BINS[i]).toBeGreaterThan(LATENCY_BINS[i - 1]);
-      expect(LATENCY_BINS[i] - LATENCY_BINS[i - 1]).toBeLessThanOrEqual(Math.ceil(LATENCY_BINS[i - 1] * 0.1));
+      expect(LATENCY_BINS[i] - LATENCY_BINS[i - 1]).toBeLessThanOrEqual(
+        Math.ceil(LATENCY_BINS[i - 1] * 0.1)
+      );
     }
     expect(LATENCY_BINS.at(-1)).toBe(120_000);
   });
@@ -62,7 +103,9 @@ describe('binCase', () => {
     const { sql, bindings } = binCase('x', LATENCY_BINS);
     expect(bindings).toEqual([]);
     const stmt = db.prepare(`SELECT ${sql} AS b FROM (SELECT ? AS x)`);
-    for (const v of [0, 1, 19, 20, 21, 100, 101, 4999, 5000, 29_999, 30_000, 119_999, 120_000, 500_000]) {
+    for (const v of [
+      0, 1, 19, 20, 21, 100, 101, 4999, 5000, 29_999, 30_000, 119_999, 120_000, 500_000,
+    ]) {
       expect((stmt.get(v) as any).b).toBe(binOf(v, LATENCY_BINS));
     }
     // A binary search: log2(~110) comparisons deep, not one per bin.
@@ -93,7 +136,8 @@ describe('percentileOf', () => {
     for (const v of values) m.set(binOf(v, LATENCY_BINS), (m.get(binOf(v, LATENCY_BINS)) ?? 0) + 1);
     return m;
   };
-  const exact = (values: number[], q: number) => [...values].sort((a, b) => a - b)[Math.max(1, Math.ceil(q * values.length)) - 1];
+  const exact = (values: number[], q: number) =>
+    [...values].sort((a, b) => a - b)[Math.max(1, Math.ceil(q * values.length)) - 1];
 
   it.each([
     ['empty', [], 0.5, null],
@@ -108,17 +152,25 @@ describe('percentileOf', () => {
 
   it('is within one bin (≤ 10 %) of the exact nearest-rank percentile', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 60_000 }), { minLength: 1, maxLength: 300 }), fc.constantFrom(0.5, 0.95), (values, q) => {
-        const want = exact(values, q);
-        const got = percentileOf(hist(values), q)!;
-        expect(Math.abs(got - want)).toBeLessThanOrEqual(Math.max(1, Math.ceil(want * 0.1)));
-      })
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 60_000 }), { minLength: 1, maxLength: 300 }),
+        fc.constantFrom(0.5, 0.95),
+        (values, q) => {
+          const want = exact(values, q);
+          const got = percentileOf(hist(values), q)!;
+          expect(Math.abs(got - want)).toBeLessThanOrEqual(Math.max(1, Math.ceil(want * 0.1)));
+        }
+      )
     );
   });
 });
 
 describe('toBuckets', () => {
-  const starts = [at('2026-11-30T10:00:00Z'), at('2026-11-30T11:00:00Z'), at('2026-11-30T12:00:00Z')];
+  const starts = [
+    at('2026-11-30T10:00:00Z'),
+    at('2026-11-30T11:00:00Z'),
+    at('2026-11-30T12:00:00Z'),
+  ];
   it('fills every bucket, sums statuses, keeps untimed deliveries out of the latency', () => {
     const b = toBuckets(starts, [
       { bucket: 0, status: 'delivered', bin: 10, count: 3 },
@@ -128,9 +180,30 @@ describe('toBuckets', () => {
       { bucket: 2, status: 'pending', bin: 5, count: 9 },
     ]);
     expect(b).toEqual([
-      { start: '2026-11-30T10:00:00.000Z', delivered: 4, failed: 2, exhausted: 0, p50Ms: 10, p95Ms: 12 },
-      { start: '2026-11-30T11:00:00.000Z', delivered: 0, failed: 0, exhausted: 0, p50Ms: null, p95Ms: null },
-      { start: '2026-11-30T12:00:00.000Z', delivered: 0, failed: 0, exhausted: 1, p50Ms: 5, p95Ms: 5 },
+      {
+        start: '2026-11-30T10:00:00.000Z',
+        delivered: 4,
+        failed: 2,
+        exhausted: 0,
+        p50Ms: 10,
+        p95Ms: 12,
+      },
+      {
+        start: '2026-11-30T11:00:00.000Z',
+        delivered: 0,
+        failed: 0,
+        exhausted: 0,
+        p50Ms: null,
+        p95Ms: null,
+      },
+      {
+        start: '2026-11-30T12:00:00.000Z',
+        delivered: 0,
+        failed: 0,
+        exhausted: 1,
+        p50Ms: 5,
+        p95Ms: 5,
+      },
     ]);
   });
 });

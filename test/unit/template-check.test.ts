@@ -64,7 +64,11 @@ describe('checkTemplate: forbidden constructs', () => {
     ['{{ doc.items | join(",", "constructor") }}', 'constructor', 1],
     ['{{ doc.items | selectattr("a.constructor") }}', 'constructor', 1],
     ['{{ doc.items | sum("__proto__") }}', '__proto__', 1],
-    ['{% if x %}\n  {% for a in b %}\n    {{ a.constructor }}\n  {% endfor %}\n{% endif %}', 'constructor', 3],
+    [
+      '{% if x %}\n  {% for a in b %}\n    {{ a.constructor }}\n  {% endfor %}\n{% endif %}',
+      'constructor',
+      3,
+    ],
   ])('%j', (source, name, line) => {
     expect(checkTemplate(source)).toBe(`Forbidden name "${name}" at line ${line}`);
   });
@@ -72,7 +76,9 @@ describe('checkTemplate: forbidden constructs', () => {
   it('covers every forbidden name as a variable', () => {
     for (const name of FORBIDDEN_TEMPLATE_NAMES) {
       expect(checkTemplate(`{{ ${name} }}`), name).toBe(`Forbidden name "${name}" at line 1`);
-      expect(checkTemplate(`{{ doc["${name}"] }}`), name).toBe(`Forbidden name "${name}" at line 1`);
+      expect(checkTemplate(`{{ doc["${name}"] }}`), name).toBe(
+        `Forbidden name "${name}" at line 1`
+      );
     }
   });
 
@@ -100,10 +106,18 @@ describe('checkTemplate: forbidden constructs', () => {
 describe('checkTemplate: unknown filters and tests', () => {
   it('refuses unknown filters and tests with the line, accepts known ones', () => {
     expect(checkTemplate('a\n{{ doc.name | nosuch }}')).toBe('Unknown filter "nosuch" at line 2');
-    expect(checkTemplate('{% filter nosuch %}x{% endfilter %}')).toBe('Unknown filter "nosuch" at line 1');
-    expect(checkTemplate('{% if doc is nosuch %}{% endif %}')).toBe('Unknown test "nosuch" at line 1');
-    expect(checkTemplate('{% if doc is divisibleby(3) %}{% endif %}{% if doc is defined %}{% endif %}')).toBeNull();
-    expect(checkTemplate('{{ doc | json }}{{ doc | dump(2) }}{% filter upper %}x{% endfilter %}')).toBeNull();
+    expect(checkTemplate('{% filter nosuch %}x{% endfilter %}')).toBe(
+      'Unknown filter "nosuch" at line 1'
+    );
+    expect(checkTemplate('{% if doc is nosuch %}{% endif %}')).toBe(
+      'Unknown test "nosuch" at line 1'
+    );
+    expect(
+      checkTemplate('{% if doc is divisibleby(3) %}{% endif %}{% if doc is defined %}{% endif %}')
+    ).toBeNull();
+    expect(
+      checkTemplate('{{ doc | json }}{{ doc | dump(2) }}{% filter upper %}x{% endfilter %}')
+    ).toBeNull();
   });
 });
 

@@ -13,13 +13,19 @@ interface Item {
 
 function memoryQueue(items: Item[]) {
   const due = [...items];
-  const log = { claims: [] as number[], delivered: [] as number[], released: [] as number[], maxSending: 0, maxPerWebhook: 0 };
+  const log = {
+    claims: [] as number[],
+    delivered: [] as number[],
+    released: [] as number[],
+    maxSending: 0,
+    maxPerWebhook: 0,
+  };
   const sending = new Map<number, number>();
   let total = 0;
   const claim: WorkerDeps<Item>['claim'] = async (limit, busy, held, perWebhookLimit) => {
     const out: Item[] = [];
     const counts = new Map(held);
-    for (let i = 0; i < due.length && out.length < limit; ) {
+    for (let i = 0; i < due.length && out.length < limit;) {
       const it = due[i];
       const n = counts.get(it.webhookId) ?? 0;
       if (busy.has(it.webhookId) || n >= perWebhookLimit) {
@@ -63,7 +69,8 @@ const baseDeps = (q: ReturnType<typeof memoryQueue>): Omit<WorkerDeps<Item>, 'de
   },
 });
 
-const items = (n: number, webhooks: number) => Array.from({ length: n }, (_, i) => ({ id: i + 1, webhookId: (i % webhooks) + 1 }));
+const items = (n: number, webhooks: number) =>
+  Array.from({ length: n }, (_, i) => ({ id: i + 1, webhookId: (i % webhooks) + 1 }));
 
 describe('DeliveryWorker', () => {
   it('delivers every claimed item exactly once within the global and per-webhook limits', async () => {
@@ -189,7 +196,11 @@ describe('DeliveryWorker', () => {
         ...baseDeps(q),
         claim: (...args) => {
           attempts.push(Date.now());
-          return down ? Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })) : q.claim(...args);
+          return down
+            ? Promise.reject(
+                Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })
+              )
+            : q.claim(...args);
         },
         deliver: async (item, sent) => {
           sent();
@@ -218,7 +229,9 @@ describe('DeliveryWorker', () => {
 
   it('a webhook that holds nothing is claimed for and started while slow webhooks hold every slot and the hold', async () => {
     // Six slow webhooks (1–6) with a deep backlog; webhook 7 gets one item now and then.
-    const q = memoryQueue(Array.from({ length: 600 }, (_, i) => ({ id: i + 1, webhookId: (i % 6) + 1 })));
+    const q = memoryQueue(
+      Array.from({ length: 600 }, (_, i) => ({ id: i + 1, webhookId: (i % 6) + 1 }))
+    );
     const hanging: (() => void)[] = [];
     const delivered: number[] = [];
     let fanned: number[] = [];
@@ -258,7 +271,9 @@ describe('DeliveryWorker', () => {
   });
 
   it('exchanges still waiting after slowAfterMs leave `concurrency` to the others: all slow webhooks send their full share', async () => {
-    const q = memoryQueue(Array.from({ length: 600 }, (_, i) => ({ id: i + 1, webhookId: (i % 6) + 1 })));
+    const q = memoryQueue(
+      Array.from({ length: 600 }, (_, i) => ({ id: i + 1, webhookId: (i % 6) + 1 }))
+    );
     const hanging: (() => void)[] = [];
     const worker = new DeliveryWorker<Item>(
       {

@@ -1,5 +1,14 @@
 import * as React from 'react';
-import { Button, Dialog, Field, Flex, ProgressBar, SingleSelect, SingleSelectOption, Typography } from '@strapi/design-system';
+import {
+  Button,
+  Dialog,
+  Field,
+  Flex,
+  ProgressBar,
+  SingleSelect,
+  SingleSelectOption,
+  Typography,
+} from '@strapi/design-system';
 import { Cross, PaperPlane } from '@strapi/icons';
 import { ConfirmDialog, useFetchClient, useNotification } from '@strapi/strapi/admin';
 import { API, errorMessage, type BackfillInfo, type ContentType } from '../utils/api';
@@ -20,7 +29,13 @@ interface BackfillPanelProps {
  * "Send existing documents": the number of documents a backfill would queue, a confirmation,
  * then its progress (polled while it runs) and Cancel.
  */
-export const BackfillPanel = ({ webhookId, contentType, enabled, canSend, dirty }: BackfillPanelProps) => {
+export const BackfillPanel = ({
+  webhookId,
+  contentType,
+  enabled,
+  canSend,
+  dirty,
+}: BackfillPanelProps) => {
   const { t, formatNumber } = useT();
   const { get, post, del } = useFetchClient();
   const { toggleNotification } = useNotification();
@@ -31,7 +46,9 @@ export const BackfillPanel = ({ webhookId, contentType, enabled, canSend, dirty 
 
   const load = React.useCallback(async () => {
     try {
-      const res = await get<{ data: BackfillInfo }>(`${API}/webhooks/${webhookId}/backfill`, { params: withStatus ? { status } : {} });
+      const res = await get<{ data: BackfillInfo }>(`${API}/webhooks/${webhookId}/backfill`, {
+        params: withStatus ? { status } : {},
+      });
       setInfo(res.data.data);
     } catch (err) {
       toggleNotification({ type: 'danger', message: errorMessage(err) });
@@ -51,8 +68,14 @@ export const BackfillPanel = ({ webhookId, contentType, enabled, canSend, dirty 
 
   const start = async () => {
     try {
-      const res = await post<{ data: { queued: number } }>(`${API}/webhooks/${webhookId}/backfill`, withStatus ? { status } : {});
-      toggleNotification({ type: 'success', message: t('backfill.started', { count: res.data.data.queued }) });
+      const res = await post<{ data: { queued: number } }>(
+        `${API}/webhooks/${webhookId}/backfill`,
+        withStatus ? { status } : {}
+      );
+      toggleNotification({
+        type: 'success',
+        message: t('backfill.started', { count: res.data.data.queued }),
+      });
       setConfirm(false);
       await load();
     } catch (err) {
@@ -70,7 +93,12 @@ export const BackfillPanel = ({ webhookId, contentType, enabled, canSend, dirty 
   };
 
   const job = info?.job;
-  const percent = job && job.total > 0 ? Math.round((100 * job.queued) / job.total) : job?.state === 'done' ? 100 : 0;
+  const percent =
+    job && job.total > 0
+      ? Math.round((100 * job.queued) / job.total)
+      : job?.state === 'done'
+        ? 100
+        : 0;
   return (
     <Flex direction="column" alignItems="stretch" gap={4}>
       <Typography textColor="neutral600">{t('backfill.hint')}</Typography>
@@ -78,13 +106,24 @@ export const BackfillPanel = ({ webhookId, contentType, enabled, canSend, dirty 
         {withStatus && (
           <Field.Root name="backfillStatus" width="240px">
             <Field.Label>{t('backfill.status')}</Field.Label>
-            <SingleSelect value={status} onChange={(v: string | number) => setStatus(v === 'draft' ? 'draft' : 'published')} disabled={running}>
-              <SingleSelectOption value="published">{t('backfill.status.published')}</SingleSelectOption>
+            <SingleSelect
+              value={status}
+              onChange={(v: string | number) => setStatus(v === 'draft' ? 'draft' : 'published')}
+              disabled={running}
+            >
+              <SingleSelectOption value="published">
+                {t('backfill.status.published')}
+              </SingleSelectOption>
               <SingleSelectOption value="draft">{t('backfill.status.draft')}</SingleSelectOption>
             </SingleSelect>
           </Field.Root>
         )}
-        <Button variant="secondary" startIcon={<PaperPlane />} onClick={() => setConfirm(true)} disabled={!canSend || !enabled || dirty || running || !info}>
+        <Button
+          variant="secondary"
+          startIcon={<PaperPlane />}
+          onClick={() => setConfirm(true)}
+          disabled={!canSend || !enabled || dirty || running || !info}
+        >
           {t('backfill.send')}
         </Button>
         {running && canSend && (
@@ -98,7 +137,10 @@ export const BackfillPanel = ({ webhookId, contentType, enabled, canSend, dirty 
       {job && (
         <Flex direction="column" alignItems="stretch" gap={2} aria-live="polite">
           <Typography>
-            {t(`backfill.state.${job.state}`, { queued: formatNumber(job.queued), total: formatNumber(job.total) })}
+            {t(`backfill.state.${job.state}`, {
+              queued: formatNumber(job.queued),
+              total: formatNumber(job.total),
+            })}
           </Typography>
           <ProgressBar value={percent} size="M" aria-label={`${percent}%`} />
           {job.error && <Typography textColor="danger600">{job.error}</Typography>}
@@ -106,7 +148,10 @@ export const BackfillPanel = ({ webhookId, contentType, enabled, canSend, dirty 
       )}
       <Dialog.Root open={confirm} onOpenChange={setConfirm}>
         <ConfirmDialog onConfirm={start} variant="default" title={t('backfill.confirm.title')}>
-          {t('backfill.confirm.body', { count: info?.documents ?? 0, status: t(`backfill.status.${withStatus ? status : 'draft'}`) })}
+          {t('backfill.confirm.body', {
+            count: info?.documents ?? 0,
+            status: t(`backfill.status.${withStatus ? status : 'draft'}`),
+          })}
         </ConfirmDialog>
       </Dialog.Root>
     </Flex>

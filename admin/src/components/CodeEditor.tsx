@@ -5,7 +5,8 @@ const LINE_HEIGHT = 20;
 
 const Frame = styled.div<{ $error: boolean }>`
   display: flex;
-  border: 1px solid ${({ theme, $error }) => ($error ? theme.colors.danger600 : theme.colors.neutral200)};
+  border: 1px solid
+    ${({ theme, $error }) => ($error ? theme.colors.danger600 : theme.colors.neutral200)};
   border-radius: ${({ theme }) => theme.borderRadius};
   background: ${({ theme }) => theme.colors.neutral0};
   overflow: hidden;
@@ -29,7 +30,12 @@ const Gutter = styled.div`
 const LineNo = styled.div<{ $error: boolean }>`
   padding: 0 8px;
   height: ${LINE_HEIGHT}px;
-  font: 13px/${LINE_HEIGHT}px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
+  font:
+    13px/${LINE_HEIGHT}px ui-monospace,
+    SFMono-Regular,
+    Menlo,
+    Consolas,
+    monospace;
   color: ${({ theme, $error }) => ($error ? theme.colors.danger700 : theme.colors.neutral500)};
   background: ${({ theme, $error }) => ($error ? theme.colors.danger100 : 'transparent')};
   font-weight: ${({ $error }) => ($error ? 700 : 400)};
@@ -42,7 +48,12 @@ const Area = styled.textarea`
   outline: none;
   resize: vertical;
   padding: 8px;
-  font: 13px/${LINE_HEIGHT}px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
+  font:
+    13px/${LINE_HEIGHT}px ui-monospace,
+    SFMono-Regular,
+    Menlo,
+    Consolas,
+    monospace;
   color: ${({ theme }) => theme.colors.neutral800};
   background: transparent;
   white-space: pre;
@@ -67,14 +78,29 @@ interface CodeEditorProps {
  * A plain monospace editor with line numbers: enough for JSON templates and conditions, no
  * extra dependency. Tab inserts two spaces; the gutter scrolls with the text.
  */
-export const CodeEditor = ({ id, name, value, onChange, errorLine, hasError, rows = 12, placeholder, describedBy, disabled }: CodeEditorProps) => {
+export const CodeEditor = ({
+  id,
+  name,
+  value,
+  onChange,
+  errorLine,
+  hasError,
+  rows = 12,
+  placeholder,
+  describedBy,
+  disabled,
+}: CodeEditorProps) => {
   const gutter = React.useRef<HTMLDivElement>(null);
   const lines = Math.max(value.split('\n').length, rows);
   return (
     <Frame $error={Boolean(hasError)}>
       <Gutter ref={gutter} aria-hidden style={{ height: rows * LINE_HEIGHT + 16 }}>
         {Array.from({ length: lines }, (_, i) => (
-          <LineNo key={i} $error={errorLine === i + 1} data-error-line={errorLine === i + 1 ? 'true' : undefined}>
+          <LineNo
+            key={i}
+            $error={errorLine === i + 1}
+            data-error-line={errorLine === i + 1 ? 'true' : undefined}
+          >
             {i + 1}
           </LineNo>
         ))}

@@ -25,7 +25,15 @@ import { ArrowClockwise, ArrowLeft, ArrowRight, Eye } from '@strapi/icons';
 import { EmptyDocuments } from '@strapi/icons/symbols';
 import { ConfirmDialog, useFetchClient, useNotification } from '@strapi/strapi/admin';
 import { NavLink } from 'react-router-dom';
-import { API, LOG_STATUSES, errorMessage, type ContentType, type Log, type Pagination, type Webhook } from '../utils/api';
+import {
+  API,
+  LOG_STATUSES,
+  errorMessage,
+  type ContentType,
+  type Log,
+  type Pagination,
+  type Webhook,
+} from '../utils/api';
 import { useT } from '../utils/useT';
 import { StatusBadge } from './StatusBadge';
 import { LogDetail, canRetryLog, retryLabel } from './LogDetail';
@@ -59,7 +67,12 @@ export const LogTable = ({ webhookId, canRetry, initialLogId }: LogTableProps) =
   const { t, shortDateTime, locale } = useT();
   const { get, post } = useFetchClient();
   const { toggleNotification } = useNotification();
-  const [filters, setFilters] = React.useState<Filters>({ webhook: webhookId ? String(webhookId) : '', status: '', contentType: '', document: '' });
+  const [filters, setFilters] = React.useState<Filters>({
+    webhook: webhookId ? String(webhookId) : '',
+    status: '',
+    contentType: '',
+    document: '',
+  });
   const [documentSearch, setDocumentSearch] = React.useState('');
   const [page, setPage] = React.useState(1);
   const [logs, setLogs] = React.useState<Log[] | null>(null);
@@ -105,7 +118,9 @@ export const LogTable = ({ webhookId, canRetry, initialLogId }: LogTableProps) =
   const load = React.useCallback(async () => {
     setLoading(true);
     try {
-      const res = await get<{ data: Log[]; meta: { pagination: Pagination } }>(`${API}/logs`, { params: query });
+      const res = await get<{ data: Log[]; meta: { pagination: Pagination } }>(`${API}/logs`, {
+        params: query,
+      });
       setLogs(res.data.data);
       setPagination(res.data.meta?.pagination ?? null);
     } catch (err) {
@@ -141,7 +156,10 @@ export const LogTable = ({ webhookId, canRetry, initialLogId }: LogTableProps) =
     if (filters.until) body.until = endOfDay(filters.until).toISOString();
     try {
       const res = await post<{ data: { count: number } }>(`${API}/logs/retry`, body);
-      toggleNotification({ type: 'success', message: t('logs.notification.retriedAll', { count: res.data.data.count }) });
+      toggleNotification({
+        type: 'success',
+        message: t('logs.notification.retriedAll', { count: res.data.data.count }),
+      });
       await load();
     } catch (err) {
       toggleNotification({ type: 'danger', message: errorMessage(err) });
@@ -172,9 +190,18 @@ export const LogTable = ({ webhookId, canRetry, initialLogId }: LogTableProps) =
           <Box minWidth="200px">
             <Field.Root name="filterWebhook" id="filterWebhook">
               <Field.Label>{t('logs.filter.webhook')}</Field.Label>
-              <SingleSelect size="S" value={filters.webhook} onChange={(v) => setFilter({ webhook: String(v) })} placeholder={t('logs.filter.all')} onClear={() => setFilter({ webhook: '' })} clearLabel={t('common.clear')}>
+              <SingleSelect
+                size="S"
+                value={filters.webhook}
+                onChange={(v) => setFilter({ webhook: String(v) })}
+                placeholder={t('logs.filter.all')}
+                onClear={() => setFilter({ webhook: '' })}
+                clearLabel={t('common.clear')}
+              >
                 {webhooks.map((w) => (
-                  <SingleSelectOption key={w.id} value={String(w.id)}>{w.name}</SingleSelectOption>
+                  <SingleSelectOption key={w.id} value={String(w.id)}>
+                    {w.name}
+                  </SingleSelectOption>
                 ))}
               </SingleSelect>
             </Field.Root>
@@ -183,9 +210,18 @@ export const LogTable = ({ webhookId, canRetry, initialLogId }: LogTableProps) =
         <Box minWidth="160px">
           <Field.Root name="filterStatus" id="filterStatus">
             <Field.Label>{t('logs.filter.status')}</Field.Label>
-            <SingleSelect size="S" value={filters.status} onChange={(v) => setFilter({ status: String(v) })} placeholder={t('logs.filter.all')} onClear={() => setFilter({ status: '' })} clearLabel={t('common.clear')}>
+            <SingleSelect
+              size="S"
+              value={filters.status}
+              onChange={(v) => setFilter({ status: String(v) })}
+              placeholder={t('logs.filter.all')}
+              onClear={() => setFilter({ status: '' })}
+              clearLabel={t('common.clear')}
+            >
               {LOG_STATUSES.map((s) => (
-                <SingleSelectOption key={s} value={s}>{t(`status.${s}`)}</SingleSelectOption>
+                <SingleSelectOption key={s} value={s}>
+                  {t(`status.${s}`)}
+                </SingleSelectOption>
               ))}
             </SingleSelect>
           </Field.Root>
@@ -194,9 +230,18 @@ export const LogTable = ({ webhookId, canRetry, initialLogId }: LogTableProps) =
           <Box minWidth="180px">
             <Field.Root name="filterContentType" id="filterContentType">
               <Field.Label>{t('logs.filter.contentType')}</Field.Label>
-              <SingleSelect size="S" value={filters.contentType} onChange={(v) => setFilter({ contentType: String(v) })} placeholder={t('logs.filter.all')} onClear={() => setFilter({ contentType: '' })} clearLabel={t('common.clear')}>
+              <SingleSelect
+                size="S"
+                value={filters.contentType}
+                onChange={(v) => setFilter({ contentType: String(v) })}
+                placeholder={t('logs.filter.all')}
+                onClear={() => setFilter({ contentType: '' })}
+                clearLabel={t('common.clear')}
+              >
                 {contentTypes.map((c) => (
-                  <SingleSelectOption key={c.uid} value={c.uid}>{c.displayName}</SingleSelectOption>
+                  <SingleSelectOption key={c.uid} value={c.uid}>
+                    {c.displayName}
+                  </SingleSelectOption>
                 ))}
               </SingleSelect>
             </Field.Root>
@@ -205,21 +250,46 @@ export const LogTable = ({ webhookId, canRetry, initialLogId }: LogTableProps) =
         <Box width="170px">
           <Field.Root name="filterSince" id="filterSince">
             <Field.Label>{t('logs.filter.since')}</Field.Label>
-            <DatePicker size="S" locale={locale} value={filters.since} onChange={(d) => setFilter({ since: d })} onClear={() => setFilter({ since: undefined })} clearLabel={t('common.clear')} />
+            <DatePicker
+              size="S"
+              locale={locale}
+              value={filters.since}
+              onChange={(d) => setFilter({ since: d })}
+              onClear={() => setFilter({ since: undefined })}
+              clearLabel={t('common.clear')}
+            />
           </Field.Root>
         </Box>
         <Box width="170px">
           <Field.Root name="filterUntil" id="filterUntil">
             <Field.Label>{t('logs.filter.until')}</Field.Label>
-            <DatePicker size="S" locale={locale} value={filters.until} onChange={(d) => setFilter({ until: d })} onClear={() => setFilter({ until: undefined })} clearLabel={t('common.clear')} />
+            <DatePicker
+              size="S"
+              locale={locale}
+              value={filters.until}
+              onChange={(d) => setFilter({ until: d })}
+              onClear={() => setFilter({ until: undefined })}
+              clearLabel={t('common.clear')}
+            />
           </Field.Root>
         </Box>
         <Flex gap={2} marginLeft="auto">
-          <Button variant="tertiary" size="S" startIcon={<ArrowClockwise />} onClick={load} loading={loading}>
+          <Button
+            variant="tertiary"
+            size="S"
+            startIcon={<ArrowClockwise />}
+            onClick={load}
+            loading={loading}
+          >
             {t('logs.refresh')}
           </Button>
           {canRetry && (
-            <Button variant="secondary" size="S" startIcon={<ArrowClockwise />} onClick={() => setConfirmRetryAll(true)}>
+            <Button
+              variant="secondary"
+              size="S"
+              startIcon={<ArrowClockwise />}
+              onClick={() => setConfirmRetryAll(true)}
+            >
               {t('logs.retryAll')}
             </Button>
           )}
@@ -232,54 +302,128 @@ export const LogTable = ({ webhookId, canRetry, initialLogId }: LogTableProps) =
         <Table colCount={9} rowCount={(logs?.length ?? 0) + 1}>
           <Thead>
             <Tr>
-              <Th><Typography variant="sigma">{t('logs.th.time')}</Typography></Th>
-              {!webhookId && <Th><Typography variant="sigma">{t('logs.th.webhook')}</Typography></Th>}
-              <Th><Typography variant="sigma">{t('logs.th.event')}</Typography></Th>
-              <Th><Typography variant="sigma">{t('logs.th.document')}</Typography></Th>
-              <Th><Typography variant="sigma">{t('logs.th.status')}</Typography></Th>
-              <Th><Typography variant="sigma">{t('logs.th.httpStatus')}</Typography></Th>
-              <Th><Typography variant="sigma">{t('logs.th.duration')}</Typography></Th>
-              <Th><Typography variant="sigma">{t('logs.th.attempts')}</Typography></Th>
-              <Th><VisuallyHidden>{t('list.th.actions')}</VisuallyHidden></Th>
+              <Th>
+                <Typography variant="sigma">{t('logs.th.time')}</Typography>
+              </Th>
+              {!webhookId && (
+                <Th>
+                  <Typography variant="sigma">{t('logs.th.webhook')}</Typography>
+                </Th>
+              )}
+              <Th>
+                <Typography variant="sigma">{t('logs.th.event')}</Typography>
+              </Th>
+              <Th>
+                <Typography variant="sigma">{t('logs.th.document')}</Typography>
+              </Th>
+              <Th>
+                <Typography variant="sigma">{t('logs.th.status')}</Typography>
+              </Th>
+              <Th>
+                <Typography variant="sigma">{t('logs.th.httpStatus')}</Typography>
+              </Th>
+              <Th>
+                <Typography variant="sigma">{t('logs.th.duration')}</Typography>
+              </Th>
+              <Th>
+                <Typography variant="sigma">{t('logs.th.attempts')}</Typography>
+              </Th>
+              <Th>
+                <VisuallyHidden>{t('list.th.actions')}</VisuallyHidden>
+              </Th>
             </Tr>
           </Thead>
           <Tbody>
             {(logs ?? []).map((l) => (
-              <Tr key={l.id} onClick={() => setOpenId(l.id)} style={{ cursor: 'pointer' }} data-log-id={l.id}>
-                <Td><Typography>{shortDateTime(l.createdAt)}</Typography></Td>
+              <Tr
+                key={l.id}
+                onClick={() => setOpenId(l.id)}
+                style={{ cursor: 'pointer' }}
+                data-log-id={l.id}
+              >
+                <Td>
+                  <Typography>{shortDateTime(l.createdAt)}</Typography>
+                </Td>
                 {!webhookId && (
                   <Td style={{ maxWidth: '160px' }}>
-                    <Typography fontWeight="semiBold" ellipsis tag="div" title={l.webhook?.name}>{l.webhook?.name ?? '—'}</Typography>
+                    <Typography fontWeight="semiBold" ellipsis tag="div" title={l.webhook?.name}>
+                      {l.webhook?.name ?? '—'}
+                    </Typography>
                   </Td>
                 )}
                 <Td>
-                  <Typography>{l.event === 'test' ? t('logs.event.test') : t(`event.${l.event}`)}</Typography>
-                  {l.changeCount !== null && <Typography textColor="neutral600">{' '}{t('logs.changeCount', { count: l.changeCount })}</Typography>}
+                  <Typography>
+                    {l.event === 'test' ? t('logs.event.test') : t(`event.${l.event}`)}
+                  </Typography>
+                  {l.changeCount !== null && (
+                    <Typography textColor="neutral600">
+                      {' '}
+                      {t('logs.changeCount', { count: l.changeCount })}
+                    </Typography>
+                  )}
                 </Td>
                 <Td style={{ maxWidth: '180px' }}>
                   {(() => {
-                    const to = entryPath(l, contentTypes.find((c) => c.uid === l.uid));
+                    const to = entryPath(
+                      l,
+                      contentTypes.find((c) => c.uid === l.uid)
+                    );
                     const text = l.documentTitle ?? l.documentId ?? '—';
-                    const hint = l.documentId ? t('logs.document.hint', { title: text, documentId: l.documentId, locale: l.locale ?? '—' }) : undefined;
+                    const hint = l.documentId
+                      ? t('logs.document.hint', {
+                          title: text,
+                          documentId: l.documentId,
+                          locale: l.locale ?? '—',
+                        })
+                      : undefined;
                     return to ? (
-                      <Typography ellipsis tag="div" title={hint} onClick={(e: React.MouseEvent) => e.stopPropagation()}>
-                        <Link tag={NavLink} to={to} aria-label={t('logs.document.open', { title: text })}>
+                      <Typography
+                        ellipsis
+                        tag="div"
+                        title={hint}
+                        onClick={(e: React.MouseEvent) => e.stopPropagation()}
+                      >
+                        <Link
+                          tag={NavLink}
+                          to={to}
+                          aria-label={t('logs.document.open', { title: text })}
+                        >
                           {text}
                         </Link>
                       </Typography>
                     ) : (
-                      <Typography ellipsis tag="div" title={hint}>{text}</Typography>
+                      <Typography ellipsis tag="div" title={hint}>
+                        {text}
+                      </Typography>
                     );
                   })()}
-                  {!webhookId && <Typography variant="pi" textColor="neutral600" tag="div">{ctName(l.uid)}</Typography>}
+                  {!webhookId && (
+                    <Typography variant="pi" textColor="neutral600" tag="div">
+                      {ctName(l.uid)}
+                    </Typography>
+                  )}
                 </Td>
-                <Td><StatusBadge status={l.status} /></Td>
-                <Td><Typography>{l.responseStatus ?? '—'}</Typography></Td>
-                <Td><Typography>{l.durationMs !== null ? t('common.ms', { ms: l.durationMs }) : '—'}</Typography></Td>
-                <Td><Typography>{l.attempts}</Typography></Td>
+                <Td>
+                  <StatusBadge status={l.status} />
+                </Td>
+                <Td>
+                  <Typography>{l.responseStatus ?? '—'}</Typography>
+                </Td>
+                <Td>
+                  <Typography>
+                    {l.durationMs !== null ? t('common.ms', { ms: l.durationMs }) : '—'}
+                  </Typography>
+                </Td>
+                <Td>
+                  <Typography>{l.attempts}</Typography>
+                </Td>
                 <Td onClick={(e: React.MouseEvent) => e.stopPropagation()}>
                   <Flex gap={1} justifyContent="flex-end">
-                    <IconButton label={t('logs.open', { id: l.id })} variant="ghost" onClick={() => setOpenId(l.id)}>
+                    <IconButton
+                      label={t('logs.open', { id: l.id })}
+                      variant="ghost"
+                      onClick={() => setOpenId(l.id)}
+                    >
                       <Eye />
                     </IconButton>
                     {canRetry && canRetryLog(l) && (
@@ -289,7 +433,10 @@ export const LogTable = ({ webhookId, canRetry, initialLogId }: LogTableProps) =
                         onClick={async () => {
                           try {
                             await post(`${API}/logs/${l.id}/retry`);
-                            toggleNotification({ type: 'success', message: t('logs.notification.retried') });
+                            toggleNotification({
+                              type: 'success',
+                              message: t('logs.notification.retried'),
+                            });
                             await load();
                           } catch (err) {
                             toggleNotification({ type: 'danger', message: errorMessage(err) });
@@ -309,20 +456,42 @@ export const LogTable = ({ webhookId, canRetry, initialLogId }: LogTableProps) =
 
       {pagination && pagination.total > 0 && (
         <Flex justifyContent="space-between">
-          <Typography textColor="neutral600">{t('logs.pagination.total', { total: pagination.total })}</Typography>
+          <Typography textColor="neutral600">
+            {t('logs.pagination.total', { total: pagination.total })}
+          </Typography>
           <Flex gap={2}>
-            <IconButton label={t('logs.pagination.previous')} disabled={page <= 1} onClick={() => setPage((p) => p - 1)}>
+            <IconButton
+              label={t('logs.pagination.previous')}
+              disabled={page <= 1}
+              onClick={() => setPage((p) => p - 1)}
+            >
               <ArrowLeft />
             </IconButton>
-            <Typography>{t('logs.pagination.page', { page: pagination.page, pageCount: Math.max(pagination.pageCount, 1) })}</Typography>
-            <IconButton label={t('logs.pagination.next')} disabled={page >= pagination.pageCount} onClick={() => setPage((p) => p + 1)}>
+            <Typography>
+              {t('logs.pagination.page', {
+                page: pagination.page,
+                pageCount: Math.max(pagination.pageCount, 1),
+              })}
+            </Typography>
+            <IconButton
+              label={t('logs.pagination.next')}
+              disabled={page >= pagination.pageCount}
+              onClick={() => setPage((p) => p + 1)}
+            >
               <ArrowRight />
             </IconButton>
           </Flex>
         </Flex>
       )}
 
-      {openId !== null && <LogDetail id={openId} canRetry={canRetry} onClose={() => setOpenId(null)} onRetried={load} />}
+      {openId !== null && (
+        <LogDetail
+          id={openId}
+          canRetry={canRetry}
+          onClose={() => setOpenId(null)}
+          onRetried={load}
+        />
+      )}
 
       <Dialog.Root open={confirmRetryAll} onOpenChange={setConfirmRetryAll}>
         <ConfirmDialog onConfirm={retryAll} variant="default" title={t('logs.retryAll.title')}>

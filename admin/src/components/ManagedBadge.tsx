@@ -6,7 +6,9 @@ export const ManagedBadge = () => {
   const { t } = useT();
   return (
     <Tooltip label={t('managed.tooltip')}>
-      <Badge variant="secondary" size="S">{t('managed.badge')}</Badge>
+      <Badge variant="secondary" size="S">
+        {t('managed.badge')}
+      </Badge>
     </Tooltip>
   );
 };

@@ -1,9 +1,27 @@
 import * as React from 'react';
-import { Alert, Badge, Box, Button, Combobox, ComboboxOption, Field, Flex, Grid, Typography } from '@strapi/design-system';
+import {
+  Alert,
+  Badge,
+  Box,
+  Button,
+  Combobox,
+  ComboboxOption,
+  Field,
+  Flex,
+  Grid,
+  Typography,
+} from '@strapi/design-system';
 import { Eye, PaperPlane } from '@strapi/icons';
 import { useFetchClient, useNotification } from '@strapi/strapi/admin';
 import { Link } from 'react-router-dom';
-import { API, errorMessage, pretty, type ContentType, type PreviewResponse, type TestResponse } from '../utils/api';
+import {
+  API,
+  errorMessage,
+  pretty,
+  type ContentType,
+  type PreviewResponse,
+  type TestResponse,
+} from '../utils/api';
 import { useT } from '../utils/useT';
 import { CodeBlock, headerLines } from './CodeBlock';
 
@@ -28,7 +46,10 @@ function useDocuments(contentType: ContentType | undefined, search: string) {
     if (!uid) return;
     let live = true;
     get<any>(`/content-manager/content-types/${uid}/configuration`)
-      .then((res) => live && setMainField(res.data?.data?.contentType?.settings?.mainField ?? 'documentId'))
+      .then(
+        (res) =>
+          live && setMainField(res.data?.data?.contentType?.settings?.mainField ?? 'documentId')
+      )
       .catch(() => live && setMainField('documentId'));
     return () => {
       live = false;
@@ -43,17 +64,26 @@ function useDocuments(contentType: ContentType | undefined, search: string) {
       try {
         const label = (d: any) => {
           const v = d?.[mainField];
-          return v !== undefined && v !== null && v !== '' ? `${String(v)} (${d.documentId})` : String(d.documentId);
+          return v !== undefined && v !== null && v !== ''
+            ? `${String(v)} (${d.documentId})`
+            : String(d.documentId);
         };
         if (single) {
           const res = await get<any>(`/content-manager/single-types/${uid}`);
           const d = res.data?.data;
-          if (live) setOptions(d?.documentId ? [{ documentId: d.documentId, label: label(d) }] : []);
+          if (live)
+            setOptions(d?.documentId ? [{ documentId: d.documentId, label: label(d) }] : []);
         } else {
           const res = await get<any>(`/content-manager/collection-types/${uid}`, {
             params: { page: 1, pageSize: 10, ...(search ? { _q: search } : {}) },
           });
-          if (live) setOptions((res.data?.results ?? []).map((d: any) => ({ documentId: d.documentId, label: label(d) })));
+          if (live)
+            setOptions(
+              (res.data?.results ?? []).map((d: any) => ({
+                documentId: d.documentId,
+                label: label(d),
+              }))
+            );
         }
       } catch {
         if (live) setOptions([]);
@@ -93,7 +123,9 @@ export const PreviewPanel = ({ webhookId, contentType, dirty, canTest }: Preview
     if (!documentId) return;
     setBusy('preview');
     try {
-      const res = await post<{ data: PreviewResponse }>(`${API}/webhooks/${webhookId}/preview`, { documentId });
+      const res = await post<{ data: PreviewResponse }>(`${API}/webhooks/${webhookId}/preview`, {
+        documentId,
+      });
       setPreview(res.data.data);
     } catch (err) {
       toggleNotification({ type: 'danger', message: errorMessage(err) });
@@ -105,7 +137,10 @@ export const PreviewPanel = ({ webhookId, contentType, dirty, canTest }: Preview
   const runTest = async () => {
     setBusy('test');
     try {
-      const res = await post<{ data: TestResponse }>(`${API}/webhooks/${webhookId}/test`, documentId ? { documentId } : {});
+      const res = await post<{ data: TestResponse }>(
+        `${API}/webhooks/${webhookId}/test`,
+        documentId ? { documentId } : {}
+      );
       setTest(res.data.data);
     } catch (err) {
       toggleNotification({ type: 'danger', message: errorMessage(err) });
@@ -114,7 +149,8 @@ export const PreviewPanel = ({ webhookId, contentType, dirty, canTest }: Preview
     }
   };
 
-  const testOk = test && !test.error && test.status !== null && test.status >= 200 && test.status < 300;
+  const testOk =
+    test && !test.error && test.status !== null && test.status >= 200 && test.status < 300;
 
   return (
     <Flex direction="column" alignItems="stretch" gap={4}>
@@ -151,18 +187,36 @@ export const PreviewPanel = ({ webhookId, contentType, dirty, canTest }: Preview
             <Field.Hint />
           </Field.Root>
         </Box>
-        <Button variant="secondary" startIcon={<Eye />} onClick={runPreview} disabled={!documentId} loading={busy === 'preview'}>
+        <Button
+          variant="secondary"
+          startIcon={<Eye />}
+          onClick={runPreview}
+          disabled={!documentId}
+          loading={busy === 'preview'}
+        >
           {t('preview.run')}
         </Button>
         {canTest && (
-          <Button variant="default" startIcon={<PaperPlane />} onClick={runTest} loading={busy === 'test'}>
+          <Button
+            variant="default"
+            startIcon={<PaperPlane />}
+            onClick={runTest}
+            loading={busy === 'test'}
+          >
             {t('preview.test')}
           </Button>
         )}
       </Flex>
 
       {preview && (
-        <Box padding={4} hasRadius borderColor="neutral200" background="neutral0" aria-label={t('preview.result')} role="region">
+        <Box
+          padding={4}
+          hasRadius
+          borderColor="neutral200"
+          background="neutral0"
+          aria-label={t('preview.result')}
+          role="region"
+        >
           <Flex direction="column" alignItems="stretch" gap={3}>
             <Flex gap={2}>
               <Typography variant="delta">{t('preview.condition')}</Typography>
@@ -174,9 +228,15 @@ export const PreviewPanel = ({ webhookId, contentType, dirty, canTest }: Preview
                 <Badge variant="warning">{t('preview.noMatch')}</Badge>
               )}
             </Flex>
-            {preview.conditionError && <Typography textColor="danger600">{preview.conditionError}</Typography>}
+            {preview.conditionError && (
+              <Typography textColor="danger600">{preview.conditionError}</Typography>
+            )}
             {preview.error && (
-              <Alert variant="danger" closeLabel={t('common.close')} title={t('preview.renderError')}>
+              <Alert
+                variant="danger"
+                closeLabel={t('common.close')}
+                title={t('preview.renderError')}
+              >
                 {preview.error}
               </Alert>
             )}
@@ -188,12 +248,20 @@ export const PreviewPanel = ({ webhookId, contentType, dirty, canTest }: Preview
                 </Typography>
                 <Grid.Root gap={4}>
                   <Grid.Item col={5} s={12} direction="column" alignItems="stretch">
-                    <Typography variant="sigma" textColor="neutral600">{t('common.headers')}</Typography>
-                    <CodeBlock label={t('preview.requestHeaders')}>{headerLines(preview.request.headers)}</CodeBlock>
+                    <Typography variant="sigma" textColor="neutral600">
+                      {t('common.headers')}
+                    </Typography>
+                    <CodeBlock label={t('preview.requestHeaders')}>
+                      {headerLines(preview.request.headers)}
+                    </CodeBlock>
                   </Grid.Item>
                   <Grid.Item col={7} s={12} direction="column" alignItems="stretch">
-                    <Typography variant="sigma" textColor="neutral600">{t('common.body')}</Typography>
-                    <CodeBlock label={t('preview.requestBody')}>{pretty(preview.request.body) || t('common.empty')}</CodeBlock>
+                    <Typography variant="sigma" textColor="neutral600">
+                      {t('common.body')}
+                    </Typography>
+                    <CodeBlock label={t('preview.requestBody')}>
+                      {pretty(preview.request.body) || t('common.empty')}
+                    </CodeBlock>
                   </Grid.Item>
                 </Grid.Root>
               </>
@@ -203,14 +271,25 @@ export const PreviewPanel = ({ webhookId, contentType, dirty, canTest }: Preview
       )}
 
       {test && (
-        <Box padding={4} hasRadius borderColor="neutral200" background="neutral0" aria-label={t('preview.testResult')} role="region">
+        <Box
+          padding={4}
+          hasRadius
+          borderColor="neutral200"
+          background="neutral0"
+          aria-label={t('preview.testResult')}
+          role="region"
+        >
           <Flex direction="column" alignItems="stretch" gap={3}>
             <Flex gap={3} wrap="wrap">
               <Typography variant="delta">{t('preview.testResult')}</Typography>
               <Badge variant={testOk ? 'success' : 'danger'}>
-                {test.status !== null ? t('preview.httpStatus', { status: test.status }) : t('preview.noResponse')}
+                {test.status !== null
+                  ? t('preview.httpStatus', { status: test.status })
+                  : t('preview.noResponse')}
               </Badge>
-              <Typography textColor="neutral600">{t('preview.duration', { ms: test.durationMs })}</Typography>
+              <Typography textColor="neutral600">
+                {t('preview.duration', { ms: test.durationMs })}
+              </Typography>
               {test.logId ? (
                 <Link to={`../../logs?log=${test.logId}`} relative="path">
                   {t('preview.openLog')}
@@ -218,8 +297,12 @@ export const PreviewPanel = ({ webhookId, contentType, dirty, canTest }: Preview
               ) : null}
             </Flex>
             {test.error && <Typography textColor="danger600">{test.error}</Typography>}
-            <Typography variant="sigma" textColor="neutral600">{t('preview.responseBody')}</Typography>
-            <CodeBlock label={t('preview.responseBody')}>{pretty(test.responseBody) || t('common.empty')}</CodeBlock>
+            <Typography variant="sigma" textColor="neutral600">
+              {t('preview.responseBody')}
+            </Typography>
+            <CodeBlock label={t('preview.responseBody')}>
+              {pretty(test.responseBody) || t('common.empty')}
+            </CodeBlock>
           </Flex>
         </Box>
       )}

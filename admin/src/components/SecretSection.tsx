@@ -1,5 +1,15 @@
 import * as React from 'react';
-import { Alert, Badge, Box, Button, Dialog, Field, Flex, TextInput, Typography } from '@strapi/design-system';
+import {
+  Alert,
+  Badge,
+  Box,
+  Button,
+  Dialog,
+  Field,
+  Flex,
+  TextInput,
+  Typography,
+} from '@strapi/design-system';
 import { Duplicate, Key, Trash } from '@strapi/icons';
 import { ConfirmDialog, useClipboard, useNotification } from '@strapi/strapi/admin';
 import { useT } from '../utils/useT';
@@ -7,7 +17,9 @@ import { CodeBlock } from './CodeBlock';
 import type { SecretChange } from '../utils/form';
 
 /** Node code that verifies `webhook-signature` (Standard Webhooks), for the receiver's side. */
-export const verificationSnippet = (secret: string) => `// Node.js (no dependency): verify a document webhook (Standard Webhooks)
+export const verificationSnippet = (
+  secret: string
+) => `// Node.js (no dependency): verify a document webhook (Standard Webhooks)
 const crypto = require('node:crypto');
 
 const SECRET = process.env.WEBHOOK_SECRET; // ${secret.slice(0, 10)}…
@@ -51,25 +63,49 @@ interface SecretSectionProps {
 }
 
 /** Signing secret: generate, set your own, rotate, remove; shown once with a verification snippet. */
-export const SecretSection = ({ isNew, hasSecret, rotating, change, onChange, onRotate, revealed, onReveal, generate, error, disabled }: SecretSectionProps) => {
+export const SecretSection = ({
+  isNew,
+  hasSecret,
+  rotating,
+  change,
+  onChange,
+  onRotate,
+  revealed,
+  onReveal,
+  generate,
+  error,
+  disabled,
+}: SecretSectionProps) => {
   const { t } = useT();
   const { copy } = useClipboard();
   const { toggleNotification } = useNotification();
   const [confirmRotate, setConfirmRotate] = React.useState(false);
-  const signed = change?.kind === 'remove' ? false : hasSecret || change?.kind === 'set' || change?.kind === 'generated';
+  const signed =
+    change?.kind === 'remove'
+      ? false
+      : hasSecret || change?.kind === 'set' || change?.kind === 'generated';
 
   const copyText = async (text: string) => {
     const ok = await copy(text);
-    toggleNotification({ type: ok ? 'success' : 'warning', message: t(ok ? 'secret.copied' : 'secret.copyFailed') });
+    toggleNotification({
+      type: ok ? 'success' : 'warning',
+      message: t(ok ? 'secret.copied' : 'secret.copyFailed'),
+    });
   };
 
   return (
     <Flex direction="column" alignItems="stretch" gap={4}>
       <Flex gap={2} wrap="wrap">
-        <Badge variant={signed ? 'success' : 'neutral'}>{signed ? t('secret.signed') : t('secret.unsigned')}</Badge>
+        <Badge variant={signed ? 'success' : 'neutral'}>
+          {signed ? t('secret.signed') : t('secret.unsigned')}
+        </Badge>
         {rotating && <Badge variant="warning">{t('secret.rotating')}</Badge>}
-        {change?.kind === 'set' || change?.kind === 'generated' ? <Typography textColor="neutral600">{t('secret.pendingSave')}</Typography> : null}
-        {change?.kind === 'remove' ? <Typography textColor="neutral600">{t('secret.pendingRemove')}</Typography> : null}
+        {change?.kind === 'set' || change?.kind === 'generated' ? (
+          <Typography textColor="neutral600">{t('secret.pendingSave')}</Typography>
+        ) : null}
+        {change?.kind === 'remove' ? (
+          <Typography textColor="neutral600">{t('secret.pendingRemove')}</Typography>
+        ) : null}
       </Flex>
       <Flex gap={2} wrap="wrap">
         {isNew || !hasSecret ? (
@@ -86,11 +122,20 @@ export const SecretSection = ({ isNew, hasSecret, rotating, change, onChange, on
             {t('secret.generate')}
           </Button>
         ) : (
-          <Button variant="secondary" startIcon={<Key />} disabled={disabled} onClick={() => setConfirmRotate(true)}>
+          <Button
+            variant="secondary"
+            startIcon={<Key />}
+            disabled={disabled}
+            onClick={() => setConfirmRotate(true)}
+          >
             {t('secret.rotate')}
           </Button>
         )}
-        <Button variant="tertiary" disabled={disabled} onClick={() => onChange({ kind: 'set', value: '' })}>
+        <Button
+          variant="tertiary"
+          disabled={disabled}
+          onClick={() => onChange({ kind: 'set', value: '' })}
+        >
           {t('secret.setOwn')}
         </Button>
         {(hasSecret || change) && (
@@ -110,28 +155,59 @@ export const SecretSection = ({ isNew, hasSecret, rotating, change, onChange, on
       {change?.kind === 'set' && (
         <Field.Root name="secret" id="secret" error={error} hint={t('secret.own.hint')}>
           <Field.Label>{t('secret.own')}</Field.Label>
-          <TextInput type="password" autoComplete="new-password" value={change.value} onChange={(e: React.ChangeEvent<HTMLInputElement>) => onChange({ kind: 'set', value: e.target.value })} />
+          <TextInput
+            type="password"
+            autoComplete="new-password"
+            value={change.value}
+            onChange={(e: React.ChangeEvent<HTMLInputElement>) =>
+              onChange({ kind: 'set', value: e.target.value })
+            }
+          />
           <Field.Hint />
           <Field.Error />
         </Field.Root>
       )}
       {change?.kind !== 'set' && error && <Typography textColor="danger600">{error}</Typography>}
       {revealed && (
-        <Alert variant="success" closeLabel={t('common.close')} onClose={() => onReveal(null)} title={t('secret.once.title')}>
+        <Alert
+          variant="success"
+          closeLabel={t('common.close')}
+          onClose={() => onReveal(null)}
+          title={t('secret.once.title')}
+        >
           <Flex direction="column" alignItems="stretch" gap={3} paddingTop={2}>
             <Typography>{t('secret.once.body')}</Typography>
             <Flex gap={2}>
-              <Box padding={2} background="neutral100" hasRadius style={{ flex: 1, overflowX: 'auto' }}>
-                <Typography tag="code" data-testid="revealed-secret" style={{ fontFamily: 'ui-monospace, monospace' }}>{revealed}</Typography>
+              <Box
+                padding={2}
+                background="neutral100"
+                hasRadius
+                style={{ flex: 1, overflowX: 'auto' }}
+              >
+                <Typography
+                  tag="code"
+                  data-testid="revealed-secret"
+                  style={{ fontFamily: 'ui-monospace, monospace' }}
+                >
+                  {revealed}
+                </Typography>
               </Box>
-              <Button variant="secondary" startIcon={<Duplicate />} onClick={() => copyText(revealed)}>
+              <Button
+                variant="secondary"
+                startIcon={<Duplicate />}
+                onClick={() => copyText(revealed)}
+              >
                 {t('secret.copy')}
               </Button>
             </Flex>
             <Typography fontWeight="semiBold">{t('secret.snippet')}</Typography>
             <CodeBlock label={t('secret.snippet')}>{verificationSnippet(revealed)}</CodeBlock>
             <Box>
-              <Button variant="tertiary" startIcon={<Duplicate />} onClick={() => copyText(verificationSnippet(revealed))}>
+              <Button
+                variant="tertiary"
+                startIcon={<Duplicate />}
+                onClick={() => copyText(verificationSnippet(revealed))}
+              >
                 {t('secret.copySnippet')}
               </Button>
             </Box>

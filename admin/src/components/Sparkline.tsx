@@ -27,11 +27,25 @@ export const Sparkline = ({ webhookId }: { webhookId: number }) => {
   const sum = totals(series.buckets);
   const max = Math.max(1, ...series.buckets.map((b) => b.delivered + b.failed + b.exhausted));
   return (
-    <svg width={BOX.width} height={BOX.height} role="img" aria-label={t('chart.sparkline', sum)} data-testid="sparkline" style={{ display: 'block' }}>
+    <svg
+      width={BOX.width}
+      height={BOX.height}
+      role="img"
+      aria-label={t('chart.sparkline', sum)}
+      data-testid="sparkline"
+      style={{ display: 'block' }}
+    >
       <title>{t('chart.sparkline', sum)}</title>
       <line x1={0} x2={BOX.width} y1={BOX.height - 0.5} y2={BOX.height - 0.5} stroke="#dcdce4" />
       {stackedBars(series.buckets, BOX, max).map((b, i) => (
-        <rect key={i} x={b.x} y={b.y} width={b.width} height={b.height} fill={CHART_COLORS[b.kind]} />
+        <rect
+          key={i}
+          x={b.x}
+          y={b.y}
+          width={b.width}
+          height={b.height}
+          fill={CHART_COLORS[b.kind]}
+        />
       ))}
     </svg>
   );

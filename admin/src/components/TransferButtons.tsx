@@ -18,8 +18,17 @@ interface Pending {
  * name, managed webhooks skipped, existing ones skipped or overwritten, the rest created.
  * A name that several existing webhooks share is refused by the server: listed apart.
  */
-export function previewImport(names: string[], existing: Pick<Webhook, 'name' | 'managed'>[], onConflict: OnConflict) {
-  const out = { created: [] as string[], updated: [] as string[], skipped: [] as string[], ambiguous: [] as string[] };
+export function previewImport(
+  names: string[],
+  existing: Pick<Webhook, 'name' | 'managed'>[],
+  onConflict: OnConflict
+) {
+  const out = {
+    created: [] as string[],
+    updated: [] as string[],
+    skipped: [] as string[],
+    ambiguous: [] as string[],
+  };
   for (const name of names) {
     const same = existing.filter((w) => w.name === name);
     if (same.some((w) => w.managed)) out.skipped.push(name);
@@ -31,10 +40,19 @@ export function previewImport(names: string[], existing: Pick<Webhook, 'name' | 
 }
 
 /** `["webhooks", 1, "headers", 0, "name"]` → `webhooks[1].headers[0].name`. */
-const dotted = (path: (string | number)[]) => path.reduce<string>((s, p) => (typeof p === 'number' ? `${s}[${p}]` : s ? `${s}.${p}` : p), '');
+const dotted = (path: (string | number)[]) =>
+  path.reduce<string>((s, p) => (typeof p === 'number' ? `${s}[${p}]` : s ? `${s}.${p}` : p), '');
 
 /** Export (a JSON file download) and Import (upload, preview, confirm) on the webhooks list. */
-export const TransferButtons = ({ webhooks, canImport, onImported }: { webhooks: Webhook[]; canImport: boolean; onImported: () => void }) => {
+export const TransferButtons = ({
+  webhooks,
+  canImport,
+  onImported,
+}: {
+  webhooks: Webhook[];
+  canImport: boolean;
+  onImported: () => void;
+}) => {
   const { t } = useT();
   const { get, post } = useFetchClient();
   const { toggleNotification } = useNotification();
@@ -49,7 +67,9 @@ export const TransferButtons = ({ webhooks, canImport, onImported }: { webhooks:
     setExporting(true);
     try {
       const res = await get<Record<string, unknown>>(`${API}/webhooks/export`);
-      const blob = new Blob([`${JSON.stringify(res.data, null, 2)}\n`], { type: 'application/json' });
+      const blob = new Blob([`${JSON.stringify(res.data, null, 2)}\n`], {
+        type: 'application/json',
+      });
       const url = URL.createObjectURL(blob);
       const link = document.createElement('a');
       link.href = url;
@@ -72,12 +92,23 @@ export const TransferButtons = ({ webhooks, canImport, onImported }: { webhooks:
     try {
       const parsed = JSON.parse(await file.text());
       const entries = Array.isArray(parsed) ? parsed : parsed?.webhooks;
-      if (!Array.isArray(entries) || entries.some((w) => !w || typeof w !== 'object' || Array.isArray(w))) throw new Error('shape');
+      if (
+        !Array.isArray(entries) ||
+        entries.some((w) => !w || typeof w !== 'object' || Array.isArray(w))
+      )
+        throw new Error('shape');
       setProblems([]);
       setOnConflict('skip');
-      setPending({ fileName: file.name, version: Array.isArray(parsed) ? undefined : parsed.version, entries });
+      setPending({
+        fileName: file.name,
+        version: Array.isArray(parsed) ? undefined : parsed.version,
+        entries,
+      });
     } catch {
-      toggleNotification({ type: 'danger', message: t('transfer.import.badFile', { name: file.name }) });
+      toggleNotification({
+        type: 'danger',
+        message: t('transfer.import.badFile', { name: file.name }),
+      });
     }
   };
 
@@ -86,16 +117,34 @@ export const TransferButtons = ({ webhooks, canImport, onImported }: { webhooks:
     setImporting(true);
     setProblems([]);
     try {
-      const body = { webhooks: pending.entries, onConflict, ...(pending.version !== undefined ? { version: pending.version } : {}) };
-      const res = await post<{ data: { created: string[]; updated: string[]; skipped: string[] } }>(`${API}/webhooks/import`, body);
+      const body = {
+        webhooks: pending.entries,
+        onConflict,
+        ...(pending.version !== undefined ? { version: pending.version } : {}),
+      };
+      const res = await post<{ data: { created: string[]; updated: string[]; skipped: string[] } }>(
+        `${API}/webhooks/import`,
+        body
+      );
       const { created, updated, skipped } = res.data.data;
-      toggleNotification({ type: 'success', message: t('transfer.import.done', { created: created.length, updated: updated.length, skipped: skipped.length }) });
+      toggleNotification({
+        type: 'success',
+        message: t('transfer.import.done', {
+          created: created.length,
+          updated: updated.length,
+          skipped: skipped.length,
+        }),
+      });
       setPending(null);
       onImported();
     } catch (err) {
       // Nothing was stored: the dialog stays open with the reasons.
       const list = fieldErrors(err);
-      setProblems(list ? list.map((e) => `${dotted(e.path) || t('transfer.import.file')}: ${e.message}`) : [errorMessage(err)]);
+      setProblems(
+        list
+          ? list.map((e) => `${dotted(e.path) || t('transfer.import.file')}: ${e.message}`)
+          : [errorMessage(err)]
+      );
     } finally {
       setImporting(false);
     }
@@ -105,8 +154,14 @@ export const TransferButtons = ({ webhooks, canImport, onImported }: { webhooks:
   const plan = previewImport(names, webhooks, onConflict);
   const group = (key: 'created' | 'updated' | 'skipped' | 'ambiguous', items: string[]) =>
     items.length > 0 && (
-      <Box key={key} aria-label={t(`transfer.preview.${key}`, { count: items.length })} role="group">
-        <Typography variant="omega" fontWeight="bold" tag="h3">{t(`transfer.preview.${key}`, { count: items.length })}</Typography>
+      <Box
+        key={key}
+        aria-label={t(`transfer.preview.${key}`, { count: items.length })}
+        role="group"
+      >
+        <Typography variant="omega" fontWeight="bold" tag="h3">
+          {t(`transfer.preview.${key}`, { count: items.length })}
+        </Typography>
         <Box tag="ul" paddingLeft={4} paddingTop={1}>
           {items.map((name, i) => (
             <li key={`${name}-${i}`}>
@@ -119,28 +174,60 @@ export const TransferButtons = ({ webhooks, canImport, onImported }: { webhooks:
 
   return (
     <>
-      <Button variant="tertiary" size="S" startIcon={<Download />} onClick={download} loading={exporting}>
+      <Button
+        variant="tertiary"
+        size="S"
+        startIcon={<Download />}
+        onClick={download}
+        loading={exporting}
+      >
         {t('transfer.export')}
       </Button>
       {canImport && (
         <>
-          <Button variant="tertiary" size="S" startIcon={<Upload />} onClick={() => fileInput.current?.click()}>
+          <Button
+            variant="tertiary"
+            size="S"
+            startIcon={<Upload />}
+            onClick={() => fileInput.current?.click()}
+          >
             {t('transfer.import')}
           </Button>
-          <input ref={fileInput} type="file" accept="application/json,.json" hidden aria-label={t('transfer.import.fileLabel')} onChange={pick} />
+          <input
+            ref={fileInput}
+            type="file"
+            accept="application/json,.json"
+            hidden
+            aria-label={t('transfer.import.fileLabel')}
+            onChange={pick}
+          />
         </>
       )}
-      <Modal.Root open={pending !== null} onOpenChange={(open) => !open && !importing && setPending(null)}>
+      <Modal.Root
+        open={pending !== null}
+        onOpenChange={(open) => !open && !importing && setPending(null)}
+      >
         <Modal.Content style={{ maxWidth: '640px', width: '90vw' }}>
           <Modal.Header closeLabel={t('common.close')}>
             <Modal.Title>{t('transfer.preview.title')}</Modal.Title>
           </Modal.Header>
           <Modal.Body>
             <Flex direction="column" alignItems="stretch" gap={4}>
-              <Typography textColor="neutral600">{t('transfer.preview.intro', { file: pending?.fileName ?? '', count: names.length })}</Typography>
+              <Typography textColor="neutral600">
+                {t('transfer.preview.intro', {
+                  file: pending?.fileName ?? '',
+                  count: names.length,
+                })}
+              </Typography>
               <Box>
-                <Typography variant="pi" fontWeight="bold" tag="div" id="on-conflict-label">{t('transfer.onConflict')}</Typography>
-                <Radio.Group aria-labelledby="on-conflict-label" value={onConflict} onValueChange={(v) => setOnConflict(v as OnConflict)}>
+                <Typography variant="pi" fontWeight="bold" tag="div" id="on-conflict-label">
+                  {t('transfer.onConflict')}
+                </Typography>
+                <Radio.Group
+                  aria-labelledby="on-conflict-label"
+                  value={onConflict}
+                  onValueChange={(v) => setOnConflict(v as OnConflict)}
+                >
                   <Radio.Item value="skip">{t('transfer.onConflict.skip')}</Radio.Item>
                   <Radio.Item value="overwrite">{t('transfer.onConflict.overwrite')}</Radio.Item>
                 </Radio.Group>
@@ -149,11 +236,25 @@ export const TransferButtons = ({ webhooks, canImport, onImported }: { webhooks:
               {group('updated', plan.updated)}
               {group('skipped', plan.skipped)}
               {group('ambiguous', plan.ambiguous)}
-              {pending?.entries.some((w) => w.needsSecret === true || (Array.isArray(w.headers) && w.headers.some((h: any) => h?.secret && (h.value === null || h.value === undefined)))) && (
-                <Typography variant="pi" textColor="neutral600">{t('transfer.preview.secrets')}</Typography>
+              {pending?.entries.some(
+                (w) =>
+                  w.needsSecret === true ||
+                  (Array.isArray(w.headers) &&
+                    w.headers.some(
+                      (h: any) => h?.secret && (h.value === null || h.value === undefined)
+                    ))
+              ) && (
+                <Typography variant="pi" textColor="neutral600">
+                  {t('transfer.preview.secrets')}
+                </Typography>
               )}
               {problems.length > 0 && (
-                <Alert variant="danger" closeLabel={t('common.close')} title={t('transfer.import.failed')} onClose={() => setProblems([])}>
+                <Alert
+                  variant="danger"
+                  closeLabel={t('common.close')}
+                  title={t('transfer.import.failed')}
+                  onClose={() => setProblems([])}
+                >
                   <Box tag="ul" paddingLeft={4}>
                     {problems.map((p, i) => (
                       <li key={i}>{p}</li>
@@ -165,9 +266,17 @@ export const TransferButtons = ({ webhooks, canImport, onImported }: { webhooks:
           </Modal.Body>
           <Modal.Footer>
             <Modal.Close>
-              <Button variant="tertiary" disabled={importing}>{t('transfer.cancel')}</Button>
+              <Button variant="tertiary" disabled={importing}>
+                {t('transfer.cancel')}
+              </Button>
             </Modal.Close>
-            <Button onClick={confirm} loading={importing} disabled={plan.created.length + plan.updated.length === 0 || plan.ambiguous.length > 0}>
+            <Button
+              onClick={confirm}
+              loading={importing}
+              disabled={
+                plan.created.length + plan.updated.length === 0 || plan.ambiguous.length > 0
+              }
+            >
               {t('transfer.confirm')}
             </Button>
           </Modal.Footer>

@@ -1,10 +1,24 @@
 import * as React from 'react';
 import { Alert, Box, Button, Flex, Tabs, Typography } from '@strapi/design-system';
 import { Check } from '@strapi/icons';
-import { BackButton, Layouts, Page, useFetchClient, useNotification, useRBAC } from '@strapi/strapi/admin';
+import {
+  BackButton,
+  Layouts,
+  Page,
+  useFetchClient,
+  useNotification,
+  useRBAC,
+} from '@strapi/strapi/admin';
 import { useLocation, useNavigate, useParams } from 'react-router-dom';
 import { PERMISSIONS } from '../permissions';
-import { API, errorMessage, fieldErrors, generateSecret, type ContentType, type Webhook } from '../utils/api';
+import {
+  API,
+  errorMessage,
+  fieldErrors,
+  generateSecret,
+  type ContentType,
+  type Webhook,
+} from '../utils/api';
 import {
   clearFieldErrors,
   emptyValues,
@@ -57,7 +71,9 @@ export const EditPage = () => {
   const [values, setValues] = React.useState<Values>(emptyValues);
   const [initial, setInitial] = React.useState<Values>(emptyValues);
   const [secret, setSecret] = React.useState<SecretChange>(null);
-  const [revealed, setRevealed] = React.useState<string | null>((location.state as { revealedSecret?: string } | null)?.revealedSecret ?? null);
+  const [revealed, setRevealed] = React.useState<string | null>(
+    (location.state as { revealedSecret?: string } | null)?.revealedSecret ?? null
+  );
   const [errors, setErrors] = React.useState<FieldErrors>({});
   const [otherErrors, setOtherErrors] = React.useState<string[]>([]);
   const [loadError, setLoadError] = React.useState<string | null>(null);
@@ -79,7 +95,9 @@ export const EditPage = () => {
       try {
         const [c, w] = await Promise.all([
           get<{ data: ContentType[] }>(`${API}/content-types`),
-          webhookId ? get<{ data: Webhook }>(`${API}/webhooks/${webhookId}`) : Promise.resolve(null),
+          webhookId
+            ? get<{ data: Webhook }>(`${API}/webhooks/${webhookId}`)
+            : Promise.resolve(null),
         ]);
         if (!live) return;
         setContentTypes(c.data.data);
@@ -112,7 +130,10 @@ export const EditPage = () => {
         ? await put<{ data: Webhook }>(`${API}/webhooks/${webhookId}`, payload)
         : await post<{ data: Webhook }>(`${API}/webhooks`, payload);
       const saved = res.data.data;
-      toggleNotification({ type: 'success', message: t(webhookId ? 'form.notification.saved' : 'form.notification.created') });
+      toggleNotification({
+        type: 'success',
+        message: t(webhookId ? 'form.notification.saved' : 'form.notification.created'),
+      });
       if (!webhookId) {
         allowLeave();
         navigate(`../${saved.id}`, { replace: true, state: { revealedSecret: revealed } });
@@ -125,7 +146,10 @@ export const EditPage = () => {
         const mapped = mapServerErrors(list);
         setErrors(mapped.fields);
         setOtherErrors(mapped.other);
-        toggleNotification({ type: 'danger', message: t('form.notification.invalid', { count: list.length }) });
+        toggleNotification({
+          type: 'danger',
+          message: t('form.notification.invalid', { count: list.length }),
+        });
       } else {
         toggleNotification({ type: 'danger', message: errorMessage(err) });
       }
@@ -137,7 +161,9 @@ export const EditPage = () => {
   const rotate = async () => {
     if (!webhookId) return null;
     try {
-      const res = await post<{ data: { secret: string } }>(`${API}/webhooks/${webhookId}/rotate-secret`);
+      const res = await post<{ data: { secret: string } }>(
+        `${API}/webhooks/${webhookId}/rotate-secret`
+      );
       const w = await get<{ data: Webhook }>(`${API}/webhooks/${webhookId}`);
       setWebhook(w.data.data);
       toggleNotification({ type: 'success', message: t('secret.rotated') });
@@ -157,7 +183,7 @@ export const EditPage = () => {
   const sectionProps = { values, set, errors, readOnly };
   // Errors whose field is not shown on the current tab/body type still need to be visible.
   const alerts = [...otherErrors, ...strayErrors(errors, values.bodyType)];
-  const title = isNew ? t('form.createTitle') : webhook?.name ?? '';
+  const title = isNew ? t('form.createTitle') : (webhook?.name ?? '');
 
   const configuration = (
     <Flex direction="column" alignItems="stretch" gap={6}>
@@ -172,7 +198,15 @@ export const EditPage = () => {
         </Alert>
       )}
       {webhook?.disabledReason && (
-        <Alert variant="warning" closeLabel={t('common.close')} title={t(webhook.disabledReason === 'secret required' ? 'form.secretRequired' : 'form.disabledReason')}>
+        <Alert
+          variant="warning"
+          closeLabel={t('common.close')}
+          title={t(
+            webhook.disabledReason === 'secret required'
+              ? 'form.secretRequired'
+              : 'form.disabledReason'
+          )}
+        >
           {webhook.disabledReason}
         </Alert>
       )}
@@ -206,7 +240,12 @@ export const EditPage = () => {
 
       <Section title={t('form.section.preview')} subtitle={t('form.section.preview.subtitle')}>
         {webhookId ? (
-          <PreviewPanel webhookId={webhookId} contentType={contentTypes.find((c) => c.uid === webhook?.contentType)} dirty={dirty} canTest={Boolean(canTest)} />
+          <PreviewPanel
+            webhookId={webhookId}
+            contentType={contentTypes.find((c) => c.uid === webhook?.contentType)}
+            dirty={dirty}
+            canTest={Boolean(canTest)}
+          />
         ) : (
           <Typography textColor="neutral600">{t('preview.saveFirst')}</Typography>
         )}
@@ -249,13 +288,21 @@ export const EditPage = () => {
           <Tabs.Root value={tab} onValueChange={setTab}>
             <Tabs.List aria-label={t('form.tabs')}>
               <Tabs.Trigger value="configuration">{t('form.tab.configuration')}</Tabs.Trigger>
-              {logRights.canRead && <Tabs.Trigger value="deliveries">{t('form.tab.deliveries')}</Tabs.Trigger>}
+              {logRights.canRead && (
+                <Tabs.Trigger value="deliveries">{t('form.tab.deliveries')}</Tabs.Trigger>
+              )}
             </Tabs.List>
             <Box paddingTop={6}>
               <Tabs.Content value="configuration">{configuration}</Tabs.Content>
               {logRights.canRead && webhookId && (
                 <Tabs.Content value="deliveries">
-                  <Box background="neutral0" hasRadius shadow="filterShadow" padding={6} marginBottom={6}>
+                  <Box
+                    background="neutral0"
+                    hasRadius
+                    shadow="filterShadow"
+                    padding={6}
+                    marginBottom={6}
+                  >
                     <DeliveryChart webhookId={webhookId} />
                   </Box>
                   <Box background="neutral0" hasRadius shadow="filterShadow" padding={6}>

@@ -20,7 +20,14 @@ import {
 } from '@strapi/design-system';
 import { Pencil, Plus, Trash } from '@strapi/icons';
 import { EmptyDocuments } from '@strapi/icons/symbols';
-import { ConfirmDialog, Layouts, Page, useFetchClient, useNotification, useRBAC } from '@strapi/strapi/admin';
+import {
+  ConfirmDialog,
+  Layouts,
+  Page,
+  useFetchClient,
+  useNotification,
+  useRBAC,
+} from '@strapi/strapi/admin';
 import { NavLink, useNavigate } from 'react-router-dom';
 import { PERMISSIONS } from '../permissions';
 import { API, errorMessage, type ContentType, type Webhook, type WebhookStats } from '../utils/api';
@@ -74,7 +81,12 @@ export const ListPage = () => {
     try {
       const res = await put<{ data: Webhook }>(`${API}/webhooks/${webhook.id}`, { enabled });
       setWebhooks((list) => list?.map((w) => (w.id === webhook.id ? res.data.data : w)) ?? null);
-      toggleNotification({ type: 'success', message: t(enabled ? 'list.notification.enabled' : 'list.notification.disabled', { name: webhook.name }) });
+      toggleNotification({
+        type: 'success',
+        message: t(enabled ? 'list.notification.enabled' : 'list.notification.disabled', {
+          name: webhook.name,
+        }),
+      });
     } catch (err) {
       setWebhooks((list) => list?.map((w) => (w.id === webhook.id ? webhook : w)) ?? null);
       toggleNotification({ type: 'danger', message: errorMessage(err) });
@@ -86,7 +98,10 @@ export const ListPage = () => {
     try {
       await del(`${API}/webhooks/${toDelete.id}`);
       setWebhooks((list) => list?.filter((w) => w.id !== toDelete.id) ?? null);
-      toggleNotification({ type: 'success', message: t('list.notification.deleted', { name: toDelete.name }) });
+      toggleNotification({
+        type: 'success',
+        message: t('list.notification.deleted', { name: toDelete.name }),
+      });
     } catch (err) {
       toggleNotification({ type: 'danger', message: errorMessage(err) });
     } finally {
@@ -99,7 +114,11 @@ export const ListPage = () => {
 
   const q = search.trim().toLowerCase();
   const shown = q
-    ? webhooks.filter((w) => [w.name, w.url, ctName(w.contentType), w.contentType, ...w.events].some((s) => s.toLowerCase().includes(q)))
+    ? webhooks.filter((w) =>
+        [w.name, w.url, ctName(w.contentType), w.contentType, ...w.events].some((s) =>
+          s.toLowerCase().includes(q)
+        )
+      )
     : webhooks;
 
   const createButton = (variant: 'default' | 'secondary') => (
@@ -116,7 +135,11 @@ export const ListPage = () => {
         subtitle={t('list.subtitle')}
         primaryAction={
           <Flex gap={2}>
-            <TransferButtons webhooks={webhooks} canImport={Boolean(canCreate && canUpdate)} onImported={load} />
+            <TransferButtons
+              webhooks={webhooks}
+              canImport={Boolean(canCreate && canUpdate)}
+              onImported={load}
+            />
             {canCreate && createButton('default')}
           </Flex>
         }
@@ -125,7 +148,14 @@ export const ListPage = () => {
         <Layouts.Action
           startActions={
             <Box width="320px">
-              <Searchbar name="search" value={search} onChange={(e) => setSearch(e.target.value)} onClear={() => setSearch('')} clearLabel={t('list.search.clear')} placeholder={t('list.search.placeholder')}>
+              <Searchbar
+                name="search"
+                value={search}
+                onChange={(e) => setSearch(e.target.value)}
+                onClear={() => setSearch('')}
+                clearLabel={t('list.search.clear')}
+                placeholder={t('list.search.placeholder')}
+              >
                 {t('list.search.label')}
               </Searchbar>
             </Box>
@@ -143,32 +173,78 @@ export const ListPage = () => {
           <Table colCount={9} rowCount={shown.length + 1}>
             <Thead>
               <Tr>
-                <Th><Typography variant="sigma">{t('list.th.name')}</Typography></Th>
-                <Th><Typography variant="sigma">{t('list.th.contentType')}</Typography></Th>
-                <Th><Typography variant="sigma">{t('list.th.events')}</Typography></Th>
-                <Th><Typography variant="sigma">{t('list.th.url')}</Typography></Th>
-                <Th><Typography variant="sigma">{t('list.th.enabled')}</Typography></Th>
-                <Th><Typography variant="sigma">{t('list.th.lastDelivery')}</Typography></Th>
-                <Th><Typography variant="sigma">{t('list.th.successRate')}</Typography></Th>
-                <Th><Typography variant="sigma" title={t('list.queued.title')}>{t('list.th.queued')}</Typography></Th>
-                <Th><VisuallyHidden>{t('list.th.actions')}</VisuallyHidden></Th>
+                <Th>
+                  <Typography variant="sigma">{t('list.th.name')}</Typography>
+                </Th>
+                <Th>
+                  <Typography variant="sigma">{t('list.th.contentType')}</Typography>
+                </Th>
+                <Th>
+                  <Typography variant="sigma">{t('list.th.events')}</Typography>
+                </Th>
+                <Th>
+                  <Typography variant="sigma">{t('list.th.url')}</Typography>
+                </Th>
+                <Th>
+                  <Typography variant="sigma">{t('list.th.enabled')}</Typography>
+                </Th>
+                <Th>
+                  <Typography variant="sigma">{t('list.th.lastDelivery')}</Typography>
+                </Th>
+                <Th>
+                  <Typography variant="sigma">{t('list.th.successRate')}</Typography>
+                </Th>
+                <Th>
+                  <Typography variant="sigma" title={t('list.queued.title')}>
+                    {t('list.th.queued')}
+                  </Typography>
+                </Th>
+                <Th>
+                  <VisuallyHidden>{t('list.th.actions')}</VisuallyHidden>
+                </Th>
               </Tr>
             </Thead>
             <Tbody>
               {shown.map((w) => {
                 const s = stats[String(w.id)];
                 return (
-                  <Tr key={w.id} onClick={() => navigate(String(w.id))} style={{ cursor: 'pointer' }}>
+                  <Tr
+                    key={w.id}
+                    onClick={() => navigate(String(w.id))}
+                    style={{ cursor: 'pointer' }}
+                  >
                     <Td style={{ maxWidth: '180px' }}>
-                      <Typography fontWeight="semiBold" textColor="neutral800" ellipsis title={w.name} tag="div">{w.name}</Typography>
+                      <Typography
+                        fontWeight="semiBold"
+                        textColor="neutral800"
+                        ellipsis
+                        title={w.name}
+                        tag="div"
+                      >
+                        {w.name}
+                      </Typography>
                       {w.managed && <ManagedBadge />}
-                      {w.disabledReason && <Typography variant="pi" textColor="danger600" ellipsis tag="div" title={w.disabledReason}>{w.disabledReason}</Typography>}
+                      {w.disabledReason && (
+                        <Typography
+                          variant="pi"
+                          textColor="danger600"
+                          ellipsis
+                          tag="div"
+                          title={w.disabledReason}
+                        >
+                          {w.disabledReason}
+                        </Typography>
+                      )}
                     </Td>
-                    <Td><Typography textColor="neutral800">{ctName(w.contentType)}</Typography></Td>
+                    <Td>
+                      <Typography textColor="neutral800">{ctName(w.contentType)}</Typography>
+                    </Td>
                     <Td>
                       <Flex gap={1} wrap="wrap" maxWidth="180px">
                         {w.events.map((e) => (
-                          <Badge key={e} size="S">{t(`event.${e}`)}</Badge>
+                          <Badge key={e} size="S">
+                            {t(`event.${e}`)}
+                          </Badge>
                         ))}
                       </Flex>
                     </Td>
@@ -192,7 +268,9 @@ export const ListPage = () => {
                       {s?.lastStatus ? (
                         <Flex direction="column" alignItems="flex-start" gap={1}>
                           <StatusBadge status={s.lastStatus} />
-                          <Typography variant="pi" textColor="neutral600">{dateTime(s.lastAt)}</Typography>
+                          <Typography variant="pi" textColor="neutral600">
+                            {dateTime(s.lastAt)}
+                          </Typography>
                         </Flex>
                       ) : (
                         <Typography textColor="neutral500">{t('list.never')}</Typography>
@@ -204,7 +282,10 @@ export const ListPage = () => {
                       <Typography textColor="neutral800" variant="pi">
                         {s && s.successRate24h !== null
                           ? t('list.successRate', {
-                              rate: formatNumber(s.successRate24h, { style: 'percent', maximumFractionDigits: 1 }),
+                              rate: formatNumber(s.successRate24h, {
+                                style: 'percent',
+                                maximumFractionDigits: 1,
+                              }),
                               delivered: s.delivered24h,
                               total: s.total24h,
                             })
@@ -212,17 +293,29 @@ export const ListPage = () => {
                       </Typography>
                     </Td>
                     <Td>
-                      <Typography textColor={s?.queued ? 'warning600' : 'neutral800'} title={t('list.queued.title')}>
+                      <Typography
+                        textColor={s?.queued ? 'warning600' : 'neutral800'}
+                        title={t('list.queued.title')}
+                      >
                         {s ? formatNumber(s.queued) : '—'}
                       </Typography>
                     </Td>
                     <Td onClick={(e: React.MouseEvent) => e.stopPropagation()}>
                       <Flex gap={1} justifyContent="flex-end">
-                        <IconButton tag={NavLink} to={String(w.id)} label={t('list.edit', { name: w.name })} variant="ghost">
+                        <IconButton
+                          tag={NavLink}
+                          to={String(w.id)}
+                          label={t('list.edit', { name: w.name })}
+                          variant="ghost"
+                        >
                           <Pencil />
                         </IconButton>
                         {canDelete && !w.managed && (
-                          <IconButton onClick={() => setToDelete(w)} label={t('list.delete', { name: w.name })} variant="ghost">
+                          <IconButton
+                            onClick={() => setToDelete(w)}
+                            label={t('list.delete', { name: w.name })}
+                            variant="ghost"
+                          >
                             <Trash />
                           </IconButton>
                         )}

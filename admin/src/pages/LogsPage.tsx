@@ -19,7 +19,10 @@ const LogsPage = () => {
           <Page.Title>{t('logs.pageTitle')}</Page.Title>
           <Layouts.Header title={t('logs.title')} subtitle={t('logs.subtitle')} />
           <Layouts.Content>
-            <LogTable canRetry={Boolean(allowedActions.canRetry)} initialLogId={Number.isInteger(initial) && initial > 0 ? initial : null} />
+            <LogTable
+              canRetry={Boolean(allowedActions.canRetry)}
+              initialLogId={Number.isInteger(initial) && initial > 0 ? initial : null}
+            />
           </Layouts.Content>
         </Page.Main>
       )}

@@ -4,7 +4,13 @@ import type { FieldError } from '../../../server/src/contracts';
 export const API = '/document-webhooks';
 
 // Request and response types live in the contracts module the server imports too.
-export { EVENTS, METHODS, BODY_TYPES, LOG_STATUSES, STATS_RANGES } from '../../../server/src/contracts';
+export {
+  EVENTS,
+  METHODS,
+  BODY_TYPES,
+  LOG_STATUSES,
+  STATS_RANGES,
+} from '../../../server/src/contracts';
 export type {
   BackfillInfo,
   BackfillJob,

@@ -7,7 +7,10 @@ import type { ContentTypeInfo, Log } from '../../../server/src/contracts';
  * Null when there is no entry to open: a test send of the sample document, a deleted
  * document, or a content type the admin does not list.
  */
-export function entryPath(log: Pick<Log, 'uid' | 'documentId' | 'locale' | 'event'>, type: Pick<ContentTypeInfo, 'kind'> | undefined): string | null {
+export function entryPath(
+  log: Pick<Log, 'uid' | 'documentId' | 'locale' | 'event'>,
+  type: Pick<ContentTypeInfo, 'kind'> | undefined
+): string | null {
   if (!type || !log.documentId || log.event === 'entry.delete') return null;
   const base =
     type.kind === 'singleType'

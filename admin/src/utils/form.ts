@@ -14,7 +14,8 @@ import {
 } from '../../../server/src/contracts';
 
 /** What the form will do to the signing secret on save. */
-export type SecretChange = { kind: 'set'; value: string } | { kind: 'generated'; value: string } | { kind: 'remove' } | null;
+export type SecretChange =
+  { kind: 'set'; value: string } | { kind: 'generated'; value: string } | { kind: 'remove' } | null;
 
 /**
  * A header row; `stored` secret rows keep their server-side value while `value` is null.
@@ -82,7 +83,13 @@ export const emptyValues = (): Values => ({
   maxWaitSeconds: null,
 });
 
-export const emptyHeader = (): HeaderRow => ({ id: newRowId(), name: '', value: '', secret: false, stored: false });
+export const emptyHeader = (): HeaderRow => ({
+  id: newRowId(),
+  name: '',
+  value: '',
+  secret: false,
+  stored: false,
+});
 export const emptyFormField = (): FormFieldRow => ({ id: newRowId(), field: '', key: '' });
 
 export const fromWebhook = (w: Webhook): Values => ({
@@ -100,11 +107,20 @@ export const fromWebhook = (w: Webhook): Values => ({
   jsonTemplate: w.jsonTemplate ?? '',
   formFields: w.formFields.map((f) => ({ id: newRowId(), field: f.field, key: f.key })),
   // The API never returns a secret header's value: the row keeps the stored one until replaced.
-  headers: w.headers.map((h) => ({ id: newRowId(), name: h.name, value: h.value, secret: h.secret, stored: h.secret })),
+  headers: w.headers.map((h) => ({
+    id: newRowId(),
+    name: h.name,
+    value: h.value,
+    secret: h.secret,
+    stored: h.secret,
+  })),
   coalesceBy: w.coalesce?.by ?? 'off',
   windowSeconds: w.coalesce?.windowSeconds ?? 10,
   // The default stays the default (it follows the window) unless another value was set.
-  maxWaitSeconds: w.coalesce && w.coalesce.maxWaitSeconds !== defaultMaxWait(w.coalesce.windowSeconds) ? w.coalesce.maxWaitSeconds : null,
+  maxWaitSeconds:
+    w.coalesce && w.coalesce.maxWaitSeconds !== defaultMaxWait(w.coalesce.windowSeconds)
+      ? w.coalesce.maxWaitSeconds
+      : null,
 });
 
 /** `maxWaitSeconds` when left empty (docs/api.md). */
@@ -127,20 +143,25 @@ export const toPayload = (v: Values, secret: SecretChange): WebhookInput => ({
   formFields: v.formFields.map(({ field, key }) => ({ field, key })),
   headers: v.headers.map((h) => ({
     name: h.name,
-    value: h.secret && h.stored && (h.value === null || h.value === '') ? null : h.value ?? '',
+    value: h.secret && h.stored && (h.value === null || h.value === '') ? null : (h.value ?? ''),
     secret: h.secret,
   })),
   coalesce:
     v.coalesceBy === 'off'
       ? null
-      : { by: v.coalesceBy, windowSeconds: v.windowSeconds, ...(v.maxWaitSeconds === null ? {} : { maxWaitSeconds: v.maxWaitSeconds }) },
+      : {
+          by: v.coalesceBy,
+          windowSeconds: v.windowSeconds,
+          ...(v.maxWaitSeconds === null ? {} : { maxWaitSeconds: v.maxWaitSeconds }),
+        },
   ...(secret?.kind === 'set' || secret?.kind === 'generated' ? { secret: secret.value } : {}),
   ...(secret?.kind === 'remove' ? { secret: null } : {}),
 });
 
 /** Unsaved changes: anything that would change what is sent on save (row keys are not). */
 export const isDirty = (values: Values, initial: Values, secret: SecretChange): boolean =>
-  secret !== null || JSON.stringify(withoutRowIds(values)) !== JSON.stringify(withoutRowIds(initial));
+  secret !== null ||
+  JSON.stringify(withoutRowIds(values)) !== JSON.stringify(withoutRowIds(initial));
 
 const withoutRowIds = (v: Values) => ({
   ...v,
@@ -149,8 +170,14 @@ const withoutRowIds = (v: Values) => ({
 });
 
 /** An event checked or unchecked; the list stays in the order of EVENTS. */
-export const toggleEvent = (events: readonly WebhookEvent[], event: WebhookEvent, checked: boolean): WebhookEvent[] =>
-  checked ? EVENTS.filter((e) => e === event || events.includes(e)) : events.filter((e) => e !== event);
+export const toggleEvent = (
+  events: readonly WebhookEvent[],
+  event: WebhookEvent,
+  checked: boolean
+): WebhookEvent[] =>
+  checked
+    ? EVENTS.filter((e) => e === event || events.includes(e))
+    : events.filter((e) => e !== event);
 
 /** The "Secret" box of a header row: unticking a kept secret asks for a plain value. */
 export const setHeaderSecret = (row: HeaderRow, secret: boolean): HeaderRow => ({
@@ -161,11 +188,16 @@ export const setHeaderSecret = (row: HeaderRow, secret: boolean): HeaderRow => (
 });
 
 /** A form field picked: its key defaults to the field's name. */
-export const pickFormField = (row: FormFieldRow, field: string): FormFieldRow => ({ ...row, field, key: row.key || field });
+export const pickFormField = (row: FormFieldRow, field: string): FormFieldRow => ({
+  ...row,
+  field,
+  key: row.key || field,
+});
 
 /** The fields a form body can send: documentId, id and the content type's attributes. */
-export const fieldChoices = (contentType: ContentTypeInfo | undefined): string[] =>
-  [...new Set(['documentId', 'id', ...(contentType?.attributes.map((a) => a.name) ?? [])])];
+export const fieldChoices = (contentType: ContentTypeInfo | undefined): string[] => [
+  ...new Set(['documentId', 'id', ...(contentType?.attributes.map((a) => a.name) ?? [])]),
+];
 
 export type FieldErrors = Record<string, string>;
 
@@ -182,22 +214,48 @@ export const mapServerErrors = (list: FieldError[]): { fields: FieldErrors; othe
 };
 
 /** Form fields whose server errors come under another path: the bursts fields are `coalesce`'s keys. */
-const ERROR_PATHS: Record<string, string> = { coalesceBy: 'coalesce', windowSeconds: 'coalesce.windowSeconds', maxWaitSeconds: 'coalesce.maxWaitSeconds' };
+const ERROR_PATHS: Record<string, string> = {
+  coalesceBy: 'coalesce',
+  windowSeconds: 'coalesce.windowSeconds',
+  maxWaitSeconds: 'coalesce.maxWaitSeconds',
+};
 
 /** The errors left once a field (and its rows, `headers.1.name` for `headers`) is edited. */
 export const clearFieldErrors = (errors: FieldErrors, field: string): FieldErrors => {
   const path = ERROR_PATHS[field] ?? field;
-  return Object.fromEntries(Object.entries(errors).filter(([k]) => k !== path && !k.startsWith(`${path}.`)));
+  return Object.fromEntries(
+    Object.entries(errors).filter(([k]) => k !== path && !k.startsWith(`${path}.`))
+  );
 };
 
 /** Fields the form shows an error next to; the body's fields only while their body type is chosen. */
-const SHOWN = new Set(['name', 'enabled', 'contentType', 'events', 'condition', 'url', 'dynamicUrl', 'method', 'timeoutMs', 'maxAttempts', 'secret', 'bodyType', 'jsonTemplate', 'formFields', 'coalesce']);
+const SHOWN = new Set([
+  'name',
+  'enabled',
+  'contentType',
+  'events',
+  'condition',
+  'url',
+  'dynamicUrl',
+  'method',
+  'timeoutMs',
+  'maxAttempts',
+  'secret',
+  'bodyType',
+  'jsonTemplate',
+  'formFields',
+  'coalesce',
+]);
 
 /** Errors no field shows right now (`path: message`), for the alert at the top of the form. */
 export const strayErrors = (errors: FieldErrors, bodyType: BodyType): string[] =>
   Object.entries(errors)
     .filter(([k]) => {
       const top = k.split('.')[0];
-      return !SHOWN.has(top) || (top === 'jsonTemplate' && bodyType !== 'json') || (top === 'formFields' && bodyType !== 'form');
+      return (
+        !SHOWN.has(top) ||
+        (top === 'jsonTemplate' && bodyType !== 'json') ||
+        (top === 'formFields' && bodyType !== 'form')
+      );
     })
     .map(([k, m]) => `${k}: ${m}`);

@@ -13,8 +13,12 @@ export function useT() {
   const t = (id: string, values?: Record<string, any>) =>
     formatMessage({ id: getTrad(id), defaultMessage: EN[id] ?? id }, values) as string;
   const dateTime = (iso: string | null | undefined) =>
-    iso ? `${formatDate(iso, { dateStyle: 'medium' } as any)} ${formatTime(iso, { timeStyle: 'medium' } as any)}` : '—';
+    iso
+      ? `${formatDate(iso, { dateStyle: 'medium' } as any)} ${formatTime(iso, { timeStyle: 'medium' } as any)}`
+      : '—';
   const shortDateTime = (iso: string | null | undefined) =>
-    iso ? `${formatDate(iso, { dateStyle: 'short' } as any)} ${formatTime(iso, { timeStyle: 'medium' } as any)}` : '—';
+    iso
+      ? `${formatDate(iso, { dateStyle: 'short' } as any)} ${formatTime(iso, { timeStyle: 'medium' } as any)}`
+      : '—';
   return { t, locale, dateTime, shortDateTime, formatNumber };
 }

@@ -54,7 +54,12 @@ export function createCaptureMiddleware(strapi: Core.Strapi, deps: CaptureDeps) 
     }
   };
 
-  async function capture(ctx: any, next: () => Promise<any>, model: any, targets: Map<WebhookEvent, number[]>) {
+  async function capture(
+    ctx: any,
+    next: () => Promise<any>,
+    model: any,
+    targets: Map<WebhookEvent, number[]>
+  ) {
     const uid: string = ctx.uid;
     const params = ctx.params ?? {};
     return strapi.db.transaction(async ({ trx, onCommit }: any) => {

@@ -29,7 +29,11 @@ const isDraft = (v: Version) => v.publishedAt == null;
 
 /** The row of `locale` in `versions`: the draft, the published one, or (draft: null) the only one. */
 function pick(versions: Version[], locale: string | null, draft: boolean | null): Version | null {
-  return versions.find((v) => (v.locale ?? null) === locale && (draft === null || isDraft(v) === draft)) ?? null;
+  return (
+    versions.find(
+      (v) => (v.locale ?? null) === locale && (draft === null || isDraft(v) === draft)
+    ) ?? null
+  );
 }
 
 /**
@@ -39,12 +43,19 @@ function pick(versions: Version[], locale: string | null, draft: boolean | null)
  */
 export function planEvents(o: ActionOutcome): PlannedEvent[] {
   const planned: PlannedEvent[] = [];
-  const add = (event: WebhookEvent, locale: string | null, doc: Version | null, previous: Version | null) => {
+  const add = (
+    event: WebhookEvent,
+    locale: string | null,
+    doc: Version | null,
+    previous: Version | null
+  ) => {
     if (doc) planned.push({ event, locale, doc, previous });
   };
   // Without draft & publish there is one row per locale: it is both "the draft" and "the published version".
-  const draft = (versions: Version[], locale: string | null) => pick(versions, locale, o.draftAndPublish ? true : null);
-  const published = (versions: Version[], locale: string | null) => (o.draftAndPublish ? pick(versions, locale, false) : null);
+  const draft = (versions: Version[], locale: string | null) =>
+    pick(versions, locale, o.draftAndPublish ? true : null);
+  const published = (versions: Version[], locale: string | null) =>
+    o.draftAndPublish ? pick(versions, locale, false) : null;
 
   for (const locale of o.locales) {
     const existedBefore = o.before.some((v) => (v.locale ?? null) === locale);
@@ -55,7 +66,8 @@ export function planEvents(o: ActionOutcome): PlannedEvent[] {
         break;
       case 'update':
         // Updating a locale the document did not have creates it: Strapi says entry.create.
-        if (existedBefore) add('entry.update', locale, draft(o.after, locale), draft(o.before, locale));
+        if (existedBefore)
+          add('entry.update', locale, draft(o.after, locale), draft(o.before, locale));
         else add('entry.create', locale, draft(o.after, locale), null);
         break;
       case 'publish':
@@ -67,13 +79,18 @@ export function planEvents(o: ActionOutcome): PlannedEvent[] {
         break;
       case 'discardDraft':
         // Strapi discards only where a published version exists (the new draft is its copy).
-        if (published(o.before, locale)) add('entry.draft-discard', locale, draft(o.after, locale), draft(o.before, locale));
+        if (published(o.before, locale))
+          add('entry.draft-discard', locale, draft(o.after, locale), draft(o.before, locale));
         break;
       case 'delete':
         add('entry.delete', locale, published(o.before, locale) ?? draft(o.before, locale), null);
         break;
     }
-    if (o.publishRequested && o.draftAndPublish && (o.action === 'create' || o.action === 'update')) {
+    if (
+      o.publishRequested &&
+      o.draftAndPublish &&
+      (o.action === 'create' || o.action === 'update')
+    ) {
       add('entry.publish', locale, published(o.after, locale), published(o.before, locale));
     }
   }
@@ -107,9 +124,17 @@ export function possibleEvents(action: string, publishRequested: boolean): Webho
  * itself), else the locale asked for; `'*'` with nothing reported means every locale the
  * document had.
  */
-export function touchedLocales(result: unknown, requestedLocale: unknown, before: Version[]): (string | null)[] {
+export function touchedLocales(
+  result: unknown,
+  requestedLocale: unknown,
+  before: Version[]
+): (string | null)[] {
   const r = result as any;
-  const entries: Version[] = Array.isArray(r?.entries) ? r.entries : r && typeof r === 'object' ? [r] : [];
+  const entries: Version[] = Array.isArray(r?.entries)
+    ? r.entries
+    : r && typeof r === 'object'
+      ? [r]
+      : [];
   const fromResult = entries.map((e) => e?.locale ?? null);
   const locales =
     fromResult.length > 0

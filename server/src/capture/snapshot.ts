@@ -7,19 +7,31 @@ import type { Core } from '@strapi/strapi';
  * own fields, not theirs in turn). Virtual relations (i18n's `localizations`) are left out, as
  * Strapi does; creator fields are private: left out too.
  */
-export function snapshotPopulate(strapi: Core.Strapi, uid: string, depth = 0): Record<string, unknown> | true {
+export function snapshotPopulate(
+  strapi: Core.Strapi,
+  uid: string,
+  depth = 0
+): Record<string, unknown> | true {
   const model = strapi.getModel(uid as any) as any;
   if (!model || depth > 5) return true;
   const populate: Record<string, unknown> = {};
   for (const [name, attr] of Object.entries<any>(model.attributes ?? {})) {
-    if (attr.type === 'component') populate[name] = { populate: snapshotPopulate(strapi, attr.component, depth + 1) };
+    if (attr.type === 'component')
+      populate[name] = { populate: snapshotPopulate(strapi, attr.component, depth + 1) };
     else if (attr.type === 'dynamiczone') {
       // One fragment per component: `true` would stop at the components' own scalar fields.
       const on: Record<string, unknown> = {};
-      for (const component of attr.components ?? []) on[component] = { populate: snapshotPopulate(strapi, component, depth + 1) };
+      for (const component of attr.components ?? [])
+        on[component] = { populate: snapshotPopulate(strapi, component, depth + 1) };
       populate[name] = { on };
     } else if (attr.type === 'media') populate[name] = true;
-    else if (attr.type === 'relation' && !attr.unstable_virtual && !String(attr.target ?? '').startsWith('admin::') && !attr.private) populate[name] = true;
+    else if (
+      attr.type === 'relation' &&
+      !attr.unstable_virtual &&
+      !String(attr.target ?? '').startsWith('admin::') &&
+      !attr.private
+    )
+      populate[name] = true;
   }
   return Object.keys(populate).length ? populate : true;
 }
@@ -27,7 +39,11 @@ export function snapshotPopulate(strapi: Core.Strapi, uid: string, depth = 0): R
 const populateCache = new Map<string, Record<string, unknown> | true>();
 
 /** Rows of one document (all locales, draft and published) with the snapshot's population. */
-export async function loadVersions(strapi: Core.Strapi, uid: string, documentId: string): Promise<any[]> {
+export async function loadVersions(
+  strapi: Core.Strapi,
+  uid: string,
+  documentId: string
+): Promise<any[]> {
   if (!populateCache.has(uid)) populateCache.set(uid, snapshotPopulate(strapi, uid));
   const populate = populateCache.get(uid);
   return strapi.db.query(uid as any).findMany({
@@ -37,9 +53,16 @@ export async function loadVersions(strapi: Core.Strapi, uid: string, documentId:
 }
 
 /** Strapi's output sanitizer: drops private and password attributes (also inside relations). */
-export async function sanitizeSnapshot(strapi: Core.Strapi, uid: string, row: unknown): Promise<Record<string, unknown> | null> {
+export async function sanitizeSnapshot(
+  strapi: Core.Strapi,
+  uid: string,
+  row: unknown
+): Promise<Record<string, unknown> | null> {
   if (!row) return null;
-  const sanitized = await strapi.contentAPI.sanitize.output(row as any, strapi.getModel(uid as any) as any);
+  const sanitized = await strapi.contentAPI.sanitize.output(
+    row as any,
+    strapi.getModel(uid as any) as any
+  );
   return JSON.parse(JSON.stringify(sanitized));
 }
 

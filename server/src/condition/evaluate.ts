@@ -30,7 +30,13 @@
 import { PROTOTYPE_NAMES } from '../render/forbidden';
 import { ConditionError } from './errors';
 import type { JexlNode } from './parse';
-import { CONDITION_TRANSFORMS, STRING_BUILDING_TRANSFORMS, TRANSFORMS, hasOwn, isRecord } from './transforms';
+import {
+  CONDITION_TRANSFORMS,
+  STRING_BUILDING_TRANSFORMS,
+  TRANSFORMS,
+  hasOwn,
+  isRecord,
+} from './transforms';
 
 /** Upper bound of AST node visits for one evaluation. */
 export const MAX_EVALUATION_STEPS = 250_000;
@@ -79,7 +85,8 @@ const BINARY_OPS: Record<string, (l: any, r: any) => unknown> = Object.assign(Ob
 
 /** Folds `"constr" + "uctor"` style constant keys so the static check sees through them. */
 function constantKey(node: JexlNode): string | undefined {
-  if (node.type === 'Literal') return typeof node.value === 'boolean' ? undefined : String(node.value);
+  if (node.type === 'Literal')
+    return typeof node.value === 'boolean' ? undefined : String(node.value);
   if (node.type === 'BinaryExpression' && node.operator === '+') {
     const left = constantKey(node.left);
     const right = constantKey(node.right);
@@ -108,11 +115,16 @@ export function checkAst(node: JexlNode): string | null {
       }
       return checkAst(node.left) ?? checkAst(node.right);
     case 'ConditionalExpression':
-      return checkAst(node.test) ?? (node.consequent ? checkAst(node.consequent) : null) ?? checkAst(node.alternate);
+      return (
+        checkAst(node.test) ??
+        (node.consequent ? checkAst(node.consequent) : null) ??
+        checkAst(node.alternate)
+      );
     case 'FilterExpression': {
       if (!node.relative) {
         const key = constantKey(node.expr);
-        if (key !== undefined && FORBIDDEN_CONDITION_NAMES.has(key)) return `Forbidden name "${key}"`;
+        if (key !== undefined && FORBIDDEN_CONDITION_NAMES.has(key))
+          return `Forbidden name "${key}"`;
       }
       return checkAst(node.subject) ?? checkAst(node.expr);
     }
@@ -168,7 +180,8 @@ function readMember(subject: unknown, key: unknown): unknown {
   return typeof value === 'function' ? undefined : value;
 }
 
-const sizeOf = (value: unknown): number => (typeof value === 'string' || Array.isArray(value) ? value.length : 0);
+const sizeOf = (value: unknown): number =>
+  typeof value === 'string' || Array.isArray(value) ? value.length : 0;
 
 class Evaluation {
   private steps = 0;
@@ -177,7 +190,7 @@ class Evaluation {
 
   constructor(
     private readonly context: Record<string, unknown>,
-    private readonly timeoutMs: number,
+    private readonly timeoutMs: number
   ) {
     this.deadline = Date.now() + timeoutMs;
   }
@@ -186,7 +199,10 @@ class Evaluation {
   private charge(units: number): void {
     this.work += units;
     if (this.work > MAX_EVALUATION_WORK) {
-      throw new ConditionError(`Condition evaluation exceeded its work limit (${MAX_EVALUATION_WORK} characters and items processed)`, 'work');
+      throw new ConditionError(
+        `Condition evaluation exceeded its work limit (${MAX_EVALUATION_WORK} characters and items processed)`,
+        'work'
+      );
     }
   }
 
@@ -194,7 +210,10 @@ class Evaluation {
   private built(value: unknown): unknown {
     if (typeof value === 'string') {
       if (value.length > MAX_CONDITION_STRING_LENGTH) {
-        throw new ConditionError(`Condition evaluation built a string longer than ${MAX_CONDITION_STRING_LENGTH} characters`, 'memory');
+        throw new ConditionError(
+          `Condition evaluation built a string longer than ${MAX_CONDITION_STRING_LENGTH} characters`,
+          'memory'
+        );
       }
       this.charge(value.length);
     }
@@ -203,7 +222,10 @@ class Evaluation {
 
   run(node: JexlNode, rel: unknown): unknown {
     if (++this.steps > MAX_EVALUATION_STEPS) {
-      throw new ConditionError(`Condition evaluation exceeded ${MAX_EVALUATION_STEPS} steps`, 'work');
+      throw new ConditionError(
+        `Condition evaluation exceeded ${MAX_EVALUATION_STEPS} steps`,
+        'work'
+      );
     }
     if ((this.steps & 1023) === 0 && Date.now() > this.deadline) {
       throw new ConditionError(`Condition evaluation exceeded ${this.timeoutMs} ms`, 'time');
@@ -219,7 +241,8 @@ class Evaluation {
         return readMember(subject, node.value);
       }
       case 'UnaryExpression':
-        if (node.operator !== '!') throw new ConditionError(`Unsupported operator "${node.operator}"`);
+        if (node.operator !== '!')
+          throw new ConditionError(`Unsupported operator "${node.operator}"`);
         return !this.run(node.right, rel);
       case 'BinaryExpression': {
         if (node.operator === '&&') {
@@ -235,13 +258,17 @@ class Evaluation {
         const left = this.run(node.left, rel);
         const right = this.run(node.right, rel);
         // Comparing, searching or concatenating costs the length of what is read.
-        if (typeof left === 'string' && typeof right === 'string' && node.operator !== '+') this.charge(left.length + right.length);
+        if (typeof left === 'string' && typeof right === 'string' && node.operator !== '+')
+          this.charge(left.length + right.length);
         else if (node.operator === 'in') this.charge(sizeOf(right));
         if (node.operator === '+' && (typeof left === 'string' || typeof right === 'string')) {
           // Check the size before building (String(object) is a short "[object Object]").
           const size = sizeOf(left) + sizeOf(right);
           if (size > MAX_CONDITION_STRING_LENGTH) {
-            throw new ConditionError(`Condition evaluation built a string longer than ${MAX_CONDITION_STRING_LENGTH} characters`, 'memory');
+            throw new ConditionError(
+              `Condition evaluation built a string longer than ${MAX_CONDITION_STRING_LENGTH} characters`,
+              'memory'
+            );
           }
         }
         const result = op(left, right);
@@ -266,23 +293,38 @@ class Evaluation {
       case 'ArrayLiteral':
         return node.value.map((elem) => this.run(elem, rel));
       case 'ObjectLiteral':
-        return Object.fromEntries(Object.entries(node.value).map(([key, value]) => [key, this.run(value, rel)]));
+        return Object.fromEntries(
+          Object.entries(node.value).map(([key, value]) => [key, this.run(value, rel)])
+        );
       case 'FunctionCall': {
-        const transform = node.pool === 'transforms' && hasOwn(TRANSFORMS, node.name) ? TRANSFORMS[node.name] : undefined;
+        const transform =
+          node.pool === 'transforms' && hasOwn(TRANSFORMS, node.name)
+            ? TRANSFORMS[node.name]
+            : undefined;
         if (!transform) throw new ConditionError(`Unknown transform "${node.name}"`);
         const args = (node.args ?? []).map((arg) => this.run(arg, rel));
         // Transforms read their subject (and search in it): charged by its length first.
-        this.charge(sizeOf(args[0]) + sizeOf(args[1]) + (isRecord(args[0]) ? Object.keys(args[0]).length : 0));
-        if ((node.name === 'upper' || node.name === 'lower') && sizeOf(args[0]) * 3 > MAX_CONDITION_STRING_LENGTH) {
+        this.charge(
+          sizeOf(args[0]) + sizeOf(args[1]) + (isRecord(args[0]) ? Object.keys(args[0]).length : 0)
+        );
+        if (
+          (node.name === 'upper' || node.name === 'lower') &&
+          sizeOf(args[0]) * 3 > MAX_CONDITION_STRING_LENGTH
+        ) {
           // Case mapping can triple a string's length ("ß" → "SS", ligatures).
-          throw new ConditionError(`Condition evaluation built a string longer than ${MAX_CONDITION_STRING_LENGTH} characters`, 'memory');
+          throw new ConditionError(
+            `Condition evaluation built a string longer than ${MAX_CONDITION_STRING_LENGTH} characters`,
+            'memory'
+          );
         }
         const result = transform(args[0], ...args.slice(1));
         if (typeof result === 'function') return undefined;
         return STRING_BUILDING_TRANSFORMS.has(node.name) ? this.built(result) : result;
       }
       default:
-        throw new ConditionError(`Unsupported expression node "${(node as { type?: unknown }).type}"`);
+        throw new ConditionError(
+          `Unsupported expression node "${(node as { type?: unknown }).type}"`
+        );
     }
   }
 }
@@ -291,7 +333,11 @@ class Evaluation {
  * Value of a checked AST (see {@link checkAst}) against a context prepared by
  * {@link prepareConditionContext}. Synchronous: throws {@link ConditionError} past a limit.
  */
-export function evaluateAst(ast: JexlNode, context: Record<string, unknown>, timeoutMs = DEFAULT_CONDITION_TIMEOUT_MS): unknown {
+export function evaluateAst(
+  ast: JexlNode,
+  context: Record<string, unknown>,
+  timeoutMs = DEFAULT_CONDITION_TIMEOUT_MS
+): unknown {
   return new Evaluation(context, timeoutMs).run(ast, context);
 }
 
@@ -305,7 +351,9 @@ export function prepareConditionContext(context: Record<string, unknown>): Recor
   try {
     plain = JSON.parse(JSON.stringify(context ?? {}));
   } catch (err) {
-    throw new ConditionError(`Condition context cannot be serialised: ${err instanceof Error ? err.message : String(err)}`);
+    throw new ConditionError(
+      `Condition context cannot be serialised: ${err instanceof Error ? err.message : String(err)}`
+    );
   }
   return isRecord(plain) ? plain : {};
 }

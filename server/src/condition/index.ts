@@ -10,7 +10,12 @@
  * Everything is synchronous: parsing and evaluation never wait for anything.
  */
 import { ConditionError } from './errors';
-import { DEFAULT_CONDITION_TIMEOUT_MS, checkAst, evaluateAst, prepareConditionContext } from './evaluate';
+import {
+  DEFAULT_CONDITION_TIMEOUT_MS,
+  checkAst,
+  evaluateAst,
+  prepareConditionContext,
+} from './evaluate';
 import { parseCondition } from './parse';
 
 export { ConditionError } from './errors';
@@ -33,12 +38,15 @@ export interface CompiledCondition {
   evaluate(context: Record<string, unknown>, timeoutMs?: number): unknown;
 }
 
-const isBlank = (expr: unknown): boolean => expr === null || expr === undefined || (typeof expr === 'string' && expr.trim() === '');
+const isBlank = (expr: unknown): boolean =>
+  expr === null || expr === undefined || (typeof expr === 'string' && expr.trim() === '');
 
 function buildCondition(expr: string): CompiledCondition {
   if (typeof expr !== 'string') throw new ConditionError('Condition must be a string');
   if (expr.length > MAX_CONDITION_LENGTH) {
-    throw new ConditionError(`Condition is too long (${expr.length} characters, maximum ${MAX_CONDITION_LENGTH})`);
+    throw new ConditionError(
+      `Condition is too long (${expr.length} characters, maximum ${MAX_CONDITION_LENGTH})`
+    );
   }
   const ast = parseCondition(expr);
   if (ast) {
@@ -96,7 +104,7 @@ export function validateCondition(expr: string): string | null {
 export function evaluateCondition(
   expr: string | null | undefined,
   context: Record<string, unknown>,
-  opts: { timeoutMs?: number } = {},
+  opts: { timeoutMs?: number } = {}
 ): boolean {
   if (isBlank(expr)) return true;
   const compiled = compileCondition(expr as string);
@@ -104,6 +112,8 @@ export function evaluateCondition(
     return Boolean(compiled.evaluate(prepareConditionContext(context), opts.timeoutMs));
   } catch (err) {
     if (err instanceof ConditionError) throw err;
-    throw new ConditionError(`Condition evaluation failed: ${err instanceof Error ? err.message : String(err)}`);
+    throw new ConditionError(
+      `Condition evaluation failed: ${err instanceof Error ? err.message : String(err)}`
+    );
   }
 }

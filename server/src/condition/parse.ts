@@ -75,13 +75,20 @@ function tokenize(expr: string, elements: string[]): JexlToken[] {
     return lexer.getTokens([...elements]);
   } catch (err) {
     const invalid = INVALID_TOKEN.exec(err instanceof Error ? err.message : String(err));
-    if (!invalid) throw new ConditionError(`Invalid condition: ${err instanceof Error ? err.message : String(err)}`);
+    if (!invalid)
+      throw new ConditionError(
+        `Invalid condition: ${err instanceof Error ? err.message : String(err)}`
+      );
     const bad = invalid[1];
     // The element it came from (or a negating `-` and the element it joined).
     const located = locateElements(elements);
-    const index = located.findIndex((e, k) => e.text === bad || (e.text === '-' && `-${located[k + 1]?.text}` === bad));
+    const index = located.findIndex(
+      (e, k) => e.text === bad || (e.text === '-' && `-${located[k + 1]?.text}` === bad)
+    );
     const position = index >= 0 ? located[index].at : expr.indexOf(bad);
-    throw new ConditionError(`Invalid token "${bad}"${position >= 0 ? ` at position ${position}` : ''}`);
+    throw new ConditionError(
+      `Invalid token "${bad}"${position >= 0 ? ` at position ${position}` : ''}`
+    );
   }
 }
 
@@ -124,7 +131,9 @@ export function parseCondition(expr: string): JexlNode | null {
       parser.addToken(token);
     } catch {
       // Whatever the parser says, it refused this token at this place.
-      throw new ConditionError(`Unexpected token "${token.raw.trim()}" at position ${positions[i]}`);
+      throw new ConditionError(
+        `Unexpected token "${token.raw.trim()}" at position ${positions[i]}`
+      );
     }
   });
   let ast: JexlNode | null;
@@ -161,13 +170,20 @@ function emptySlot(node: JexlNode | null | undefined, slot: Slot = 'expression')
     case 'BinaryExpression':
       return emptySlot(node.left) ?? emptySlot(node.right);
     case 'ConditionalExpression':
-      return emptySlot(node.test) ?? (node.consequent ? emptySlot(node.consequent) : null) ?? emptySlot(node.alternate);
+      return (
+        emptySlot(node.test) ??
+        (node.consequent ? emptySlot(node.consequent) : null) ??
+        emptySlot(node.alternate)
+      );
     case 'FilterExpression':
       return emptySlot(node.subject) ?? emptySlot(node.expr, 'filter');
     case 'ArrayLiteral':
       return node.value.reduce<Slot | null>((found, elem) => found ?? emptySlot(elem), null);
     case 'ObjectLiteral':
-      return Object.values(node.value).reduce<Slot | null>((found, value) => found ?? emptySlot(value, 'object value'), null);
+      return Object.values(node.value).reduce<Slot | null>(
+        (found, value) => found ?? emptySlot(value, 'object value'),
+        null
+      );
     case 'FunctionCall':
       return (node.args ?? []).reduce<Slot | null>((found, arg) => found ?? emptySlot(arg), null);
     default:
@@ -178,13 +194,25 @@ function emptySlot(node: JexlNode | null | undefined, slot: Slot = 'expression')
 /** The empty slot in words, with the key and position of the first place of that kind. */
 function missingMessage(slot: Slot, tokens: JexlToken[], positions: number[]): string {
   if (slot === 'object value') {
-    const i = tokens.findIndex((t, k) => t.type === 'colon' && (tokens[k + 1]?.type === 'closeCurl' || tokens[k + 1]?.type === 'comma'));
-    if (i > 0) return `Missing value for "${String(tokens[i - 1].value)}" at position ${positions[i + 1]}`;
+    const i = tokens.findIndex(
+      (t, k) =>
+        t.type === 'colon' &&
+        (tokens[k + 1]?.type === 'closeCurl' || tokens[k + 1]?.type === 'comma')
+    );
+    if (i > 0)
+      return `Missing value for "${String(tokens[i - 1].value)}" at position ${positions[i + 1]}`;
   }
   if (slot === 'filter') {
     // A `[` right after an operand opens a filter; elsewhere `[]` is an empty array.
-    const i = tokens.findIndex((t, k) => t.type === 'openBracket' && tokens[k + 1]?.type === 'closeBracket' && k > 0 && OPERAND_END.has(tokens[k - 1].type));
-    if (i > 0) return `Empty "[]" at position ${positions[i]}: a filter or index needs an expression`;
+    const i = tokens.findIndex(
+      (t, k) =>
+        t.type === 'openBracket' &&
+        tokens[k + 1]?.type === 'closeBracket' &&
+        k > 0 &&
+        OPERAND_END.has(tokens[k - 1].type)
+    );
+    if (i > 0)
+      return `Empty "[]" at position ${positions[i]}: a filter or index needs an expression`;
   }
   return 'Condition is incomplete: an expression is missing';
 }

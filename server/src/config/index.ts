@@ -81,23 +81,50 @@ const int = (min: number, max: number) => yup.number().strict().integer().min(mi
 
 const schema = yup
   .object({
-    retrySchedule: yup.array(yup.number().strict().min(0).max(7 * 86400).required()).strict(),
+    retrySchedule: yup
+      .array(
+        yup
+          .number()
+          .strict()
+          .min(0)
+          .max(7 * 86400)
+          .required()
+      )
+      .strict(),
     concurrency: int(1, 1000),
     perWebhookConcurrency: int(1, 1000),
     defaultTimeoutMs: int(100, 30000),
     maxResponseBodyBytes: int(0, 10 * 1024 * 1024),
     allowPrivateAddresses: yup.boolean().strict(),
-    allowedHosts: yup.array(yup.string().strict().required().matches(/^\S+$/, 'must not contain spaces')).strict(),
+    allowedHosts: yup
+      .array(yup.string().strict().required().matches(/^\S+$/, 'must not contain spaces'))
+      .strict(),
     logRetentionDays: int(0, 3650),
     pollIntervalMs: int(10, 3_600_000),
     autoDisableAfterHours: yup.number().strict().min(0),
     // Type errors say what is wrong without echoing the value: it is key material.
-    encryptionKey: yup.string().strict().typeError('must be a string').min(16, 'must be at least 16 characters').optional(),
+    encryptionKey: yup
+      .string()
+      .strict()
+      .typeError('must be a string')
+      .min(16, 'must be at least 16 characters')
+      .optional(),
     previousEncryptionKeys: yup
-      .array(yup.string().strict().typeError('must be a string').required().min(16, 'must be at least 16 characters'))
+      .array(
+        yup
+          .string()
+          .strict()
+          .typeError('must be a string')
+          .required()
+          .min(16, 'must be at least 16 characters')
+      )
       .strict()
       .typeError('must be a list of strings'),
-    secretRotationGraceHours: yup.number().strict().min(0).max(24 * 30),
+    secretRotationGraceHours: yup
+      .number()
+      .strict()
+      .min(0)
+      .max(24 * 30),
     renderTimeoutMs: int(10, 60_000),
     maxRenderOutputBytes: int(1024, 64 * 1024 * 1024),
     renderProcesses: int(1, 16),
@@ -107,7 +134,10 @@ const schema = yup
     worker: yup.boolean().strict(),
     yieldToWritesMs: int(0, 10_000),
     // Each entry is checked at bootstrap like an admin API body (it needs the app's content types).
-    webhooks: yup.array(yup.object().strict().typeError('must be an object with the webhook fields')).strict().typeError('must be a list of webhook definitions'),
+    webhooks: yup
+      .array(yup.object().strict().typeError('must be an object with the webhook fields'))
+      .strict()
+      .typeError('must be a list of webhook definitions'),
   })
   .noUnknown(true, (p) => `unknown key "${p.unknown}"`)
   .strict();

@@ -29,7 +29,9 @@ export interface CoalesceSettings {
   windowSeconds: number;
   maxWaitSeconds: number;
 }
-export type CoalesceInput = Omit<CoalesceSettings, 'maxWaitSeconds'> & { maxWaitSeconds?: number | null };
+export type CoalesceInput = Omit<CoalesceSettings, 'maxWaitSeconds'> & {
+  maxWaitSeconds?: number | null;
+};
 
 /** A request header; a secret one's value is null in responses (and in requests: keep it). */
 export interface HeaderInput {
@@ -105,7 +107,12 @@ export interface WebhookStats {
 export interface PreviewResponse {
   matches: boolean;
   conditionError: string | null;
-  request: { method: string; url: string; headers: Record<string, string>; body: string | null } | null;
+  request: {
+    method: string;
+    url: string;
+    headers: Record<string, string>;
+    body: string | null;
+  } | null;
   error: string | null;
 }
 

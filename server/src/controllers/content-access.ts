@@ -22,21 +22,36 @@ function shown(strapi: Core.Strapi, uid: string, path: string): boolean {
 export function contentManagerAccess(strapi: Core.Strapi, userAbility: unknown): ContentAccess {
   return {
     async assertCanRead(uid, version) {
-      const checker = userAbility ? (strapi.plugin('content-manager')?.service('permission-checker') as any)?.create({ userAbility, model: uid }) : null;
+      const checker = userAbility
+        ? (strapi.plugin('content-manager')?.service('permission-checker') as any)?.create({
+            userAbility,
+            model: uid,
+          })
+        : null;
       const denied = `Forbidden: reading documents of ${uid} needs the Content Manager read permission`;
       if (!checker || checker.cannot.read()) throw new ForbiddenError(denied);
       if (!version) return;
       // Conditions (e.g. "is creator") are tested on the stored row with its creator, as the Content Manager does.
       const subject = checker.requiresEntity.read()
-        ? ((await strapi.db.query(uid as any).findOne({ where: { id: version.id }, populate: ['createdBy', 'updatedBy'] })) ?? version)
+        ? ((await strapi.db
+            .query(uid as any)
+            .findOne({ where: { id: version.id }, populate: ['createdBy', 'updatedBy'] })) ??
+          version)
         : version;
       if (checker.cannot.read(subject)) {
-        throw new ForbiddenError(`${denied} on this document${subject.locale ? ` (locale "${String(subject.locale)}")` : ''}`);
+        throw new ForbiddenError(
+          `${denied} on this document${subject.locale ? ` (locale "${String(subject.locale)}")` : ''}`
+        );
       }
       // A preview or test shows the whole document: every field it shows must be readable.
-      const fields: string[] = strapi.service('admin::content-type').getNestedFields(strapi.contentTypes[uid as keyof typeof strapi.contentTypes], { components: strapi.components });
+      const fields: string[] = strapi
+        .service('admin::content-type')
+        .getNestedFields(strapi.contentTypes[uid as keyof typeof strapi.contentTypes], {
+          components: strapi.components,
+        });
       const hidden = fields.filter((f) => shown(strapi, uid, f) && checker.cannot.read(subject, f));
-      if (hidden.length) throw new ForbiddenError(`${denied} on every field (not readable: ${hidden.join(', ')})`);
+      if (hidden.length)
+        throw new ForbiddenError(`${denied} on every field (not readable: ${hidden.join(', ')})`);
     },
   };
 }

@@ -16,23 +16,37 @@ export async function respond(ctx: any, fn: () => Promise<unknown>, status = 200
       ctx.status = 400;
       ctx.body = {
         data: null,
-        error: { status: 400, name: 'ValidationError', message: err.message, details: { errors: err.errors } },
+        error: {
+          status: 400,
+          name: 'ValidationError',
+          message: err.message,
+          details: { errors: err.errors },
+        },
       };
       return;
     }
     if (err instanceof ForbiddenError) {
       ctx.status = 403;
-      ctx.body = { data: null, error: { status: 403, name: 'ForbiddenError', message: err.message, details: {} } };
+      ctx.body = {
+        data: null,
+        error: { status: 403, name: 'ForbiddenError', message: err.message, details: {} },
+      };
       return;
     }
     if (err instanceof NotFoundError) {
       ctx.status = 404;
-      ctx.body = { data: null, error: { status: 404, name: 'NotFoundError', message: err.message, details: {} } };
+      ctx.body = {
+        data: null,
+        error: { status: 404, name: 'NotFoundError', message: err.message, details: {} },
+      };
       return;
     }
     if (err instanceof ConflictError) {
       ctx.status = 409;
-      ctx.body = { data: null, error: { status: 409, name: 'ConflictError', message: err.message, details: {} } };
+      ctx.body = {
+        data: null,
+        error: { status: 409, name: 'ConflictError', message: err.message, details: {} },
+      };
       return;
     }
     // The database away (restart, failover): try again later, not an internal error.
@@ -41,7 +55,12 @@ export async function respond(ctx: any, fn: () => Promise<unknown>, status = 200
       ctx.set?.('Retry-After', '5');
       ctx.body = {
         data: null,
-        error: { status: 503, name: 'ServiceUnavailableError', message: 'The database is unavailable; try again shortly', details: { reason: describeDbError(err) } },
+        error: {
+          status: 503,
+          name: 'ServiceUnavailableError',
+          message: 'The database is unavailable; try again shortly',
+          details: { reason: describeDbError(err) },
+        },
       };
       return;
     }

@@ -17,21 +17,33 @@ export interface BackfillQuery {
  * The published versions by default; the drafts with `status: "draft"`, and always for a type
  * without draft & publish (its documents have only that version).
  */
-export function parseBackfillInput(body: unknown, model: BackfillModel): { query: BackfillQuery | null; errors: FieldError[] } {
+export function parseBackfillInput(
+  body: unknown,
+  model: BackfillModel
+): { query: BackfillQuery | null; errors: FieldError[] } {
   const errors: FieldError[] = [];
   if (body === undefined || body === null) body = {};
-  if (typeof body !== 'object' || Array.isArray(body)) return { query: null, errors: [{ path: ['body'], message: 'body must be a JSON object' }] };
+  if (typeof body !== 'object' || Array.isArray(body))
+    return { query: null, errors: [{ path: ['body'], message: 'body must be a JSON object' }] };
   const b = body as Record<string, unknown> & BackfillInput;
-  for (const key of Object.keys(b)) if (key !== 'locale' && key !== 'status') errors.push({ path: [key], message: `${key} is not a backfill option (locale, status)` });
+  for (const key of Object.keys(b))
+    if (key !== 'locale' && key !== 'status')
+      errors.push({ path: [key], message: `${key} is not a backfill option (locale, status)` });
   let locale: string | null = null;
   if (b.locale !== undefined && b.locale !== null) {
-    if (typeof b.locale !== 'string' || !/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(b.locale)) errors.push({ path: ['locale'], message: 'locale must be a locale code such as "en" or "fr-FR"' });
-    else if (!model.localized) errors.push({ path: ['locale'], message: 'locale is only for a localized content type' });
+    if (typeof b.locale !== 'string' || !/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(b.locale))
+      errors.push({
+        path: ['locale'],
+        message: 'locale must be a locale code such as "en" or "fr-FR"',
+      });
+    else if (!model.localized)
+      errors.push({ path: ['locale'], message: 'locale is only for a localized content type' });
     else locale = b.locale;
   }
   let status: BackfillQuery['status'] = 'published';
   if (b.status !== undefined && b.status !== null) {
-    if (b.status !== 'published' && b.status !== 'draft') errors.push({ path: ['status'], message: 'status must be "published" or "draft"' });
+    if (b.status !== 'published' && b.status !== 'draft')
+      errors.push({ path: ['status'], message: 'status must be "published" or "draft"' });
     else status = b.status;
   }
   if (!model.draftAndPublish) status = 'draft';
@@ -42,9 +54,14 @@ export function parseBackfillInput(body: unknown, model: BackfillModel): { query
  * The rows of a backfill page, as a Strapi query `where`: after `cursor` (row id, ascending),
  * the version asked for (`publishedAt` set or not; no filter without draft & publish), the locale.
  */
-export function backfillWhere(q: BackfillQuery, model: BackfillModel, cursor: number): Record<string, unknown> {
+export function backfillWhere(
+  q: BackfillQuery,
+  model: BackfillModel,
+  cursor: number
+): Record<string, unknown> {
   const where: Record<string, unknown> = { id: { $gt: cursor } };
-  if (model.draftAndPublish) where.publishedAt = q.status === 'published' ? { $notNull: true } : { $null: true };
+  if (model.draftAndPublish)
+    where.publishedAt = q.status === 'published' ? { $notNull: true } : { $null: true };
   if (q.locale) where.locale = q.locale;
   return where;
 }

@@ -23,7 +23,9 @@ export function isWatchable(ct: ContentTypeSchema | null | undefined): boolean {
  * The attributes a snapshot carries (docs/events.md): not private, not passwords, not virtual
  * relations (i18n's `localizations`), as the admin's field pickers and form-field checks see them.
  */
-export function snapshotAttributes(attributes: Record<string, { type: string; private?: boolean; unstable_virtual?: boolean }>): { name: string; type: string }[] {
+export function snapshotAttributes(
+  attributes: Record<string, { type: string; private?: boolean; unstable_virtual?: boolean }>
+): { name: string; type: string }[] {
   return Object.entries(attributes ?? {})
     .filter(([, a]) => !a.private && a.type !== 'password' && !a.unstable_virtual)
     .map(([name, a]) => ({ name, type: a.type }));

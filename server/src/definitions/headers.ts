@@ -4,7 +4,17 @@
  */
 
 /** Framing and routing headers: the HTTP client owns them (a forged one desyncs or re-routes the request). */
-const TRANSPORT = ['host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer', 'expect'];
+const TRANSPORT = [
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'upgrade',
+  'te',
+  'trailer',
+  'expect',
+];
 /** Headers the plugin sets itself on every request (`webhook-*` is Standard Webhooks' namespace). */
 const OWN = ['x-frappe-webhook-signature', 'x-strapi-event'];
 
@@ -12,8 +22,10 @@ const OWN = ['x-frappe-webhook-signature', 'x-strapi-event'];
 export function reservedHeaderReason(name: string): string | null {
   const n = name.toLowerCase();
   if (n === 'content-type') return 'is set from the body type and cannot be overridden';
-  if (TRANSPORT.includes(n) || n.startsWith('proxy-')) return 'is set by the HTTP client and cannot be overridden';
-  if (OWN.includes(n) || n.startsWith('webhook-')) return 'is set by the plugin (signatures, event) and cannot be overridden';
+  if (TRANSPORT.includes(n) || n.startsWith('proxy-'))
+    return 'is set by the HTTP client and cannot be overridden';
+  if (OWN.includes(n) || n.startsWith('webhook-'))
+    return 'is set by the plugin (signatures, event) and cannot be overridden';
   return null;
 }
 
@@ -29,7 +41,8 @@ export function skippedHeaders(defined: { name: string }[]): SkippedHeader[] {
   for (const { name } of defined) {
     const reason = reservedHeaderReason(name);
     if (reason) skipped.push({ name, reason });
-    else if (seen.has(name.toLowerCase())) skipped.push({ name, reason: 'repeats a header name in another case' });
+    else if (seen.has(name.toLowerCase()))
+      skipped.push({ name, reason: 'repeats a header name in another case' });
     else seen.add(name.toLowerCase());
   }
   return skipped;

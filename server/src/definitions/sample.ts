@@ -2,7 +2,14 @@
  * A plausible document for a content type, built from its attribute types, so that JSON
  * templates can be rendered on save before any real document exists.
  */
-type Attribute = { type: string; enum?: string[]; component?: string; repeatable?: boolean; components?: string[]; private?: boolean };
+type Attribute = {
+  type: string;
+  enum?: string[];
+  component?: string;
+  repeatable?: boolean;
+  components?: string[];
+  private?: boolean;
+};
 
 const sampleValue = (name: string, attr: Attribute): unknown => {
   switch (attr.type) {

@@ -25,8 +25,14 @@ export interface ExportSource {
  * `value: null`; `needsSecret` says the webhook signs (its secret is set again after import).
  */
 export function exportDefinition(w: ExportSource): Record<string, unknown> {
-  const out: Record<string, unknown> = Object.fromEntries(DEFINITION_FIELDS.filter((f) => f in w).map((f) => [f, w[f]]));
-  out.headers = (w.headers ?? []).map((h) => (h.secret ? { name: h.name, value: null, secret: true } : { name: h.name, value: h.value, secret: false }));
+  const out: Record<string, unknown> = Object.fromEntries(
+    DEFINITION_FIELDS.filter((f) => f in w).map((f) => [f, w[f]])
+  );
+  out.headers = (w.headers ?? []).map((h) =>
+    h.secret
+      ? { name: h.name, value: null, secret: true }
+      : { name: h.name, value: h.value, secret: false }
+  );
   if (w.hasSecret) out.needsSecret = true;
   return out;
 }
@@ -43,14 +49,21 @@ export interface ImportPlan {
 }
 
 /** Match validated entries (unique names) to the stored webhooks by name. */
-export function planImport(names: string[], stored: { id: number; name: string; managed: boolean }[], onConflict: OnConflict): ImportPlan {
+export function planImport(
+  names: string[],
+  stored: { id: number; name: string; managed: boolean }[],
+  onConflict: OnConflict
+): ImportPlan {
   const plan: ImportPlan = { create: [], update: [], skip: [], errors: [] };
   names.forEach((name, index) => {
     const same = stored.filter((s) => s.name === name);
     if (same.some((s) => s.managed)) plan.skip.push(index);
     else if (same.length > 1) {
       const ids = same.map((s) => s.id).sort((a, b) => a - b);
-      plan.errors.push({ path: ['webhooks', index, 'name'], message: `name "${name}" is shared by ${same.length} existing webhooks (ids ${ids.join(', ')}): rename them so that the import can match by name` });
+      plan.errors.push({
+        path: ['webhooks', index, 'name'],
+        message: `name "${name}" is shared by ${same.length} existing webhooks (ids ${ids.join(', ')}): rename them so that the import can match by name`,
+      });
     } else if (same.length === 1) {
       if (onConflict === 'overwrite') plan.update.push({ index, id: same[0].id });
       else plan.skip.push(index);

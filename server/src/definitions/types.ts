@@ -1,4 +1,10 @@
-import type { CoalesceSettings, FieldError, FormField, HeaderInput, WebhookInput } from '../contracts/webhooks';
+import type {
+  CoalesceSettings,
+  FieldError,
+  FormField,
+  HeaderInput,
+  WebhookInput,
+} from '../contracts/webhooks';
 
 // Request and response shapes are the admin API contract, shared with the admin panel.
 export type { FieldError, HeaderInput, WebhookInput };

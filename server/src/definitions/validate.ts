@@ -19,12 +19,36 @@ const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 export const MAX_INPUT_DEPTH = 8;
 
 export const WEBHOOK_FIELDS = [
-  'name', 'enabled', 'contentType', 'events', 'condition', 'url', 'dynamicUrl', 'method',
-  'bodyType', 'jsonTemplate', 'formFields', 'headers', 'secret', 'timeoutMs', 'maxAttempts', 'coalesce',
+  'name',
+  'enabled',
+  'contentType',
+  'events',
+  'condition',
+  'url',
+  'dynamicUrl',
+  'method',
+  'bodyType',
+  'jsonTemplate',
+  'formFields',
+  'headers',
+  'secret',
+  'timeoutMs',
+  'maxAttempts',
+  'coalesce',
 ] as const;
 
 /** Fields the API returns but ignores on input, so a client may send back what it read. */
-const READ_ONLY_FIELDS = ['id', 'documentId', 'hasSecret', 'secretRotating', 'createdAt', 'updatedAt', 'disabledReason', 'stats', 'managed'];
+const READ_ONLY_FIELDS = [
+  'id',
+  'documentId',
+  'hasSecret',
+  'secretRotating',
+  'createdAt',
+  'updatedAt',
+  'disabledReason',
+  'stats',
+  'managed',
+];
 
 const isHttpUrl = (value: string) => {
   try {
@@ -37,11 +61,23 @@ const isHttpUrl = (value: string) => {
 
 const schema = yup
   .object({
-    name: yup.string().strict().trim('must not start or end with spaces').min(1).max(255).required(),
+    name: yup
+      .string()
+      .strict()
+      .trim('must not start or end with spaces')
+      .min(1)
+      .max(255)
+      .required(),
     enabled: yup.boolean().strict().required(),
     contentType: yup.string().strict().max(255).required(),
     events: yup
-      .array(yup.string().strict().oneOf([...EVENTS], 'must be one of: ${values}').required())
+      .array(
+        yup
+          .string()
+          .strict()
+          .oneOf([...EVENTS], 'must be one of: ${values}')
+          .required()
+      )
       .strict()
       .min(1, 'must contain at least one event')
       .required()
@@ -49,8 +85,16 @@ const schema = yup
     condition: yup.string().strict().nullable().defined(),
     url: yup.string().strict().max(4096).required(),
     dynamicUrl: yup.boolean().strict().required(),
-    method: yup.string().strict().oneOf([...METHODS], 'must be one of: ${values}').required(),
-    bodyType: yup.string().strict().oneOf([...BODY_TYPES], 'must be one of: ${values}').required(),
+    method: yup
+      .string()
+      .strict()
+      .oneOf([...METHODS], 'must be one of: ${values}')
+      .required(),
+    bodyType: yup
+      .string()
+      .strict()
+      .oneOf([...BODY_TYPES], 'must be one of: ${values}')
+      .required(),
     jsonTemplate: yup.string().strict().max(MAX_TEMPLATE_LENGTH).nullable().defined(),
     formFields: yup
       .array(
@@ -66,7 +110,11 @@ const schema = yup
       .strict()
       .max(200)
       .required()
-      .test('unique-keys', 'must not repeat a key', (v) => !v || new Set(v.map((f) => f?.key)).size === v.length),
+      .test(
+        'unique-keys',
+        'must not repeat a key',
+        (v) => !v || new Set(v.map((f) => f?.key)).size === v.length
+      ),
     headers: yup
       .array(
         yup
@@ -116,19 +164,26 @@ export interface ValidationContext {
    * Render a JSON template against a sample document (for a coalescing webhook, a window of
    * one change of it, so `changes` is there); resolve to an error message or null.
    */
-  tryJsonTemplate(template: string, uid: string, coalesce: CoalesceSettings | null): Promise<string | null>;
+  tryJsonTemplate(
+    template: string,
+    uid: string,
+    coalesce: CoalesceSettings | null
+  ): Promise<string | null>;
 }
 
 /** Containers of a value, counted from the value itself (a string is 0, `[]` is 1), walked without recursion. */
 function nestingDepth(value: unknown, limit: number): { depth: number; path: (string | number)[] } {
-  const stack: { v: unknown; depth: number; path: (string | number)[] }[] = [{ v: value, depth: 0, path: [] }];
+  const stack: { v: unknown; depth: number; path: (string | number)[] }[] = [
+    { v: value, depth: 0, path: [] },
+  ];
   let deepest = { depth: 0, path: [] as (string | number)[] };
   while (stack.length) {
     const { v, depth, path } = stack.pop()!;
     if (!v || typeof v !== 'object') continue;
     if (depth + 1 > deepest.depth) deepest = { depth: depth + 1, path };
     if (depth + 1 > limit) break;
-    for (const [k, child] of Object.entries(v)) stack.push({ v: child, depth: depth + 1, path: [...path, Array.isArray(v) ? Number(k) : k] });
+    for (const [k, child] of Object.entries(v))
+      stack.push({ v: child, depth: depth + 1, path: [...path, Array.isArray(v) ? Number(k) : k] });
   }
   return deepest;
 }
@@ -137,7 +192,10 @@ function nestingDepth(value: unknown, limit: number): { depth: number; path: (st
  * Fields of a request body nested deeper than MAX_INPUT_DEPTH (the body itself counts as one),
  * each named by its path down to the item of a list field (`["headers", 0, "name"]`).
  */
-export function nestingErrors(body: Record<string, unknown>, listFields: readonly string[] = ['headers', 'formFields']): FieldError[] {
+export function nestingErrors(
+  body: Record<string, unknown>,
+  listFields: readonly string[] = ['headers', 'formFields']
+): FieldError[] {
   return Object.entries(body).flatMap(([key, value]) => {
     const { depth, path } = nestingDepth(value, MAX_INPUT_DEPTH - 1);
     if (depth <= MAX_INPUT_DEPTH - 1) return [];
@@ -146,7 +204,12 @@ export function nestingErrors(body: Record<string, unknown>, listFields: readonl
       at.push(path[0]);
       if (typeof path[1] === 'string') at.push(path[1]);
     }
-    return [{ path: at, message: `${at.join('.')} is nested too deeply (more than ${MAX_INPUT_DEPTH} levels of arrays or objects in the request body)` }];
+    return [
+      {
+        path: at,
+        message: `${at.join('.')} is nested too deeply (more than ${MAX_INPUT_DEPTH} levels of arrays or objects in the request body)`,
+      },
+    ];
   });
 }
 
@@ -162,13 +225,19 @@ export function unknownFieldErrors(input: Record<string, unknown>): FieldError[]
  * Validate a complete webhook definition (defaults already applied). Returns every problem,
  * each naming its field, so the UI can show them all at once.
  */
-export async function validateWebhook(input: WebhookInput, ctx: ValidationContext): Promise<FieldError[]> {
+export async function validateWebhook(
+  input: WebhookInput,
+  ctx: ValidationContext
+): Promise<FieldError[]> {
   let errors: FieldError[] = [];
   try {
     schema.validateSync(input, { abortEarly: false });
   } catch (err) {
     if (!(err instanceof yup.ValidationError)) throw err;
-    errors = (err.inner.length ? err.inner : [err]).map((e) => ({ path: toPath(e.path), message: e.message }));
+    errors = (err.inner.length ? err.inner : [err]).map((e) => ({
+      path: toPath(e.path),
+      message: e.message,
+    }));
   }
   errors.push(...coalesceErrors(input.coalesce));
   const bad = new Set(errors.map((e) => String(e.path[0])));
@@ -178,7 +247,11 @@ export async function validateWebhook(input: WebhookInput, ctx: ValidationContex
   let attributes: string[] | null = null;
   if (!bad.has('contentType')) {
     attributes = ctx.attributesOf(input.contentType);
-    if (!attributes) add(['contentType'], `contentType "${input.contentType}" is not a content type webhooks can watch (those the Content Manager lists: api::… or plugin::users-permissions.user)`);
+    if (!attributes)
+      add(
+        ['contentType'],
+        `contentType "${input.contentType}" is not a content type webhooks can watch (those the Content Manager lists: api::… or plugin::users-permissions.user)`
+      );
   }
   if (!bad.has('condition') && input.condition != null && input.condition.trim() !== '') {
     const problem = validateCondition(input.condition);
@@ -199,33 +272,50 @@ export async function validateWebhook(input: WebhookInput, ctx: ValidationContex
       const problem = checkTemplate(input.jsonTemplate);
       if (problem) add(['jsonTemplate'], `jsonTemplate is invalid: ${problem}`);
       else if (attributes) {
-        const renderProblem = bad.has('coalesce') ? null : await ctx.tryJsonTemplate(input.jsonTemplate, input.contentType, normalizeCoalesce(input.coalesce));
+        const renderProblem = bad.has('coalesce')
+          ? null
+          : await ctx.tryJsonTemplate(
+              input.jsonTemplate,
+              input.contentType,
+              normalizeCoalesce(input.coalesce)
+            );
         if (renderProblem) add(['jsonTemplate'], `jsonTemplate ${renderProblem}`);
       }
     }
   }
   if (!bad.has('bodyType') && input.bodyType === 'form' && !bad.has('formFields')) {
-    if (input.formFields.length === 0) add(['formFields'], 'formFields must list at least one field when bodyType is "form"');
+    if (input.formFields.length === 0)
+      add(['formFields'], 'formFields must list at least one field when bodyType is "form"');
   }
   if (attributes && !bad.has('formFields')) {
     const known = new Set([...attributes, 'id', 'documentId']);
     input.formFields.forEach((f, i) => {
-      if (!known.has(f.field)) add(['formFields', i, 'field'], `field "${f.field}" does not exist on ${input.contentType}`);
+      if (!known.has(f.field))
+        add(
+          ['formFields', i, 'field'],
+          `field "${f.field}" does not exist on ${input.contentType}`
+        );
     });
   }
   if (!bad.has('headers')) {
     const seen = new Map<string, number>();
     input.headers.forEach((h, i) => {
-      if (h.value === null && !h.secret) add(['headers', i, 'value'], 'value is required for a non-secret header');
+      if (h.value === null && !h.secret)
+        add(['headers', i, 'value'], 'value is required for a non-secret header');
       // HTTP names are case-insensitive: two spellings would go out as one merged header.
       const first = seen.get(h.name.toLowerCase());
-      if (first !== undefined) add(['headers', i, 'name'], `header "${h.name}" repeats headers[${first}] ("${input.headers[first].name}"): names are case-insensitive`);
+      if (first !== undefined)
+        add(
+          ['headers', i, 'name'],
+          `header "${h.name}" repeats headers[${first}] ("${input.headers[first].name}"): names are case-insensitive`
+        );
       else seen.set(h.name.toLowerCase(), i);
     });
   }
   if (!bad.has('secret') && typeof input.secret === 'string' && input.secret.startsWith('whsec_')) {
     const raw = Buffer.from(input.secret.slice(6), 'base64');
-    if (raw.length < 24 || raw.length > 64) add(['secret'], 'secret with the whsec_ prefix must carry 24 to 64 base64-encoded bytes');
+    if (raw.length < 24 || raw.length > 64)
+      add(['secret'], 'secret with the whsec_ prefix must carry 24 to 64 base64-encoded bytes');
   }
   return errors;
 }

@@ -25,7 +25,7 @@ export function retryDelayMs(
   attemptsMade: number,
   schedule: readonly number[],
   random: () => number = Math.random,
-  jitter: number = DEFAULT_JITTER,
+  jitter: number = DEFAULT_JITTER
 ): number | null {
   if (!Number.isInteger(attemptsMade) || attemptsMade < 1) return null;
   const seconds = schedule[attemptsMade - 1];
@@ -50,7 +50,10 @@ const HTTP_DATE_START = /^[A-Za-z]{3}/;
  * HTTP-date. Dates in the past give 0; anything larger than 24 h is capped at 24 h (a
  * receiver must not be able to park a delivery for years). Unparseable → null.
  */
-export function parseRetryAfter(value: string | undefined, now: number = Date.now()): number | null {
+export function parseRetryAfter(
+  value: string | undefined,
+  now: number = Date.now()
+): number | null {
   if (typeof value !== 'string') return null;
   const v = value.trim();
   if (v === '') return null;
@@ -92,7 +95,8 @@ export function nextAttemptDelayMs(input: NextAttemptInput): number | null {
   if (!Number.isFinite(maxAttempts) || attemptsMade >= maxAttempts) return null;
   const scheduled = retryDelayMs(attemptsMade, schedule, input.random, input.jitter);
   if (scheduled === null) return null;
-  if (retryAfterMs === null || retryAfterMs === undefined || !Number.isFinite(retryAfterMs)) return scheduled;
+  if (retryAfterMs === null || retryAfterMs === undefined || !Number.isFinite(retryAfterMs))
+    return scheduled;
   return Math.min(Math.max(scheduled, retryAfterMs), MAX_RETRY_DELAY_MS);
 }
 

@@ -28,7 +28,10 @@ export interface RecordSplit {
  * Splits a batch (records in any order; capture order is their id) into ready and remaining
  * parts. `done(recordId, webhookId)` says whether that part's plan has finished.
  */
-export function splitReady(records: BatchRecord[], done: (recordId: number, webhookId: number) => boolean): Map<number, RecordSplit> {
+export function splitReady(
+  records: BatchRecord[],
+  done: (recordId: number, webhookId: number) => boolean
+): Map<number, RecordSplit> {
   const blocked = new Set<string>();
   const out = new Map<number, RecordSplit>();
   for (const record of [...records].sort((a, b) => a.id - b.id)) {

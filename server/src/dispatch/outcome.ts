@@ -20,7 +20,8 @@ export interface OutcomeInput {
   random?: () => number;
 }
 
-export const isSuccess = (r: SendResult): boolean => r.status !== null && r.status >= 200 && r.status < 300;
+export const isSuccess = (r: SendResult): boolean =>
+  r.status !== null && r.status >= 200 && r.status < 300;
 
 /** The reason a failed attempt is logged with. */
 export const failureReason = (r: SendResult): string =>
@@ -46,5 +47,7 @@ export function classifyOutcome(result: SendResult, input: OutcomeInput): Attemp
     retryAfterMs: parseRetryAfter(result.headers['retry-after'], now),
     random: input.random,
   });
-  return delay === null ? { kind: 'exhausted', reason } : { kind: 'failed', reason, nextAttemptAt: new Date(now + delay) };
+  return delay === null
+    ? { kind: 'exhausted', reason }
+    : { kind: 'failed', reason, nextAttemptAt: new Date(now + delay) };
 }

@@ -40,9 +40,16 @@ const NETWORK_ROUNDS = 5;
  * - Its further exchanges share `concurrency` with the other webhooks' active exchanges, and
  *   NETWORK_ROUNDS × `concurrency` with all of them.
  */
-export function maySend(ofWebhook: number, active: number, total: number, opts: SlotLimits): boolean {
+export function maySend(
+  ofWebhook: number,
+  active: number,
+  total: number,
+  opts: SlotLimits
+): boolean {
   if (ofWebhook >= opts.perWebhookConcurrency) return false;
-  return ofWebhook === 0 || (active < opts.concurrency && total < NETWORK_ROUNDS * opts.concurrency);
+  return (
+    ofWebhook === 0 || (active < opts.concurrency && total < NETWORK_ROUNDS * opts.concurrency)
+  );
 }
 
 export interface ClaimState {
@@ -81,7 +88,12 @@ export function planClaim(s: ClaimState, opts: SlotLimits): ClaimPlan | null {
   if (roomy) {
     if (!s.claimable) return null;
     const busy = new Set([...s.held].filter(([, n]) => n > REFILL_ROUNDS * per).map(([id]) => id));
-    return { kind: 'regular', limit: s.small ? Math.min(room, per) : room, busy, perWebhookLimit: HOLD_ROUNDS * per };
+    return {
+      kind: 'regular',
+      limit: s.small ? Math.min(room, per) : room,
+      busy,
+      perWebhookLimit: HOLD_ROUNDS * per,
+    };
   }
   if (!s.newcomers) return null;
   const busy = new Set([...s.held].filter(([, n]) => n >= per).map(([id]) => id));

@@ -31,7 +31,12 @@ export interface WorkerDeps<T extends Claimed> {
    * Lease up to `limit` due deliveries, at most `perWebhookLimit` per webhook counting the
    * `held` ones (leased here already), skipping webhooks in `busy`.
    */
-  claim(limit: number, busy: Set<number>, held: Map<number, number>, perWebhookLimit: number): Promise<T[]>;
+  claim(
+    limit: number,
+    busy: Set<number>,
+    held: Map<number, number>,
+    perWebhookLimit: number
+  ): Promise<T[]>;
   /** Send `item`, call `sent()` when the HTTP exchange is over, resolve once its outcome is written. */
   deliver(item: T, sent: () => void): Promise<void>;
   /** Give back leased items this instance will not start (stop). Without it they wait for their lease to expire. */
@@ -91,7 +96,10 @@ export class DeliveryWorker<T extends Claimed> {
   /** Loop passes in a row that failed (the database away): the next one waits stepRetryDelayMs. */
   private failures = 0;
 
-  constructor(private deps: WorkerDeps<T>, private opts: WorkerOptions) {}
+  constructor(
+    private deps: WorkerDeps<T>,
+    private opts: WorkerOptions
+  ) {}
 
   start() {
     this.running = true;
@@ -111,7 +119,10 @@ export class DeliveryWorker<T extends Claimed> {
     if (!this.looping) await this.releaseQueued();
     const idle = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     this.notifyIdle();
-    await Promise.race([idle, new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref())]);
+    await Promise.race([
+      idle,
+      new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref()),
+    ]);
   }
 
   /** New outbox records were committed: fan them out (calls coalesce). */
@@ -155,11 +166,23 @@ export class DeliveryWorker<T extends Claimed> {
         if (!this.running) break;
         this.launchQueued();
         const plan = planClaim(
-          { held: this.held, heldTotal: this.heldTotal, queued: this.queue.length, claimable: this.claimable, newcomers: this.newcomers, small },
+          {
+            held: this.held,
+            heldTotal: this.heldTotal,
+            queued: this.queue.length,
+            claimable: this.claimable,
+            newcomers: this.newcomers,
+            small,
+          },
           this.opts
         );
         if (plan) {
-          const items = await this.deps.claim(plan.limit, plan.busy, new Map(this.held), plan.perWebhookLimit);
+          const items = await this.deps.claim(
+            plan.limit,
+            plan.busy,
+            new Map(this.held),
+            plan.perWebhookLimit
+          );
           reached = true;
           for (const item of items) {
             this.queue.push(item);
@@ -200,9 +223,16 @@ export class DeliveryWorker<T extends Claimed> {
     if (this.launching || !this.running) return;
     this.launching = true;
     try {
-      for (let i = 0; i < this.queue.length; ) {
+      for (let i = 0; i < this.queue.length;) {
         const item = this.queue[i];
-        if (maySend(this.sending.get(item.webhookId) ?? 0, this.sendingTotal - this.waiting, this.sendingTotal, this.opts)) {
+        if (
+          maySend(
+            this.sending.get(item.webhookId) ?? 0,
+            this.sendingTotal - this.waiting,
+            this.sendingTotal,
+            this.opts
+          )
+        ) {
           this.queue.splice(i, 1);
           this.launch(item);
         } else i += 1;

@@ -20,7 +20,10 @@ export function createWritesGate(yieldMs: () => number) {
         const promise = new Promise<void>((r) => (resolve = r));
         writesDone = { promise, resolve };
       }
-      return Promise.race([writesDone.promise, new Promise<void>((r) => setTimeout(r, yieldMs()).unref())]);
+      return Promise.race([
+        writesDone.promise,
+        new Promise<void>((r) => setTimeout(r, yieldMs()).unref()),
+      ]);
     },
     /** A document write started (+1) or ended (-1). */
     writing(delta: 1 | -1) {

@@ -1,7 +1,15 @@
 import type { Core } from '@strapi/strapi';
 import { LOG_UID, OUTBOX_UID } from '../plugin';
 import { isConnectionError } from '../db-errors';
-import { affected, dbClient, queueDb, queueTransaction, tableFor, type Db, type Table } from './rows';
+import {
+  affected,
+  dbClient,
+  queueDb,
+  queueTransaction,
+  tableFor,
+  type Db,
+  type Table,
+} from './rows';
 
 /**
  * Dialect-specific leasing of the two queues (outbox events and due deliveries), for several
@@ -72,7 +80,8 @@ export function createClaimer(strapi: Core.Strapi) {
   }
 
   /** `lease_until IS NULL OR lease_until < now`. */
-  const leaseFree = (c: Table, now: unknown) => (qb: any) => qb.whereNull(c.col('leaseUntil')).orWhere(c.col('leaseUntil'), '<', now);
+  const leaseFree = (c: Table, now: unknown) => (qb: any) =>
+    qb.whereNull(c.col('leaseUntil')).orWhere(c.col('leaseUntil'), '<', now);
 
   /**
    * Run `pick` on candidate rows and write the lease on the ids it returns. With SKIP LOCKED
@@ -98,14 +107,19 @@ export function createClaimer(strapi: Core.Strapi) {
           .whereIn('id', ids)
           .where(leaseFree(c, now))
           .where(extra[1])
-          .update({ [c.col('leaseOwner')]: token, [c.col('leaseUntil')]: new Date(now.getTime() + leaseMs) })
+          .update({
+            [c.col('leaseOwner')]: token,
+            [c.col('leaseUntil')]: new Date(now.getTime() + leaseMs),
+          })
       );
       return affected(res) > 0 ? ids : [];
     };
     const lock = m === 'skip-locked';
     const db = queueDb(strapi);
     if (!lock) return write(db, await pick(db, await candidates(db, false)));
-    return queueTransaction(strapi, async (trx) => write(trx, await pick(trx, await candidates(trx, lock))));
+    return queueTransaction(strapi, async (trx) =>
+      write(trx, await pick(trx, await candidates(trx, lock)))
+    );
   }
 
   return {
@@ -148,14 +162,24 @@ export function createClaimer(strapi: Core.Strapi) {
     async claimOutbox(token: string, limit: number, leaseMs: number): Promise<number[]> {
       const c = columns(OUTBOX_UID);
       const now = new Date();
-      const [typeC, docC, leaseC] = ['contentType', 'targetDocumentId', 'leaseUntil'].map((a) => c.col(a));
+      const [typeC, docC, leaseC] = ['contentType', 'targetDocumentId', 'leaseUntil'].map((a) =>
+        c.col(a)
+      );
       type Cand = { id: number; type: string | null; doc: string | null };
       return lease<Cand>(
         c,
         async (db, lock) => {
-          const q = db(c.name).select({ id: 'id', type: typeC, doc: docC }).where(leaseFree(c, now)).orderBy('id', 'asc').limit(limit);
+          const q = db(c.name)
+            .select({ id: 'id', type: typeC, doc: docC })
+            .where(leaseFree(c, now))
+            .orderBy('id', 'asc')
+            .limit(limit);
           const rows = await db.run(lock ? q.forUpdate().skipLocked() : q);
-          return rows.map((r: any) => ({ id: Number(r.id), type: r.type ?? null, doc: r.doc ?? null }));
+          return rows.map((r: any) => ({
+            id: Number(r.id),
+            type: r.type ?? null,
+            doc: r.doc ?? null,
+          }));
         },
         async (db, rows) => {
           const docs = [...new Set(rows.map((r) => r.doc).filter((d): d is string => Boolean(d)))];
@@ -171,7 +195,8 @@ export function createClaimer(strapi: Core.Strapi) {
                 .where(leaseC, '>=', now)
                 .groupBy(typeC, docC)
             );
-            for (const r of leased) oldestLeased.set(key(r.type ?? null, r.doc ?? null), Number(r.id));
+            for (const r of leased)
+              oldestLeased.set(key(r.type ?? null, r.doc ?? null), Number(r.id));
           }
           return rows
             .filter((r) => {
@@ -193,12 +218,22 @@ export function createClaimer(strapi: Core.Strapi) {
      * document) in flight at a time (across instances: rows leased elsewhere count), at most
      * `perWebhookConcurrency` per webhook, webhooks in `busy` skipped.
      */
-    async claimDeliveries(token: string, limit: number, leaseMs: number, opts: DeliveryClaimOptions): Promise<number[]> {
+    async claimDeliveries(
+      token: string,
+      limit: number,
+      leaseMs: number,
+      opts: DeliveryClaimOptions
+    ): Promise<number[]> {
       const c = columns(LOG_UID);
       const now = new Date();
-      const [idC, webhookC, docC, statusC, nextC, leaseC] = ['id', 'webhookId', 'targetDocumentId', 'status', 'nextAttemptAt', 'leaseUntil'].map((a) =>
-        a === 'id' ? 'id' : c.col(a)
-      );
+      const [idC, webhookC, docC, statusC, nextC, leaseC] = [
+        'id',
+        'webhookId',
+        'targetDocumentId',
+        'status',
+        'nextAttemptAt',
+        'leaseUntil',
+      ].map((a) => (a === 'id' ? 'id' : c.col(a)));
       const busy = [...opts.busy];
       // Look a little past `limit`: some candidates share a (webhook, document) or belong to a
       // webhook that reaches its cap in this claim. Not much further: every row read costs
@@ -218,11 +253,20 @@ export function createClaimer(strapi: Core.Strapi) {
               .where(statusC, status)
               .where(nextC, '<=', now)
               .where(leaseFree(c, now))
-              .orderBy([{ column: nextC, order: 'asc' }, { column: idC, order: 'asc' }])
+              .orderBy([
+                { column: nextC, order: 'asc' },
+                { column: idC, order: 'asc' },
+              ])
               .limit(window);
             if (busy.length) q = q.whereNotIn(webhookC, busy);
             const found = await db.run(lock ? q.forUpdate().skipLocked() : q);
-            for (const r of found) rows.push({ id: Number(r.id), webhookId: Number(r.webhookId), doc: r.doc ?? null, next: new Date(r.next).getTime() });
+            for (const r of found)
+              rows.push({
+                id: Number(r.id),
+                webhookId: Number(r.webhookId),
+                doc: r.doc ?? null,
+                next: new Date(r.next).getTime(),
+              });
           }
           rows.sort((a, b) => a.next - b.next || a.id - b.id);
           return rows.slice(0, window);

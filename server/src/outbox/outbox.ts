@@ -82,11 +82,16 @@ export function createOutbox(strapi: Core.Strapi) {
      */
     async complete(ids: number[], token: string, db: Db): Promise<Set<number>> {
       const owner = t().col('leaseOwner');
-      const mine = (await db.run(db(t().name).select('id').whereIn('id', ids).where(owner, token))).map((r: any) => Number(r.id));
+      const mine = (
+        await db.run(db(t().name).select('id').whereIn('id', ids).where(owner, token))
+      ).map((r: any) => Number(r.id));
       if (!mine.length) return new Set();
       const n = affected(await db.run(db(t().name).whereIn('id', mine).where(owner, token).del()));
       // A lease taken over between the two statements: the caller's transaction must not commit.
-      if (n !== mine.length) throw new Error(`outbox records changed hands during fan-out (${n} of ${mine.length} deleted)`);
+      if (n !== mine.length)
+        throw new Error(
+          `outbox records changed hands during fan-out (${n} of ${mine.length} deleted)`
+        );
       return new Set(mine);
     },
 
@@ -96,8 +101,17 @@ export function createOutbox(strapi: Core.Strapi) {
      * parts' deliveries. Resolves to false when the lease was taken over meanwhile.
      */
     async keep(id: number, webhookIds: number[], token: string, db: Db): Promise<boolean> {
-      const row = t().toRow({ webhookIds, leaseOwner: null, leaseUntil: null, updatedAt: new Date() });
-      return affected(await db.run(db(t().name).where('id', id).where(t().col('leaseOwner'), token).update(row))) > 0;
+      const row = t().toRow({
+        webhookIds,
+        leaseOwner: null,
+        leaseUntil: null,
+        updatedAt: new Date(),
+      });
+      return (
+        affected(
+          await db.run(db(t().name).where('id', id).where(t().col('leaseOwner'), token).update(row))
+        ) > 0
+      );
     },
 
     async count(): Promise<number> {

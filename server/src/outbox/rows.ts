@@ -20,9 +20,20 @@ export interface Table {
    * set of columns: knex builds every query anew (~0.1 ms for a dozen columns, once per
    * delivery outcome).
    */
-  updateWhereIdAnd(db: Db, id: number, attribute: string, value: unknown, data: Record<string, unknown>): Promise<number>;
+  updateWhereIdAnd(
+    db: Db,
+    id: number,
+    attribute: string,
+    value: unknown,
+    data: Record<string, unknown>
+  ): Promise<number>;
   /** The rows `ids` still leased to `owner`, by id, as attributes (`attributes`: only those). */
-  selectLeased(db: Db, ids: number[], owner: string, attributes?: string[]): Promise<Record<string, any>[]>;
+  selectLeased(
+    db: Db,
+    ids: number[],
+    owner: string,
+    attributes?: string[]
+  ): Promise<Record<string, any>[]>;
   /** INSERT rows (attributes) on `db`. */
   insert(db: Db, data: Record<string, unknown>[]): Promise<void>;
 }
@@ -38,7 +49,16 @@ export function createTable(strapi: Core.Strapi, uid: string): Table {
     if (!a.columnName) continue;
     columns.set(name, a.columnName);
     attributesOf.set(a.columnName, name);
-    kinds.set(name, a.type === 'json' ? 'json' : a.type === 'datetime' || a.type === 'timestamp' ? 'datetime' : a.type === 'boolean' ? 'boolean' : 'plain');
+    kinds.set(
+      name,
+      a.type === 'json'
+        ? 'json'
+        : a.type === 'datetime' || a.type === 'timestamp'
+          ? 'datetime'
+          : a.type === 'boolean'
+            ? 'boolean'
+            : 'plain'
+    );
   }
   const col = (attribute: string) => {
     const c = columns.get(attribute);
@@ -56,18 +76,25 @@ export function createTable(strapi: Core.Strapi, uid: string): Table {
       let sql = compiled.get(key);
       if (sql === undefined) {
         // Placeholders only: the values below are bound in the same order (SET …, then WHERE).
-        sql = db(meta.tableName).where('id', 0).where(col(attribute), '').update(row).toSQL().sql as string;
+        sql = db(meta.tableName).where('id', 0).where(col(attribute), '').update(row).toSQL()
+          .sql as string;
         compiled.set(key, sql);
       }
       return rawAffected(await db.runSql(sql, [...cols.map((c) => row[c]), id, value]));
     },
     async insert(db, data) {
       const rows = data.map((d) => this.toRow(d));
-      for (let i = 0; i < rows.length; i += 100) await db.run(db(meta.tableName).insert(rows.slice(i, i + 100)));
+      for (let i = 0; i < rows.length; i += 100)
+        await db.run(db(meta.tableName).insert(rows.slice(i, i + 100)));
     },
     async selectLeased(db, ids, owner, attributes) {
-      const q = db(meta.tableName).whereIn('id', ids).where(col('leaseOwner'), owner).orderBy('id', 'asc');
-      const rows: Record<string, unknown>[] = await db.run(attributes ? q.select(attributes.map(col)) : q);
+      const q = db(meta.tableName)
+        .whereIn('id', ids)
+        .where(col('leaseOwner'), owner)
+        .orderBy('id', 'asc');
+      const rows: Record<string, unknown>[] = await db.run(
+        attributes ? q.select(attributes.map(col)) : q
+      );
       return rows.map((r) => this.fromRow(r));
     },
     toRow(data) {
@@ -77,7 +104,15 @@ export function createTable(strapi: Core.Strapi, uid: string): Table {
         const kind = kinds.get(name);
         // Same conversions as Strapi's JSONField/DatetimeField.toDB.
         row[col(name)] =
-          value === null ? null : kind === 'json' ? (typeof value === 'object' ? JSON.stringify(value) : value) : kind === 'datetime' ? new Date(value as any) : value;
+          value === null
+            ? null
+            : kind === 'json'
+              ? typeof value === 'object'
+                ? JSON.stringify(value)
+                : value
+              : kind === 'datetime'
+                ? new Date(value as any)
+                : value;
       }
       return row;
     },
@@ -133,8 +168,14 @@ export function dbOf(k: any): Db {
  * with concurrent writes). The worker's statements only touch the rows they name, so it needs
  * no gap locks. PostgreSQL and SQLite have no gap locks: default isolation.
  */
-export async function queueTransaction<R>(strapi: Core.Strapi, cb: (db: Db) => Promise<R>): Promise<R> {
-  return knexOf(strapi).transaction((trx: any) => cb(dbOf(trx)), dbClient(strapi) === 'mysql' ? { isolationLevel: 'read committed' } : undefined);
+export async function queueTransaction<R>(
+  strapi: Core.Strapi,
+  cb: (db: Db) => Promise<R>
+): Promise<R> {
+  return knexOf(strapi).transaction(
+    (trx: any) => cb(dbOf(trx)),
+    dbClient(strapi) === 'mysql' ? { isolationLevel: 'read committed' } : undefined
+  );
 }
 
 /** Strapi's database client: 'sqlite', 'postgres' or 'mysql' (MySQL and MariaDB). */
@@ -162,7 +203,9 @@ function parseJson(value: string) {
 }
 
 /** Affected-row count of a knex UPDATE/DELETE across dialects. */
-export const affected = (res: unknown): number => (typeof res === 'number' ? res : Number((res as any)?.[0] ?? res ?? 0));
+export const affected = (res: unknown): number =>
+  typeof res === 'number' ? res : Number((res as any)?.[0] ?? res ?? 0);
 
 /** Affected-row count of a raw UPDATE: better-sqlite3 `changes`, pg `rowCount`, mysql2 `affectedRows`. */
-const rawAffected = (res: any): number => Number(res?.changes ?? res?.rowCount ?? res?.[0]?.affectedRows ?? 0);
+const rawAffected = (res: any): number =>
+  Number(res?.changes ?? res?.rowCount ?? res?.[0]?.affectedRows ?? 0);

@@ -35,7 +35,7 @@ export function buildContext(input: {
     event: input.event,
     uid: input.uid,
     model: input.model,
-    documentId: input.documentId ?? ((input.doc?.documentId as string | undefined) ?? null),
+    documentId: input.documentId ?? (input.doc?.documentId as string | undefined) ?? null,
     locale: input.locale,
     user: plain(input.user),
     now: (input.now ?? new Date()).toISOString(),

@@ -19,7 +19,11 @@ export function findJsonErrorOffset(text: string): number {
     throw at;
   };
   const ws = (): void => {
-    while (i < text.length && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r')) i++;
+    while (
+      i < text.length &&
+      (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r')
+    )
+      i++;
   };
   const literal = (word: string): void => {
     for (let k = 0; k < word.length; k++, i++) if (text[i] !== word[k]) fail(i);
@@ -115,7 +119,12 @@ export function describeJsonPosition(text: string, offset: number): string {
   const column = offset - before.lastIndexOf('\n');
   const start = Math.max(0, offset - 30);
   const end = Math.min(text.length, offset + 30);
-  const excerpt = (start > 0 ? '…' : '') + text.slice(start, offset) + '⟨here⟩' + text.slice(offset, end) + (end < text.length ? '…' : '');
+  const excerpt =
+    (start > 0 ? '…' : '') +
+    text.slice(start, offset) +
+    '⟨here⟩' +
+    text.slice(offset, end) +
+    (end < text.length ? '…' : '');
   return `line ${line}, column ${column}, near: ${JSON.stringify(excerpt)}`;
 }
 
@@ -127,7 +136,7 @@ export async function renderJsonBody(
   renderer: JsonBodyRenderer,
   template: string,
   context: object,
-  opts?: RenderOptions,
+  opts?: RenderOptions
 ): Promise<{ body: string; value: unknown }> {
   const body = await renderer.render(template, context, opts);
   try {
@@ -136,6 +145,8 @@ export async function renderJsonBody(
     const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0];
     let offset = findJsonErrorOffset(body);
     if (offset < 0) offset = body.length;
-    throw new RenderError(`Template output is not valid JSON: ${reason} (${describeJsonPosition(body, offset)})`);
+    throw new RenderError(
+      `Template output is not valid JSON: ${reason} (${describeJsonPosition(body, offset)})`
+    );
   }
 }

@@ -122,7 +122,13 @@ export class TemplateRenderer {
     this.cacheSize = options.cacheSize ?? 200;
     this.nunjucksPath = options.nunjucksPath ?? resolveNunjucks();
     const n = Math.max(1, Math.floor(options.processes ?? DEFAULT_RENDER_PROCESSES));
-    this.slots = Array.from({ length: n }, () => ({ child: null, ready: false, job: null, stderr: '', blame: null }));
+    this.slots = Array.from({ length: n }, () => ({
+      child: null,
+      ready: false,
+      job: null,
+      stderr: '',
+      blame: null,
+    }));
   }
 
   /**
@@ -151,8 +157,13 @@ export class TemplateRenderer {
       if (this.closed) throw new RenderError('Template renderer is closed');
       if (typeof source !== 'string') throw new RenderError('Template must be a string');
       const timeoutMs = positive(opts.timeoutMs, DEFAULT_RENDER_TIMEOUT_MS, 'timeoutMs');
-      const maxOutputBytes = positive(opts.maxOutputBytes, DEFAULT_MAX_OUTPUT_BYTES, 'maxOutputBytes');
-      if (this.queued >= this.maxQueueLength) throw new RenderError('Template renderer is overloaded, try again later');
+      const maxOutputBytes = positive(
+        opts.maxOutputBytes,
+        DEFAULT_MAX_OUTPUT_BYTES,
+        'maxOutputBytes'
+      );
+      if (this.queued >= this.maxQueueLength)
+        throw new RenderError('Template renderer is overloaded, try again later');
       let contextJson: string;
       try {
         // Plain JSON data is all a template gets: Dates become ISO strings, functions vanish.
@@ -161,7 +172,16 @@ export class TemplateRenderer {
         throw new RenderError(`Template context cannot be serialised: ${(err as Error).message}`);
       }
       const key = String(opts.key ?? '');
-      const job: Job = { id: this.nextId++, key, source, contextJson, timeoutMs, maxOutputBytes, resolve, reject };
+      const job: Job = {
+        id: this.nextId++,
+        key,
+        source,
+        contextJson,
+        timeoutMs,
+        maxOutputBytes,
+        resolve,
+        reject,
+      };
       const list = this.waiting.get(key);
       if (list) list.push(job);
       else {
@@ -232,7 +252,12 @@ export class TemplateRenderer {
       job.startedAt = Date.now();
       job.cpuAtStart = processCpuMs(slot.child.pid);
       job.timer = setTimeout(() => this.onTimeout(slot, job), job.timeoutMs);
-      slot.child.send({ id: job.id, source: job.source, contextJson: job.contextJson, maxOutputBytes: job.maxOutputBytes });
+      slot.child.send({
+        id: job.id,
+        source: job.source,
+        contextJson: job.contextJson,
+        maxOutputBytes: job.maxOutputBytes,
+      });
     }
   }
 
@@ -246,15 +271,23 @@ export class TemplateRenderer {
   }
 
   private spawn(slot: Slot): void {
-    const settings = JSON.stringify({ nunjucksPath: this.nunjucksPath, forbiddenNames: [...FORBIDDEN_TEMPLATE_NAMES], cacheSize: this.cacheSize });
-    const child = spawn(process.execPath, [`--max-old-space-size=${this.maxOldGenerationSizeMb}`, '-e', RENDER_WORKER_SOURCE, settings], {
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      // The process has no business with the parent's environment variables (secrets), and
-      // NODE_OPTIONS must not change its limits.
-      env: {},
-      serialization: 'json',
-      windowsHide: true,
+    const settings = JSON.stringify({
+      nunjucksPath: this.nunjucksPath,
+      forbiddenNames: [...FORBIDDEN_TEMPLATE_NAMES],
+      cacheSize: this.cacheSize,
     });
+    const child = spawn(
+      process.execPath,
+      [`--max-old-space-size=${this.maxOldGenerationSizeMb}`, '-e', RENDER_WORKER_SOURCE, settings],
+      {
+        stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+        // The process has no business with the parent's environment variables (secrets), and
+        // NODE_OPTIONS must not change its limits.
+        env: {},
+        serialization: 'json',
+        windowsHide: true,
+      }
+    );
     slot.child = child;
     slot.ready = false;
     slot.stderr = '';
@@ -286,7 +319,10 @@ export class TemplateRenderer {
       if (!job || job.id !== reply.id) return;
       this.finish(slot, job);
       if (reply.ok) job.resolve(reply.output);
-      else if (reply.kind === 'output') job.reject(new RenderError(`Template output exceeds ${job.maxOutputBytes} bytes`, 'output'));
+      else if (reply.kind === 'output')
+        job.reject(
+          new RenderError(`Template output exceeds ${job.maxOutputBytes} bytes`, 'output')
+        );
       else job.reject(new RenderError(reply.message));
       this.pump();
     });
@@ -316,7 +352,8 @@ export class TemplateRenderer {
       }
       if (!wasReady && ++this.failedStarts >= 3) {
         // Processes cannot even start: fail waiting jobs instead of respawning forever.
-        for (const list of this.waiting.values()) for (const queued of list) queued.reject(new RenderError(message));
+        for (const list of this.waiting.values())
+          for (const queued of list) queued.reject(new RenderError(message));
         this.waiting.clear();
         this.turns = [];
         this.queued = 0;

@@ -6,7 +6,11 @@ export const USER_AGENT = `strapi-plugin-document-webhooks/${version}`;
 
 /** What the render stage needs from the template sandbox. */
 export interface Renderer {
-  render(source: string, context: object, opts?: { timeoutMs?: number; maxOutputBytes?: number; key?: string | number }): Promise<string>;
+  render(
+    source: string,
+    context: object,
+    opts?: { timeoutMs?: number; maxOutputBytes?: number; key?: string | number }
+  ): Promise<string>;
 }
 
 export interface RenderLimits {
@@ -59,7 +63,14 @@ const limitOf = (err: unknown): string | undefined => (err as { limit?: string }
  */
 export function defaultPayload(ctx: EventContext, createdAt: string) {
   if (ctx.changes && ctx.event === 'batch') {
-    return { event: 'batch', createdAt, model: ctx.model, uid: ctx.uid, count: ctx.changes.length, changes: ctx.changes };
+    return {
+      event: 'batch',
+      createdAt,
+      model: ctx.model,
+      uid: ctx.uid,
+      count: ctx.changes.length,
+      changes: ctx.changes,
+    };
   }
   return {
     event: ctx.event,
@@ -75,11 +86,17 @@ export function defaultPayload(ctx: EventContext, createdAt: string) {
 }
 
 /** Frappe's form body: one key per mapped field; objects are sent as JSON text. */
-export function formBody(fields: { field: string; key: string }[], doc: Record<string, unknown> | null): string {
+export function formBody(
+  fields: { field: string; key: string }[],
+  doc: Record<string, unknown> | null
+): string {
   const params = new URLSearchParams();
   for (const { field, key } of fields) {
     const value = doc?.[field];
-    params.append(key, value == null ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value));
+    params.append(
+      key,
+      value == null ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value)
+    );
   }
   return params.toString();
 }
@@ -114,7 +131,9 @@ export async function renderRequest(
     }
     if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
       const excerpt = url.length > 200 ? `${url.slice(0, 200)}…` : url;
-      throw new RequestRenderError(`URL template did not render an absolute http(s) URL: "${excerpt}"`);
+      throw new RequestRenderError(
+        `URL template did not render an absolute http(s) URL: "${excerpt}"`
+      );
     }
   }
 
@@ -129,13 +148,19 @@ export async function renderRequest(
       try {
         rendered = await renderer.render(def.jsonTemplate ?? '', ctx, limits);
       } catch (err) {
-        throw new RequestRenderError(`JSON template failed: ${describe(err)}`, limitOf(err), 'jsonTemplate');
+        throw new RequestRenderError(
+          `JSON template failed: ${describe(err)}`,
+          limitOf(err),
+          'jsonTemplate'
+        );
       }
       try {
         JSON.parse(rendered);
       } catch (err) {
         const excerpt = rendered.length > 200 ? `${rendered.slice(0, 200)}…` : rendered;
-        throw new RequestRenderError(`Template output is not valid JSON (${describe(err)}): ${excerpt}`);
+        throw new RequestRenderError(
+          `Template output is not valid JSON (${describe(err)}): ${excerpt}`
+        );
       }
       // Sent as rendered, byte for byte: what the admin wrote is what the receiver gets.
       body = rendered;

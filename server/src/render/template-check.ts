@@ -32,8 +32,21 @@ interface NjNode {
 }
 interface NjInternals {
   lexer: { lex(src: string, opts?: object): { lineno: number; colno: number } };
-  parser: { Parser: new (tokens: unknown) => { tokens: { lineno: number; colno: number }; parseAsRoot(): NjNode } };
-  compiler: { compile(src: string, asyncFilters: string[], extensions: unknown[], name: string, opts: object): string };
+  parser: {
+    Parser: new (tokens: unknown) => {
+      tokens: { lineno: number; colno: number };
+      parseAsRoot(): NjNode;
+    };
+  };
+  compiler: {
+    compile(
+      src: string,
+      asyncFilters: string[],
+      extensions: unknown[],
+      name: string,
+      opts: object
+    ): string;
+  };
   nodes: { Node: abstract new (...args: never[]) => NjNode };
 }
 const nj = nunjucks as unknown as NjInternals;
@@ -66,7 +79,8 @@ function knownNames(): { filters: Set<string>; tests: Set<string> } {
 
 class TemplateCheckFailure extends Error {}
 
-const lineOf = (node: NjNode, fallback: number): number => (typeof node.lineno === 'number' ? node.lineno + 1 : fallback);
+const lineOf = (node: NjNode, fallback: number): number =>
+  typeof node.lineno === 'number' ? node.lineno + 1 : fallback;
 
 /**
  * Folds constant string keys (`"constr" + "uctor"`, `"a" ~ "b"`) so the check sees through them.
@@ -75,7 +89,8 @@ const lineOf = (node: NjNode, fallback: number): number => (typeof node.lineno =
 function constantString(node: unknown, depth = 0): string | undefined {
   if (!(node instanceof nj.nodes.Node) || depth > MAX_TEMPLATE_DEPTH) return undefined;
   const n = node as NjNode;
-  if (n.typename === 'Literal') return typeof n.value === 'string' || typeof n.value === 'number' ? String(n.value) : undefined;
+  if (n.typename === 'Literal')
+    return typeof n.value === 'string' || typeof n.value === 'number' ? String(n.value) : undefined;
   if (n.typename === 'Add' || n.typename === 'Concat') {
     const left = constantString(n.left, depth + 1);
     const right = left === undefined ? undefined : constantString(n.right, depth + 1);
@@ -95,7 +110,9 @@ function walk(root: NjNode): void {
     const [node, parentLine, depth] = stack.pop() as [NjNode, number, number];
     const line = lineOf(node, parentLine);
     if (depth > MAX_TEMPLATE_DEPTH) {
-      throw new TemplateCheckFailure(`Template is nested too deeply (more than ${MAX_TEMPLATE_DEPTH} levels) at line ${line}`);
+      throw new TemplateCheckFailure(
+        `Template is nested too deeply (more than ${MAX_TEMPLATE_DEPTH} levels) at line ${line}`
+      );
     }
     checkNode(node, line);
     // Not only the declared `fields`: the parser also hangs children on other properties that
@@ -118,9 +135,16 @@ function walk(root: NjNode): void {
 
 function checkNode(node: NjNode, line: number): void {
   const tag = LOADING_TAGS[node.typename];
-  if (tag) throw new TemplateCheckFailure(`"{% ${tag} %}" is not allowed (templates cannot load other templates) at line ${line}`);
+  if (tag)
+    throw new TemplateCheckFailure(
+      `"{% ${tag} %}" is not allowed (templates cannot load other templates) at line ${line}`
+    );
 
-  if (node.typename === 'Symbol' && typeof node.value === 'string' && FORBIDDEN_TEMPLATE_NAME_SET.has(node.value)) {
+  if (
+    node.typename === 'Symbol' &&
+    typeof node.value === 'string' &&
+    FORBIDDEN_TEMPLATE_NAME_SET.has(node.value)
+  ) {
     forbidden(node.value, line);
   }
   if (node.typename === 'LookupVal') {
@@ -129,14 +153,23 @@ function checkNode(node: NjNode, line: number): void {
   }
   if (node.typename === 'Filter' || node.typename === 'FilterAsync') {
     const filterName = (node.name as NjNode | undefined)?.value;
-    if (typeof filterName === 'string' && !FORBIDDEN_TEMPLATE_NAME_SET.has(filterName) && !knownNames().filters.has(filterName)) {
+    if (
+      typeof filterName === 'string' &&
+      !FORBIDDEN_TEMPLATE_NAME_SET.has(filterName) &&
+      !knownNames().filters.has(filterName)
+    ) {
       throw new TemplateCheckFailure(`Unknown filter "${filterName}" at line ${line}`);
     }
   }
   if (node.typename === 'Is') {
     const right = node.right as NjNode | undefined;
-    const test = right?.typename === 'FunCall' ? (right.name as NjNode | undefined)?.value : right?.value;
-    if (typeof test === 'string' && !FORBIDDEN_TEMPLATE_NAME_SET.has(test) && !knownNames().tests.has(test)) {
+    const test =
+      right?.typename === 'FunCall' ? (right.name as NjNode | undefined)?.value : right?.value;
+    if (
+      typeof test === 'string' &&
+      !FORBIDDEN_TEMPLATE_NAME_SET.has(test) &&
+      !knownNames().tests.has(test)
+    ) {
       throw new TemplateCheckFailure(`Unknown test "${test}" at line ${line}`);
     }
   }
@@ -161,7 +194,8 @@ function syntaxMessage(err: unknown, fallbackLine: number, fallbackCol: number):
   // A few nunjucks parser paths crash with a TypeError at end of input instead of reporting.
   if (err instanceof TypeError) detail = 'unexpected end of template';
   // The parser recursed too deep (e.g. thousands of nested brackets or tags).
-  if (err instanceof RangeError) return `Template is nested too deeply at line ${line}, column ${col}`;
+  if (err instanceof RangeError)
+    return `Template is nested too deeply at line ${line}, column ${col}`;
   return `Template syntax error at line ${line}, column ${col}: ${detail.trim()}`;
 }
 

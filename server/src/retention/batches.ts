@@ -16,7 +16,14 @@ export interface PurgePacing {
   maxPauseMs: number;
 }
 
-export const PURGE_PACING: PurgePacing = { startRows: 500, minRows: 200, maxRows: 5000, targetMs: 10, minPauseMs: 2, maxPauseMs: 500 };
+export const PURGE_PACING: PurgePacing = {
+  startRows: 500,
+  minRows: 200,
+  maxRows: 5000,
+  targetMs: 10,
+  minPauseMs: 2,
+  maxPauseMs: 500,
+};
 
 const clamp = (n: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, n));
 
@@ -25,7 +32,11 @@ const clamp = (n: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, n
  * `targetMs`, by at most ×2 or ÷2 per step (one slow statement — a checkpoint, a busy
  * neighbour — must not collapse the batch size, nor one fast one blow it up).
  */
-export function nextBatchSize(rows: number, elapsedMs: number, p: PurgePacing = PURGE_PACING): number {
+export function nextBatchSize(
+  rows: number,
+  elapsedMs: number,
+  p: PurgePacing = PURGE_PACING
+): number {
   const factor = elapsedMs > 0 ? clamp(p.targetMs / elapsedMs, 0.5, 2) : 2;
   return Math.round(clamp(rows * factor, p.minRows, p.maxRows));
 }

@@ -23,14 +23,18 @@ export function createLease(strapi: Core.Strapi, name: string, owner: string) {
       const owned = t().col('leaseOwner');
       const deadline = t().col('leaseUntil');
       const taken = await row()
-        .where((qb: any) => qb.whereNull(deadline).orWhere(deadline, '<', now).orWhere(owned, owner))
+        .where((qb: any) =>
+          qb.whereNull(deadline).orWhere(deadline, '<', now).orWhere(owned, owner)
+        )
         .update({ [owned]: owner, [deadline]: until });
       if (affected(taken) === 1) return true;
       if (await exists()) return false;
       // First use: the row is created already held. Of instances racing here, the unique index
       // on the name lets one insert succeed; the others find the row and do not hold it.
       try {
-        await knex()(t().name).insert(t().toRow({ name, leaseOwner: owner, leaseUntil: until, createdAt: now, updatedAt: now }));
+        await knex()(t().name).insert(
+          t().toRow({ name, leaseOwner: owner, leaseUntil: until, createdAt: now, updatedAt: now })
+        );
         return true;
       } catch (err) {
         if (await exists()) return false;
@@ -48,8 +52,9 @@ export function createLease(strapi: Core.Strapi, name: string, owner: string) {
 
     /** Give the lease up now (rather than when it expires). */
     async release(): Promise<void> {
-      await row().where(t().col('leaseOwner'), owner).update({ [t().col('leaseOwner')]: null, [t().col('leaseUntil')]: null });
+      await row()
+        .where(t().col('leaseOwner'), owner)
+        .update({ [t().col('leaseOwner')]: null, [t().col('leaseUntil')]: null });
     },
-
   };
 }

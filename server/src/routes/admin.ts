@@ -3,7 +3,10 @@
 const guard = (actions: string | string[]) => ({
   policies: [
     'admin::isAuthenticatedAdmin',
-    { name: 'admin::hasPermissions', config: { actions: [actions].flat().map((a) => `plugin::document-webhooks.${a}`) } },
+    {
+      name: 'admin::hasPermissions',
+      config: { actions: [actions].flat().map((a) => `plugin::document-webhooks.${a}`) },
+    },
   ],
 });
 

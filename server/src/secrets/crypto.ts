@@ -46,8 +46,11 @@ export function encryptSecret(plain: string, key: Buffer): string {
 
 export function decryptSecret(payload: string, key: Buffer): string {
   assertKey(key);
-  if (!isEncrypted(payload)) throw new SecretDecryptError('value is not an encrypted secret (expected enc:v1 format)');
-  const [ivPart, tagPart, dataPart] = (payload as string).slice(ENCRYPTED_PREFIX.length).split(':') as [string, string, string];
+  if (!isEncrypted(payload))
+    throw new SecretDecryptError('value is not an encrypted secret (expected enc:v1 format)');
+  const [ivPart, tagPart, dataPart] = (payload as string)
+    .slice(ENCRYPTED_PREFIX.length)
+    .split(':') as [string, string, string];
   const iv = Buffer.from(ivPart, 'base64url');
   const tag = Buffer.from(tagPart, 'base64url');
   const data = Buffer.from(dataPart, 'base64url');
@@ -61,7 +64,9 @@ export function decryptSecret(payload: string, key: Buffer): string {
     return Buffer.concat([decipher.update(data), decipher.final()]).toString('utf8');
   } catch {
     // Deliberately drop the OpenSSL error: the message stays generic and secret-free.
-    throw new SecretDecryptError('could not decrypt secret: wrong encryption key or corrupted value');
+    throw new SecretDecryptError(
+      'could not decrypt secret: wrong encryption key or corrupted value'
+    );
   }
 }
 
@@ -87,7 +92,9 @@ export function decryptWithKeys(payload: string, keys: Buffer[]): { plain: strin
 export function isEncrypted(value: unknown): boolean {
   if (typeof value !== 'string' || !value.startsWith(ENCRYPTED_PREFIX)) return false;
   const parts = value.slice(ENCRYPTED_PREFIX.length).split(':');
-  return parts.length === 3 && parts[0] !== '' && parts[1] !== '' && parts.every((p) => B64URL.test(p));
+  return (
+    parts.length === 3 && parts[0] !== '' && parts[1] !== '' && parts.every((p) => B64URL.test(p))
+  );
 }
 
 function assertKey(key: Buffer): void {

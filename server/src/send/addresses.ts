@@ -47,9 +47,11 @@ function v4Reason(ip: ipaddr.IPv4): string | null {
   const text = ip.toString();
   const range = ip.range();
   if (range === 'unicast') return null;
-  if (range === 'linkLocal' && text === METADATA_V4) return `link-local address ${text} (cloud metadata)`;
+  if (range === 'linkLocal' && text === METADATA_V4)
+    return `link-local address ${text} (cloud metadata)`;
   if (range === 'reserved') {
-    if (V4_DOCUMENTATION.some((c) => ip.match(c))) return `documentation (TEST-NET) address ${text}`;
+    if (V4_DOCUMENTATION.some((c) => ip.match(c)))
+      return `documentation (TEST-NET) address ${text}`;
     if (ip.match(V4_BENCHMARKING)) return `benchmarking address ${text}`;
   }
   return `${IPV4_LABELS[range] ?? `reserved (${range}) address`} ${text}`;
@@ -164,7 +166,7 @@ function parseAllowEntry(entry: string): { host: string; port: string | null } |
 export function isAllowedHost(
   hostname: string,
   port: number | string | null | undefined,
-  allowedHosts: readonly string[],
+  allowedHosts: readonly string[]
 ): boolean {
   if (!allowedHosts || allowedHosts.length === 0) return false;
   const host = canonicalHost(hostname);

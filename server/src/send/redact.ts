@@ -35,7 +35,11 @@ export function secretNeedles(src: SecretSources): string[] {
     base.push(sig);
     for (const part of sig.split(' ')) base.push(part, part.replace(/^v\d+[a-z]*,/, ''));
   }
-  const all = base.flatMap((n) => [n, n.replace(/[\\"/]/g, (c) => `\\${c}`), encodeURIComponent(n)]);
+  const all = base.flatMap((n) => [
+    n,
+    n.replace(/[\\"/]/g, (c) => `\\${c}`),
+    encodeURIComponent(n),
+  ]);
   // Longest first, so a whole secret is replaced rather than the shorter needle inside it.
   return [...new Set(all.filter((n) => n.length > 0))].sort((a, b) => b.length - a.length);
 }
@@ -65,14 +69,20 @@ export function redactText(text: string, needles: string[], truncated = false): 
 }
 
 /** A response with needles replaced in its headers (names and values), body and error. */
-export function redactResponse<T extends { headers: Record<string, string>; body: string | null; error: string | null; truncated?: boolean }>(
-  res: T,
-  needles: string[]
-): T {
+export function redactResponse<
+  T extends {
+    headers: Record<string, string>;
+    body: string | null;
+    error: string | null;
+    truncated?: boolean;
+  },
+>(res: T, needles: string[]): T {
   if (!needles.length) return res;
   return {
     ...res,
-    headers: Object.fromEntries(Object.entries(res.headers).map(([k, v]) => [redactText(k, needles), redactText(v, needles)])),
+    headers: Object.fromEntries(
+      Object.entries(res.headers).map(([k, v]) => [redactText(k, needles), redactText(v, needles)])
+    ),
     body: res.body === null ? null : redactText(res.body, needles, res.truncated),
     error: res.error === null ? null : redactText(res.error, needles),
   };

@@ -33,7 +33,10 @@ export interface SendOptions {
 }
 
 /** Read at most `max` bytes of a response stream, then drop the rest (`truncated`: the cap was reached). */
-async function readCapped(stream: Readable, max: number): Promise<{ text: string; truncated: boolean }> {
+async function readCapped(
+  stream: Readable,
+  max: number
+): Promise<{ text: string; truncated: boolean }> {
   const chunks: Buffer[] = [];
   let size = 0;
   let truncated = false;
@@ -53,11 +56,17 @@ async function readCapped(stream: Readable, max: number): Promise<{ text: string
 }
 
 const flatHeaders = (headers: Record<string, unknown>) =>
-  Object.fromEntries(Object.entries(headers ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : String(v)]));
+  Object.fromEntries(
+    Object.entries(headers ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : String(v)])
+  );
 
 const describeError = (err: any, timeoutMs: number): string => {
   if (err?.code === 'ESSRF') return err.message;
-  if (err?.code === 'ECONNABORTED' || err?.code === 'ETIMEDOUT' || /timeout/i.test(err?.message ?? '')) {
+  if (
+    err?.code === 'ECONNABORTED' ||
+    err?.code === 'ETIMEDOUT' ||
+    /timeout/i.test(err?.message ?? '')
+  ) {
     return `Timeout: no response within ${timeoutMs} ms`;
   }
   const code = err?.code ? `${err.code}: ` : '';
@@ -73,7 +82,14 @@ export async function sendRequest(req: OutgoingRequest, opts: SendOptions): Prom
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   const check = checkUrl(req.url, opts.policy);
-  if (!check.ok) return { status: null, headers: {}, body: null, durationMs: 0, error: `SSRF guard: ${check.reason}` };
+  if (!check.ok)
+    return {
+      status: null,
+      headers: {},
+      body: null,
+      durationMs: 0,
+      error: `SSRF guard: ${check.reason}`,
+    };
   // `timeout` only covers the response headers; the signal also bounds a slow body.
   const deadline = deadlineSignal(req.timeoutMs + 50);
   try {
@@ -94,10 +110,19 @@ export async function sendRequest(req: OutgoingRequest, opts: SendOptions): Prom
       transformRequest: [(data: unknown) => data],
     });
     const { text, truncated } = await readCapped(res.data, opts.maxResponseBodyBytes);
-    return { status: res.status, headers: flatHeaders(res.headers as any), body: text, truncated, durationMs: elapsed(), error: null };
+    return {
+      status: res.status,
+      headers: flatHeaders(res.headers as any),
+      body: text,
+      truncated,
+      durationMs: elapsed(),
+      error: null,
+    };
   } catch (err) {
     // A body still streaming at the deadline aborts with a generic "aborted"/"canceled" error.
-    const error = deadline.aborted ? `Timeout: no complete response within ${req.timeoutMs} ms` : describeError(err, req.timeoutMs);
+    const error = deadline.aborted
+      ? `Timeout: no complete response within ${req.timeoutMs} ms`
+      : describeError(err, req.timeoutMs);
     return { status: null, headers: {}, body: null, durationMs: elapsed(), error };
   }
 }

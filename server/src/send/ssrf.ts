@@ -59,7 +59,10 @@ export function checkUrl(url: string, policy: SsrfPolicy): CheckUrlResult {
   }
   const host = normalizeHost(parsed.hostname);
   if (host === '') return { ok: false, reason: 'URL has no host' };
-  if (policy.allowPrivateAddresses || isAllowedHost(host, defaultPort(parsed), policy.allowedHosts)) {
+  if (
+    policy.allowPrivateAddresses ||
+    isAllowedHost(host, defaultPort(parsed), policy.allowedHosts)
+  ) {
     return { ok: true, url: parsed };
   }
   if (isIpLiteral(host)) {
@@ -78,24 +81,25 @@ export function checkUrl(url: string, policy: SsrfPolicy): CheckUrlResult {
 type LookupCallback = (
   err: NodeJS.ErrnoException | null,
   address?: string | dns.LookupAddress[],
-  family?: number,
+  family?: number
 ) => void;
 
 /** Resolver used by the guard; always called with `all: true`. Defaults to `dns.lookup`. */
 export type Resolver = (
   hostname: string,
   options: dns.LookupAllOptions,
-  callback: (err: NodeJS.ErrnoException | null, addresses: dns.LookupAddress[]) => void,
+  callback: (err: NodeJS.ErrnoException | null, addresses: dns.LookupAddress[]) => void
 ) => void;
 
 /** Same call shapes as `dns.lookup` / the `lookup` option of `net.connect`. */
 export type GuardedLookup = (
   hostname: string,
   options: dns.LookupOptions | number | LookupCallback | undefined,
-  callback?: LookupCallback,
+  callback?: LookupCallback
 ) => void;
 
-const defaultResolver: Resolver = (hostname, options, callback) => dns.lookup(hostname, options, callback);
+const defaultResolver: Resolver = (hostname, options, callback) =>
+  dns.lookup(hostname, options, callback);
 
 /**
  * A `lookup` for `net.connect`: resolves all addresses of the host and refuses the whole
@@ -110,7 +114,7 @@ const defaultResolver: Resolver = (hostname, options, callback) => dns.lookup(ho
 export function createGuardedLookup(
   policy: SsrfPolicy,
   resolver: Resolver = defaultResolver,
-  port?: number | string,
+  port?: number | string
 ): GuardedLookup {
   return (hostname, optionsOrCallback, maybeCallback) => {
     let options: dns.LookupOptions;
@@ -120,7 +124,10 @@ export function createGuardedLookup(
       options = {};
     } else {
       callback = maybeCallback as LookupCallback;
-      options = typeof optionsOrCallback === 'number' ? { family: optionsOrCallback } : { ...(optionsOrCallback ?? {}) };
+      options =
+        typeof optionsOrCallback === 'number'
+          ? { family: optionsOrCallback }
+          : { ...(optionsOrCallback ?? {}) };
     }
     const wantAll = options.all === true;
     const host = normalizeHost(hostname);
@@ -157,7 +164,10 @@ export interface GuardedAgentOptions extends http.AgentOptions {
   resolver?: Resolver | undefined;
 }
 
-type CreateConnection = (options: Record<string, unknown>, callback?: (err: Error | null, socket?: net.Socket) => void) => net.Socket | undefined;
+type CreateConnection = (
+  options: Record<string, unknown>,
+  callback?: (err: Error | null, socket?: net.Socket) => void
+) => net.Socket | undefined;
 
 /**
  * http/https agents whose every new socket passes the guard:
@@ -169,7 +179,7 @@ type CreateConnection = (options: Record<string, unknown>, callback?: (err: Erro
  */
 export function createGuardedAgents(
   policy: SsrfPolicy,
-  options: GuardedAgentOptions = {},
+  options: GuardedAgentOptions = {}
 ): { httpAgent: http.Agent; httpsAgent: https.Agent } {
   const { resolver = defaultResolver, keepAlive = true, ...agentOptions } = options;
   const httpAgent = new http.Agent({ ...agentOptions, keepAlive });
@@ -179,7 +189,8 @@ export function createGuardedAgents(
     // tls.connect with session caching); @types/node does not declare it, hence the cast.
     const target = agent as unknown as { createConnection: CreateConnection };
     const original = target.createConnection.bind(agent);
-    target.createConnection = (connOptions, callback) => guardConnection(policy, resolver, connOptions, callback, original);
+    target.createConnection = (connOptions, callback) =>
+      guardConnection(policy, resolver, connOptions, callback, original);
   }
   return { httpAgent, httpsAgent };
 }
@@ -189,7 +200,7 @@ function guardConnection(
   resolver: Resolver,
   connOptions: Record<string, unknown>,
   callback: ((err: Error | null, socket?: net.Socket) => void) | undefined,
-  create: CreateConnection,
+  create: CreateConnection
 ): net.Socket | undefined {
   const refuse = (err: SsrfError): net.Socket | undefined => {
     if (callback) {

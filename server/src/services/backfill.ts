@@ -5,7 +5,12 @@ import { ConflictError, WebhookValidationError } from '../errors';
 import { findWebhookRow } from './webhooks';
 import { affected, queueTransaction, tableFor } from '../outbox/rows';
 import { sanitizeSnapshot, snapshotPopulate } from '../capture/snapshot';
-import { backfillWhere, parseBackfillInput, type BackfillModel, type BackfillQuery } from '../definitions/backfill';
+import {
+  backfillWhere,
+  parseBackfillInput,
+  type BackfillModel,
+  type BackfillQuery,
+} from '../definitions/backfill';
 import { BACKFILL_EVENT, type BackfillInfo, type BackfillJob } from '../contracts/webhooks';
 import { pauseAfter } from '../retention/batches';
 
@@ -51,14 +56,18 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
   const engine = () => getService(strapi, 'engine');
   const modelOf = (uid: string): BackfillModel => {
     const m = strapi.getModel(uid as any) as any;
-    return { draftAndPublish: Boolean(m?.options?.draftAndPublish), localized: Boolean(m?.pluginOptions?.i18n?.localized) };
+    return {
+      draftAndPublish: Boolean(m?.options?.draftAndPublish),
+      localized: Boolean(m?.pluginOptions?.i18n?.localized),
+    };
   };
   const parse = (body: unknown, uid: string) => {
     const { query, errors } = parseBackfillInput(body, modelOf(uid));
     if (!query) throw new WebhookValidationError(errors);
     return query;
   };
-  const count = (uid: string, query: BackfillQuery) => strapi.db.query(uid as any).count({ where: backfillWhere(query, modelOf(uid), 0) });
+  const count = (uid: string, query: BackfillQuery) =>
+    strapi.db.query(uid as any).count({ where: backfillWhere(query, modelOf(uid), 0) });
 
   let scanning: Promise<void> | null = null;
   let timer: NodeJS.Timeout | null = null;
@@ -67,7 +76,10 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
   /** Backfill records of this instance's and others' not fanned out yet. */
   const backlog = async () => {
     const t = tableFor(strapi, OUTBOX_UID);
-    const [row] = await (strapi.db as any).connection(t.name).where(t.col('event'), BACKFILL_EVENT).count({ n: '*' });
+    const [row] = await (strapi.db as any)
+      .connection(t.name)
+      .where(t.col('event'), BACKFILL_EVENT)
+      .count({ n: '*' });
     return Number(row?.n ?? 0);
   };
 
@@ -75,16 +87,26 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
   const claim = async (owner: string) => {
     const now = new Date();
     const free = { $or: [{ leaseUntil: { $null: true } }, { leaseUntil: { $lt: now } }] };
-    const candidates = await q().findMany({ where: { state: 'running', ...free }, orderBy: { id: 'asc' }, limit: 5 });
+    const candidates = await q().findMany({
+      where: { state: 'running', ...free },
+      orderBy: { id: 'asc' },
+      limit: 5,
+    });
     for (const c of candidates) {
-      const res = await q().updateMany({ where: { id: c.id, state: 'running', ...free }, data: { leaseOwner: owner, leaseUntil: new Date(Date.now() + LEASE_MS) } });
+      const res = await q().updateMany({
+        where: { id: c.id, state: 'running', ...free },
+        data: { leaseOwner: owner, leaseUntil: new Date(Date.now() + LEASE_MS) },
+      });
       if ((res?.count ?? 0) === 1) return c;
     }
     return null;
   };
 
   const finish = (id: number, owner: string, data: Record<string, unknown>) =>
-    q().updateMany({ where: { id, leaseOwner: owner, state: 'running' }, data: { ...data, finishedAt: new Date(), leaseOwner: null, leaseUntil: null } });
+    q().updateMany({
+      where: { id, leaseOwner: owner, state: 'running' },
+      data: { ...data, finishedAt: new Date(), leaseOwner: null, leaseUntil: null },
+    });
 
   /** Queue the documents of one backfill, page by page, while it is ours and running. */
   const run = async (job: any, owner: string) => {
@@ -106,7 +128,10 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     while (!stopped) {
       // Backpressure: wait for the fan-out to catch up (renewing the lease meanwhile).
       while (!stopped && (await backlog()) >= MAX_BACKLOG) {
-        await q().updateMany({ where: { id: job.id, leaseOwner: owner }, data: { leaseUntil: new Date(Date.now() + LEASE_MS) } });
+        await q().updateMany({
+          where: { id: job.id, leaseOwner: owner },
+          data: { leaseUntil: new Date(Date.now() + LEASE_MS) },
+        });
         await sleep(200);
       }
       if (stopped) return;
@@ -153,8 +178,17 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
           leaseUntil: new Date(Date.now() + LEASE_MS),
           ...(last ? { state: 'done', finishedAt: now, leaseOwner: null, leaseUntil: null } : {}),
         });
-        const n = affected(await db.run(db(jobs.name).where('id', job.id).where(jobs.col('leaseOwner'), owner).where(jobs.col('state'), 'running').update(data)));
-        if (n !== 1) throw Object.assign(new Error('backfill cancelled or taken over'), { lost: true });
+        const n = affected(
+          await db.run(
+            db(jobs.name)
+              .where('id', job.id)
+              .where(jobs.col('leaseOwner'), owner)
+              .where(jobs.col('state'), 'running')
+              .update(data)
+          )
+        );
+        if (n !== 1)
+          throw Object.assign(new Error('backfill cancelled or taken over'), { lost: true });
         return true;
       }).catch((err) => {
         if ((err as any)?.lost) return false;
@@ -185,12 +219,16 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
           await run(job, owner);
         } catch (err) {
           // The lease runs out and the backfill is taken up again from its cursor.
-          strapi.log.error(`[document-webhooks] backfill ${job.id} of webhook ${job.webhookId} stopped: ${(err as Error)?.message ?? err}`);
+          strapi.log.error(
+            `[document-webhooks] backfill ${job.id} of webhook ${job.webhookId} stopped: ${(err as Error)?.message ?? err}`
+          );
           break;
         }
       }
     } catch (err) {
-      strapi.log.error(`[document-webhooks] backfill scan failed: ${(err as Error)?.message ?? err}`);
+      strapi.log.error(
+        `[document-webhooks] backfill scan failed: ${(err as Error)?.message ?? err}`
+      );
     }
   };
 
@@ -199,7 +237,11 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     async info(id: unknown, options: unknown): Promise<BackfillInfo> {
       const row = await findWebhookRow(strapi, id);
       const documents = await count(row.contentType, parse(options, row.contentType));
-      const [last] = await q().findMany({ where: { webhookId: row.id }, orderBy: { id: 'desc' }, limit: 1 });
+      const [last] = await q().findMany({
+        where: { webhookId: row.id },
+        orderBy: { id: 'desc' },
+        limit: 1,
+      });
       return { documents, job: last ? toPublic(last) : null };
     },
 
@@ -208,13 +250,29 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
       const row = await findWebhookRow(strapi, id);
       const query = parse(body, row.contentType);
       // Its deliveries would all be dropped at fan-out (a disabled webhook does not fire).
-      if (!row.enabled) throw new WebhookValidationError([{ path: ['enabled'], message: 'the webhook is disabled: enable it before sending existing documents' }]);
+      if (!row.enabled)
+        throw new WebhookValidationError([
+          {
+            path: ['enabled'],
+            message: 'the webhook is disabled: enable it before sending existing documents',
+          },
+        ]);
       if (await q().count({ where: { webhookId: row.id, state: 'running' } })) {
-        throw new ConflictError('a backfill of this webhook is running: cancel it or wait until it is done');
+        throw new ConflictError(
+          'a backfill of this webhook is running: cancel it or wait until it is done'
+        );
       }
       const total = await count(row.contentType, query);
       const job = await q().create({
-        data: { webhookId: row.id, state: 'running', targetLocale: query.locale, documentStatus: query.status, total, queued: 0, cursor: 0 },
+        data: {
+          webhookId: row.id,
+          state: 'running',
+          targetLocale: query.locale,
+          documentStatus: query.status,
+          total,
+          queued: 0,
+          cursor: 0,
+        },
       });
       scan();
       return { queued: total, backfill: toPublic(job) };
@@ -223,8 +281,15 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     /** `DELETE /webhooks/:id/backfill`: stop the running backfill (documents queued so far are still sent). */
     async cancel(id: unknown): Promise<BackfillJob | null> {
       const row = await findWebhookRow(strapi, id);
-      await q().updateMany({ where: { webhookId: row.id, state: 'running' }, data: { state: 'cancelled', finishedAt: new Date(), leaseOwner: null, leaseUntil: null } });
-      const [last] = await q().findMany({ where: { webhookId: row.id }, orderBy: { id: 'desc' }, limit: 1 });
+      await q().updateMany({
+        where: { webhookId: row.id, state: 'running' },
+        data: { state: 'cancelled', finishedAt: new Date(), leaseOwner: null, leaseUntil: null },
+      });
+      const [last] = await q().findMany({
+        where: { webhookId: row.id },
+        orderBy: { id: 'desc' },
+        limit: 1,
+      });
       return last ? toPublic(last) : null;
     },
 

@@ -46,7 +46,10 @@ export function createEngine(strapi: Core.Strapi, deps: EngineDeps) {
    * until it is back. One line when it goes, one when it is back (docs/scaling.md); other
    * errors are logged each time.
    */
-  const outage = createOutageLog({ warn: (m) => strapi.log.warn(m), info: (m) => strapi.log.info(m) });
+  const outage = createOutageLog({
+    warn: (m) => strapi.log.warn(m),
+    info: (m) => strapi.log.info(m),
+  });
   const reportError = (what: string, err: unknown) => {
     if (isConnectionError(err)) outage.failed(err);
     else strapi.log.error(`[document-webhooks] ${what}: ${(err as Error)?.stack ?? err}`);
@@ -56,16 +59,41 @@ export function createEngine(strapi: Core.Strapi, deps: EngineDeps) {
   const logT = () => tableFor(strapi, LOG_UID);
   const knex = () => (strapi.db as any).connection;
   // What a delivery needs of its log row (the response columns are not read back).
-  const CLAIMED = ['id', 'webhookId', 'status', 'messageId', 'attempts', 'attemptLog', 'requestUrl', 'requestMethod', 'requestHeaders', 'requestBody', 'contextKey', 'webhookVersion', 'leaseOwner', 'leaseUntil', 'coalesce'];
+  const CLAIMED = [
+    'id',
+    'webhookId',
+    'status',
+    'messageId',
+    'attempts',
+    'attemptLog',
+    'requestUrl',
+    'requestMethod',
+    'requestHeaders',
+    'requestBody',
+    'contextKey',
+    'webhookVersion',
+    'leaseOwner',
+    'leaseUntil',
+    'coalesce',
+  ];
 
   /**
    * Lease due deliveries: at most one per (webhook, document) at a time, oldest first, so a
    * document's deliveries to one webhook keep their order; at most `perWebhookLimit` per
    * webhook held here, webhooks in `busy` skipped so a slow receiver does not hold back the others.
    */
-  async function claimDeliveries(limit: number, busy: Set<number>, held: Map<number, number>, perWebhookLimit: number): Promise<DeliveryRow[]> {
+  async function claimDeliveries(
+    limit: number,
+    busy: Set<number>,
+    held: Map<number, number>,
+    perWebhookLimit: number
+  ): Promise<DeliveryRow[]> {
     const owner = token();
-    const ids = await claimer.claimDeliveries(owner, limit, cfg().leaseMs, { busy, perWebhookConcurrency: perWebhookLimit, inFlight: held });
+    const ids = await claimer.claimDeliveries(owner, limit, cfg().leaseMs, {
+      busy,
+      perWebhookConcurrency: perWebhookLimit,
+      inFlight: held,
+    });
     if (!ids.length) return [];
     const rows = (await logT().selectLeased(queueDb(strapi), ids, owner, CLAIMED)) as DeliveryRow[];
     // The webhooks of the round in one query (read now, just before the sends start), rather
@@ -98,13 +126,18 @@ export function createEngine(strapi: Core.Strapi, deps: EngineDeps) {
       try {
         plans.push(await planner.fanOut(ev, hooks));
       } catch (err) {
-        strapi.log.error(`[document-webhooks] fan-out of outbox record ${ev.id} (${ev.event} ${ev.uid} ${ev.documentId}) failed: ${(err as Error)?.message ?? err}`);
+        strapi.log.error(
+          `[document-webhooks] fan-out of outbox record ${ev.id} (${ev.event} ${ev.uid} ${ev.documentId}) failed: ${(err as Error)?.message ?? err}`
+        );
       }
     }
     await planner.awaitFanOuts(plans);
     const done = new Set<number>(await planner.commitFanOuts(plans, owner));
     const webhookIds = new Set<number>();
-    for (const p of plans) if (done.has(p.ev.id)) for (const [id, task] of p.tasks) if (task.done && task.create?.status === 'pending') webhookIds.add(id);
+    for (const p of plans)
+      if (done.has(p.ev.id))
+        for (const [id, task] of p.tasks)
+          if (task.done && task.create?.status === 'pending') webhookIds.add(id);
     return { handled: done.size, webhookIds: [...webhookIds] };
   }
 
@@ -123,14 +156,20 @@ export function createEngine(strapi: Core.Strapi, deps: EngineDeps) {
       // One at a time: with the database unresponsive a refresh can wait for a connection for
       // as long as knex's acquireConnectionTimeout, and they must not pile up meanwhile.
       let refreshing = false;
-      refreshTimer = setInterval(() => {
-        if (refreshing) return;
-        refreshing = true;
-        index
-          .refresh()
-          .then(() => outage.succeeded(), (err) => reportError('webhook index refresh', err))
-          .finally(() => (refreshing = false));
-      }, Math.max(config.pollIntervalMs, 1000));
+      refreshTimer = setInterval(
+        () => {
+          if (refreshing) return;
+          refreshing = true;
+          index
+            .refresh()
+            .then(
+              () => outage.succeeded(),
+              (err) => reportError('webhook index refresh', err)
+            )
+            .finally(() => (refreshing = false));
+        },
+        Math.max(config.pollIntervalMs, 1000)
+      );
       refreshTimer.unref();
       if (!config.worker) return;
       worker = new DeliveryWorker<DeliveryRow>(
@@ -141,7 +180,10 @@ export function createEngine(strapi: Core.Strapi, deps: EngineDeps) {
           release: async (items) => {
             const t = logT();
             await knex()(t.name)
-              .whereIn('id', items.map((i) => i.id))
+              .whereIn(
+                'id',
+                items.map((i) => i.id)
+              )
               .whereIn(t.col('leaseOwner'), [...new Set(items.map((i) => i.leaseOwner))])
               .update({ [t.col('leaseOwner')]: null, [t.col('leaseUntil')]: null });
           },
@@ -151,7 +193,11 @@ export function createEngine(strapi: Core.Strapi, deps: EngineDeps) {
           onError: (err) => reportError('worker', err),
           onRecovered: () => outage.succeeded(),
         },
-        { concurrency: config.concurrency, perWebhookConcurrency: config.perWebhookConcurrency, pollIntervalMs: config.pollIntervalMs }
+        {
+          concurrency: config.concurrency,
+          perWebhookConcurrency: config.perWebhookConcurrency,
+          pollIntervalMs: config.pollIntervalMs,
+        }
       );
       worker.start();
     },

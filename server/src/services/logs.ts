@@ -37,7 +37,7 @@ export const toPublicLog = (r: any, current?: string): Log => ({
   messageId: r.messageId,
   attempts: r.attempts ?? 0,
   attemptLog: r.attemptLog ?? [],
-  nextAttemptAt: r.status === 'pending' || r.status === 'failed' ? r.nextAttemptAt ?? null : null,
+  nextAttemptAt: r.status === 'pending' || r.status === 'failed' ? (r.nextAttemptAt ?? null) : null,
   requestUrl: r.requestUrl ?? null,
   requestMethod: r.requestMethod ?? null,
   requestHeaders: r.requestHeaders ?? {},
@@ -51,15 +51,30 @@ export const toPublicLog = (r: any, current?: string): Log => ({
   changeCount: r.changeCount ?? null,
   changes: r.coalesce?.changes ?? null,
   retryable: isRetryable(r),
-  rerender: current !== undefined && needsRender({ contextKey: r.contextKey ?? null, webhookVersion: r.webhookVersion ?? null, requestBody: r.requestBody ?? null, coalesce: r.coalesce ?? null }, current),
+  rerender:
+    current !== undefined &&
+    needsRender(
+      {
+        contextKey: r.contextKey ?? null,
+        webhookVersion: r.webhookVersion ?? null,
+        requestBody: r.requestBody ?? null,
+        coalesce: r.coalesce ?? null,
+      },
+      current
+    ),
   createdAt: r.createdAt,
   updatedAt: r.updatedAt,
 });
 
 /** A record `POST /logs/:id/retry` can send again: a stored request, or a captured change or window to render. */
-const isRetryable = (r: any) => r.event !== 'test' && (Boolean(r.contextKey) || Boolean(r.coalesce) || (Boolean(r.requestUrl) && r.requestBody !== null && r.requestBody !== undefined));
+const isRetryable = (r: any) =>
+  r.event !== 'test' &&
+  (Boolean(r.contextKey) ||
+    Boolean(r.coalesce) ||
+    (Boolean(r.requestUrl) && r.requestBody !== null && r.requestBody !== undefined));
 
-const bad = (field: string, message: string) => new WebhookValidationError([{ path: [field], message }]);
+const bad = (field: string, message: string) =>
+  new WebhookValidationError([{ path: [field], message }]);
 
 const parseDate = (field: string, value: unknown) => {
   if (value === undefined || value === '') return undefined;
@@ -71,7 +86,8 @@ const parseDate = (field: string, value: unknown) => {
 const parseStatuses = (value: unknown): string[] | undefined => {
   if (value === undefined || value === '') return undefined;
   const items = Array.isArray(value) ? value : [value];
-  if (!items.every((s) => typeof s === 'string')) throw bad('status', 'status must be a string or a list of strings');
+  if (!items.every((s) => typeof s === 'string'))
+    throw bad('status', 'status must be a string or a list of strings');
   const list = items.flatMap((s: string) => s.split(',')).map((s) => s.trim());
   const unknown = list.find((s) => !(LOG_STATUSES as readonly string[]).includes(s));
   if (unknown) throw bad('status', `status must be one of: ${LOG_STATUSES.join(', ')}`);
@@ -93,7 +109,18 @@ const parseText = (field: string, value: unknown) => {
 };
 
 /** Query parameters of the list: the filters and the page. */
-const LIST_PARAMS = ['webhook', 'status', 'contentType', 'event', 'documentId', 'document', 'since', 'until', 'page', 'pageSize'];
+const LIST_PARAMS = [
+  'webhook',
+  'status',
+  'contentType',
+  'event',
+  'documentId',
+  'document',
+  'since',
+  'until',
+  'page',
+  'pageSize',
+];
 
 /** Filters shared by the list and "retry all" (each named after the query parameter). */
 function buildWhere(q: Record<string, unknown>) {
@@ -109,12 +136,15 @@ function buildWhere(q: Record<string, unknown>) {
   const documentId = parseText('documentId', q.documentId);
   if (documentId) where.targetDocumentId = documentId;
   const document = parseText('document', q.document)?.trim();
-  if (document !== undefined && document.length > 255) throw bad('document', 'document must be at most 255 characters');
+  if (document !== undefined && document.length > 255)
+    throw bad('document', 'document must be at most 255 characters');
   // Search by document: its exact documentId, or words of its title (case-insensitive).
-  if (document) where.$or = [{ targetDocumentId: document }, { documentTitle: { $containsi: document } }];
+  if (document)
+    where.$or = [{ targetDocumentId: document }, { documentTitle: { $containsi: document } }];
   const since = parseDate('since', q.since);
   const until = parseDate('until', q.until);
-  if (since || until) where.createdAt = { ...(since ? { $gte: since } : {}), ...(until ? { $lte: until } : {}) };
+  if (since || until)
+    where.createdAt = { ...(since ? { $gte: since } : {}), ...(until ? { $lte: until } : {}) };
   return where;
 }
 
@@ -122,18 +152,30 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
   const q = () => strapi.db.query(LOG_UID as any);
   const wake = () => getService(strapi, 'engine').wake();
   /** Not leased by a running attempt (or its lease expired: that instance is gone). */
-  const leaseFree = () => ({ $or: [{ leaseUntil: { $null: true } }, { leaseUntil: { $lt: new Date() } }] });
+  const leaseFree = () => ({
+    $or: [{ leaseUntil: { $null: true } }, { leaseUntil: { $lt: new Date() } }],
+  });
   /** The current definition version of the webhooks of `rows`, by id. */
   const versions = async (rows: any[]) => {
     const ids = [...new Set(rows.map((r) => r.webhookId).filter((n) => Number.isInteger(n)))];
-    const hooks = ids.length ? await strapi.db.query(WEBHOOK_UID as any).findMany({ where: { id: { $in: ids } }, select: ['id', 'updatedAt'] }) : [];
+    const hooks = ids.length
+      ? await strapi.db
+          .query(WEBHOOK_UID as any)
+          .findMany({ where: { id: { $in: ids } }, select: ['id', 'updatedAt'] })
+      : [];
     return new Map<number, string>(hooks.map((h: any) => [h.id, definitionVersion(h)]));
   };
   const publish = async (rows: any[]) => {
     const byId = await versions(rows);
     return rows.map((r) => toPublicLog(r, byId.get(r.webhookId)));
   };
-  const requeue = { status: 'pending', attempts: 0, nextAttemptAt: new Date(), leaseOwner: null, leaseUntil: null };
+  const requeue = {
+    status: 'pending',
+    attempts: 0,
+    nextAttemptAt: new Date(),
+    leaseOwner: null,
+    leaseUntil: null,
+  };
 
   /**
    * Captured changes (content-types/context) older than the cutoff that no request-log record
@@ -149,7 +191,14 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
         await knex(c.name)
           .select('id')
           .where(c.col('createdAt'), '<', cutoff)
-          .whereNotExists(knex(l.name).select('id').whereRaw('?? = ??', [`${l.name}.${l.col('contextKey')}`, `${c.name}.${c.col('contextKey')}`]))
+          .whereNotExists(
+            knex(l.name)
+              .select('id')
+              .whereRaw('?? = ??', [
+                `${l.name}.${l.col('contextKey')}`,
+                `${c.name}.${c.col('contextKey')}`,
+              ])
+          )
           .limit(PURGE_PACING.startRows)
       ).map((r: { id: number }) => r.id);
       if (!ids.length) return;
@@ -161,16 +210,24 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
   return {
     async find(query: Record<string, unknown>) {
       const unknown = Object.keys(query).find((k) => !LIST_PARAMS.includes(k));
-      if (unknown) throw bad(unknown, `${unknown} is not a known query parameter (${LIST_PARAMS.join(', ')})`);
+      if (unknown)
+        throw bad(unknown, `${unknown} is not a known query parameter (${LIST_PARAMS.join(', ')})`);
       // Only a single value: `Number(['2'])` would be 2.
-      const int = (v: unknown, dflt: number) => (v === undefined ? dflt : typeof v === 'string' ? Number(v) : NaN);
+      const int = (v: unknown, dflt: number) =>
+        v === undefined ? dflt : typeof v === 'string' ? Number(v) : NaN;
       const page = int(query.page, 1);
       const pageSize = int(query.pageSize, 25);
       if (!Number.isInteger(page) || page < 1) throw bad('page', 'page must be a positive integer');
-      if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100) throw bad('pageSize', 'pageSize must be an integer from 1 to 100');
+      if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100)
+        throw bad('pageSize', 'pageSize must be an integer from 1 to 100');
       const where = buildWhere(query);
       const [rows, total] = await Promise.all([
-        q().findMany({ where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], offset: (page - 1) * pageSize, limit: pageSize }),
+        q().findMany({
+          where,
+          orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+          offset: (page - 1) * pageSize,
+          limit: pageSize,
+        }),
         q().count({ where }),
       ]);
       return {
@@ -193,23 +250,36 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
      */
     async retry(id: unknown) {
       const current = await this.findOne(id);
-      if (current.event === 'test') throw bad('id', 'a test send is not retried: send a test again');
-      if (current.status === 'pending' && current.changeCount !== null) throw bad('id', 'this coalescing window is still open: it is sent when it closes');
+      if (current.event === 'test')
+        throw bad('id', 'a test send is not retried: send a test again');
+      if (current.status === 'pending' && current.changeCount !== null)
+        throw bad('id', 'this coalescing window is still open: it is sent when it closes');
       if (!current.retryable) {
         // A condition that failed: whether it would hold now is not decided here.
-        throw bad('id', 'this log entry has no rendered request to resend and no captured change to render it from');
+        throw bad(
+          'id',
+          'this log entry has no rendered request to resend and no captured change to render it from'
+        );
       }
       // Not while an attempt is in flight: requeueing would send it twice and drop the result
       // of the running attempt (it only records its outcome while it holds the lease).
-      const res = await q().updateMany({ where: { id: current.id, ...leaseFree() }, data: { ...requeue, nextAttemptAt: new Date() } });
-      if ((res?.count ?? 0) === 0) throw bad('id', 'this delivery is being sent right now: retry it once the attempt has finished');
+      const res = await q().updateMany({
+        where: { id: current.id, ...leaseFree() },
+        data: { ...requeue, nextAttemptAt: new Date() },
+      });
+      if ((res?.count ?? 0) === 0)
+        throw bad(
+          'id',
+          'this delivery is being sent right now: retry it once the attempt has finished'
+        );
       wake();
       return this.findOne(id);
     },
 
     /** Queue every failed/exhausted (or, when asked, delivered) delivery matching the filter again; returns how many. */
     async retryMany(body: Record<string, unknown>) {
-      if (!body || typeof body !== 'object' || Array.isArray(body)) throw bad('body', 'body must be a JSON object');
+      if (!body || typeof body !== 'object' || Array.isArray(body))
+        throw bad('body', 'body must be a JSON object');
       const deep = nestingErrors(body, []);
       if (deep.length) throw new WebhookValidationError(deep);
       const allowed = ['webhook', 'status', 'since', 'until', 'contentType'];
@@ -217,12 +287,22 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
       if (unknown) throw bad(unknown, `${unknown} is not a known filter`);
       const where = buildWhere({ ...body, status: body.status ?? 'failed,exhausted' });
       const statuses = (where.status as { $in: string[] }).$in;
-      if (statuses.some((s) => s === 'pending')) throw bad('status', 'status may only be failed, exhausted or delivered');
+      if (statuses.some((s) => s === 'pending'))
+        throw bad('status', 'status may only be failed, exhausted or delivered');
       const res = await q().updateMany({
         where: {
           ...where,
           event: { $ne: 'test' },
-          $and: [leaseFree(), { $or: [{ requestBody: { $notNull: true } }, { contextKey: { $notNull: true } }, { coalesce: { $notNull: true } }] }],
+          $and: [
+            leaseFree(),
+            {
+              $or: [
+                { requestBody: { $notNull: true } },
+                { contextKey: { $notNull: true } },
+                { coalesce: { $notNull: true } },
+              ],
+            },
+          ],
         },
         data: { ...requeue, nextAttemptAt: new Date() },
       });
@@ -243,7 +323,10 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
       if (!(await lease.acquire(PURGE_LEASE_MS))) return { count: 0, leased: false };
       const t = tableFor(strapi, LOG_UID);
       const knex = (strapi.db as any).connection;
-      const expired = (qb: any) => qb.whereIn(t.col('status'), FINISHED).where(t.col('createdAt'), '<', new Date(now - days * 86400_000));
+      const expired = (qb: any) =>
+        qb
+          .whereIn(t.col('status'), FINISHED)
+          .where(t.col('createdAt'), '<', new Date(now - days * 86400_000));
       let count = 0;
       let rows = PURGE_PACING.startRows;
       let renewedAt = Date.now();
@@ -255,9 +338,14 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
           // requeued in between (retry) stays, through LOWER(): on a bare `status IN` SQLite
           // walks the status index over every expired row instead of looking the ids up
           // (measured: under 1,000 rows/s from a log of a million).
-          const ids = (await knex(t.name).select('id').where(expired).limit(rows)).map((r: { id: number }) => r.id);
+          const ids = (await knex(t.name).select('id').where(expired).limit(rows)).map(
+            (r: { id: number }) => r.id
+          );
           if (!ids.length) break;
-          const finished = knex.raw(`LOWER(??) IN (${FINISHED.map(() => '?').join(', ')})`, [t.col('status'), ...FINISHED]);
+          const finished = knex.raw(`LOWER(??) IN (${FINISHED.map(() => '?').join(', ')})`, [
+            t.col('status'),
+            ...FINISHED,
+          ]);
           count += affected(await knex(t.name).whereIn('id', ids).where(finished).del());
           const ms = performance.now() - t0;
           if (ids.length < rows) break;

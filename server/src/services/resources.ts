@@ -12,11 +12,17 @@ export function createResources(strapi: Core.Strapi) {
   const cfg = () => getPluginConfig(strapi);
   let renderer: TemplateRenderer | null = null;
   let agents: ReturnType<typeof createGuardedAgents> | null = null;
-  const ssrfPolicy = (): SsrfPolicy => ({ allowPrivateAddresses: cfg().allowPrivateAddresses, allowedHosts: cfg().allowedHosts });
+  const ssrfPolicy = (): SsrfPolicy => ({
+    allowPrivateAddresses: cfg().allowPrivateAddresses,
+    allowedHosts: cfg().allowedHosts,
+  });
   return {
     ssrfPolicy,
     renderer(): TemplateRenderer {
-      renderer ??= new TemplateRenderer({ processes: cfg().renderProcesses, maxOldGenerationSizeMb: cfg().renderMemoryMb });
+      renderer ??= new TemplateRenderer({
+        processes: cfg().renderProcesses,
+        maxOldGenerationSizeMb: cfg().renderMemoryMb,
+      });
       return renderer;
     },
     // No socket cap per origin: the worker bounds the requests in flight (dispatch/worker.ts),

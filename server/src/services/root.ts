@@ -40,7 +40,13 @@ export function createRoot(strapi: Core.Strapi) {
   const health = createHealth(strapi, { definitionsChanged });
   // The webhook is the fair-share key of the render processes (render/renderer.ts).
   const render = (row: WebhookRow, context: EventContext, createdAt: string) =>
-    renderRequest(row as any, context, resources.renderer(), { timeoutMs: cfg().renderTimeoutMs, maxOutputBytes: cfg().maxRenderOutputBytes, key: row.id }, createdAt);
+    renderRequest(
+      row as any,
+      context,
+      resources.renderer(),
+      { timeoutMs: cfg().renderTimeoutMs, maxOutputBytes: cfg().maxRenderOutputBytes, key: row.id },
+      createdAt
+    );
   const sender = createSender({
     cfg,
     decrypt: (payload) => getService(strapi, 'secrets').decrypt(payload),
@@ -61,8 +67,22 @@ export function createRoot(strapi: Core.Strapi) {
     renderWindow: windows.render,
     windowStillJoining: windows.stillJoining,
   });
-  const manual = createManual(strapi, { render, sender, windows, findRow: (id) => findWebhookRow(strapi, id) });
-  const engine = createEngine(strapi, { resources, outbox: getOutbox, cache, index, gate, planner, deliverer, definitionsChanged });
+  const manual = createManual(strapi, {
+    render,
+    sender,
+    windows,
+    findRow: (id) => findWebhookRow(strapi, id),
+  });
+  const engine = createEngine(strapi, {
+    resources,
+    outbox: getOutbox,
+    cache,
+    index,
+    gate,
+    planner,
+    deliverer,
+    definitionsChanged,
+  });
   return { engine, planner, manual };
 }
 

@@ -13,13 +13,19 @@ export const MIN_KEY_LENGTH = 16;
 export default ({ strapi }: { strapi: Core.Strapi }) => {
   let keys: Buffer[] | null = null;
   /** The current key first (most values use it), then the previous ones; derived once. */
-  const getKeys = () => (keys ??= [currentKey(), ...(getPluginConfig(strapi).previousEncryptionKeys ?? []).map(deriveKey)]);
+  const getKeys = () =>
+    (keys ??= [
+      currentKey(),
+      ...(getPluginConfig(strapi).previousEncryptionKeys ?? []).map(deriveKey),
+    ]);
   const getKey = () => getKeys()[0];
   const currentKey = () => {
-    const material = getPluginConfig(strapi).encryptionKey ?? (strapi.config.get('admin.secrets.encryptionKey') as string | undefined);
+    const material =
+      getPluginConfig(strapi).encryptionKey ??
+      (strapi.config.get('admin.secrets.encryptionKey') as string | undefined);
     if (!material || material.length < MIN_KEY_LENGTH) {
       const message =
-        'document-webhooks: encryptionKey is missing or shorter than 16 characters; set the plugin\'s `encryptionKey` or `admin.secrets.encryptionKey` (ENCRYPTION_KEY).';
+        "document-webhooks: encryptionKey is missing or shorter than 16 characters; set the plugin's `encryptionKey` or `admin.secrets.encryptionKey` (ENCRYPTION_KEY).";
       if (process.env.NODE_ENV === 'production') throw new Error(message);
       strapi.log.warn(`${message} Using an insecure development key.`);
       return deriveKey(`document-webhooks-insecure-development-key:${material ?? ''}`);

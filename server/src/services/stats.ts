@@ -18,7 +18,9 @@ export default ({ strapi }: { strapi: Core.Strapi }) => ({
   async all(): Promise<Record<number, WebhookStats>> {
     const q = strapi.db.query(LOG_UID as any);
     const since = new Date(Date.now() - 86400_000);
-    const ids = ((await strapi.db.query(WEBHOOK_UID as any).findMany({ select: ['id'] })) as any[]).map((r) => r.id);
+    const ids = (
+      (await strapi.db.query(WEBHOOK_UID as any).findMany({ select: ['id'] })) as any[]
+    ).map((r) => r.id);
     const out: Record<number, WebhookStats> = {};
     await Promise.all(
       ids.map(async (webhookId: number) => {
@@ -53,13 +55,27 @@ export default ({ strapi }: { strapi: Core.Strapi }) => ({
    * `CASE`s are SQL the query engine cannot express; dates are bound as the plugin's other
    * knex statements bind them (outbox/rows.ts).
    */
-  async series(id: unknown, query: Record<string, unknown>, now = Date.now()): Promise<WebhookSeries> {
+  async series(
+    id: unknown,
+    query: Record<string, unknown>,
+    now = Date.now()
+  ): Promise<WebhookSeries> {
     const unknown = Object.keys(query).find((k) => k !== 'range');
-    if (unknown) throw new WebhookValidationError([{ path: [unknown], message: `${unknown} is not a known query parameter (range)` }]);
+    if (unknown)
+      throw new WebhookValidationError([
+        { path: [unknown], message: `${unknown} is not a known query parameter (range)` },
+      ]);
     const range = query.range ?? '24h';
-    if (!isRange(range)) throw new WebhookValidationError([{ path: ['range'], message: `range must be one of: ${STATS_RANGES.join(', ')}` }]);
+    if (!isRange(range))
+      throw new WebhookValidationError([
+        { path: ['range'], message: `range must be one of: ${STATS_RANGES.join(', ')}` },
+      ]);
     const webhookId = toId(id);
-    const exists = webhookId ? await strapi.db.query(WEBHOOK_UID as any).findOne({ where: { id: webhookId }, select: ['id'] }) : null;
+    const exists = webhookId
+      ? await strapi.db
+          .query(WEBHOOK_UID as any)
+          .findOne({ where: { id: webhookId }, select: ['id'] })
+      : null;
     if (!exists) throw new NotFoundError(`webhook ${String(id)} not found`);
 
     const t = tableFor(strapi, LOG_UID);
@@ -67,7 +83,11 @@ export default ({ strapi }: { strapi: Core.Strapi }) => ({
     const { starts, end } = bucketStarts(range, now);
     const created = knex.ref(t.col('createdAt')).toQuery();
     const duration = knex.ref(t.col('durationMs')).toQuery();
-    const bucket = binCase(created, starts.map((s) => new Date(s)), (v, b) => (b.push(v), '?'));
+    const bucket = binCase(
+      created,
+      starts.map((s) => new Date(s)),
+      (v, b) => (b.push(v), '?')
+    );
     const bin = binCase(duration, LATENCY_BINS);
     const rows = await knex(t.name)
       .select(
@@ -86,7 +106,12 @@ export default ({ strapi }: { strapi: Core.Strapi }) => ({
       range,
       buckets: toBuckets(
         starts,
-        rows.map((r: any) => ({ bucket: Number(r.bucket), status: r.status, bin: Number(r.bin), count: Number(r.n) }))
+        rows.map((r: any) => ({
+          bucket: Number(r.bucket),
+          status: r.status,
+          bin: Number(r.bin),
+          count: Number(r.n),
+        }))
       ),
     };
   },

@@ -9,7 +9,12 @@ import { getPluginConfig } from '../plugin';
 import { getService } from '../utils/get-service';
 import { WebhookValidationError } from '../errors';
 import type { Webhook } from '../contracts/webhooks';
-import { normalizeCoalesce, openWindow, windowDelivery, type CoalesceSettings } from '../coalesce/window';
+import {
+  normalizeCoalesce,
+  openWindow,
+  windowDelivery,
+  type CoalesceSettings,
+} from '../coalesce/window';
 
 /**
  * Webhook definitions between the API and the table, shared by the CRUD service
@@ -20,7 +25,9 @@ import { normalizeCoalesce, openWindow, windowDelivery, type CoalesceSettings } 
 /** The shape the admin API returns: no secret values, ever. */
 export type PublicWebhook = Webhook;
 
-export const DEFAULTS = (timeoutMs: number): Omit<WebhookInput, 'name' | 'contentType' | 'url' | 'events'> => ({
+export const DEFAULTS = (
+  timeoutMs: number
+): Omit<WebhookInput, 'name' | 'contentType' | 'url' | 'events'> => ({
   enabled: true,
   condition: null,
   dynamicUrl: false,
@@ -47,9 +54,17 @@ export const toPublic = (row: WebhookRow): PublicWebhook => ({
   bodyType: row.bodyType,
   jsonTemplate: row.jsonTemplate ?? null,
   formFields: row.formFields ?? [],
-  headers: (row.headers ?? []).map((h) => (h.secret ? { name: h.name, value: null, secret: true } : { name: h.name, value: h.value, secret: false })),
+  headers: (row.headers ?? []).map((h) =>
+    h.secret
+      ? { name: h.name, value: null, secret: true }
+      : { name: h.name, value: h.value, secret: false }
+  ),
   hasSecret: Boolean(row.secret),
-  secretRotating: Boolean(row.previousSecret && row.previousSecretExpiresAt && Date.parse(row.previousSecretExpiresAt) > Date.now()),
+  secretRotating: Boolean(
+    row.previousSecret &&
+    row.previousSecretExpiresAt &&
+    Date.parse(row.previousSecretExpiresAt) > Date.now()
+  ),
   timeoutMs: row.timeoutMs,
   maxAttempts: row.maxAttempts,
   coalesce: normalizeCoalesce((row as any).coalesce),
@@ -60,7 +75,9 @@ export const toPublic = (row: WebhookRow): PublicWebhook => ({
 });
 
 export const pick = (body: Record<string, unknown>) =>
-  Object.fromEntries(WEBHOOK_FIELDS.filter((k) => k in body).map((k) => [k, body[k]])) as Partial<WebhookInput>;
+  Object.fromEntries(
+    WEBHOOK_FIELDS.filter((k) => k in body).map((k) => [k, body[k]])
+  ) as Partial<WebhookInput>;
 
 /** Columns for the DB row from a validated definition. */
 export const toRow = (input: WebhookInput, headers: WebhookRow['headers']) => ({
@@ -83,7 +100,9 @@ export const toRow = (input: WebhookInput, headers: WebhookRow['headers']) => ({
 
 export const assertObject = (body: unknown): Record<string, unknown> => {
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
-    throw new WebhookValidationError([{ path: [], message: 'request body must be a JSON object with the webhook fields' }]);
+    throw new WebhookValidationError([
+      { path: [], message: 'request body must be a JSON object with the webhook fields' },
+    ]);
   }
   // Refused before any other check walks it: those are recursive.
   const deep = nestingErrors(body as Record<string, unknown>);
@@ -104,12 +123,38 @@ export const webhookFields = (strapi: Core.Strapi) => {
     async tryJsonTemplate(template: string, uid: string, coalesce: CoalesceSettings | null) {
       const ct = strapi.contentTypes[uid as keyof typeof strapi.contentTypes] as any;
       const doc = sampleDocument(ct.attributes ?? {});
-      const change = { event: 'entry.update', uid, documentId: (doc.documentId as string) ?? null, locale: null, occurredAt: new Date().toISOString(), user: null, doc, previous: doc };
+      const change = {
+        event: 'entry.update',
+        uid,
+        documentId: (doc.documentId as string) ?? null,
+        locale: null,
+        occurredAt: new Date().toISOString(),
+        user: null,
+        doc,
+        previous: doc,
+      };
       const context = coalesce
-        ? buildContext({ ...windowDelivery(openWindow(coalesce, [change])), model: ct.modelName, user: null })
-        : buildContext({ event: 'entry.update', uid, model: ct.modelName, doc, previous: doc, locale: null, user: null });
+        ? buildContext({
+            ...windowDelivery(openWindow(coalesce, [change])),
+            model: ct.modelName,
+            user: null,
+          })
+        : buildContext({
+            event: 'entry.update',
+            uid,
+            model: ct.modelName,
+            doc,
+            previous: doc,
+            locale: null,
+            user: null,
+          });
       try {
-        await renderJsonBody(getService(strapi, 'engine').renderer(), template, context, renderLimits());
+        await renderJsonBody(
+          getService(strapi, 'engine').renderer(),
+          template,
+          context,
+          renderLimits()
+        );
         return null;
       } catch (err) {
         return `does not render valid JSON against a sample document: ${(err as Error).message}`;
@@ -128,17 +173,25 @@ export const webhookFields = (strapi: Core.Strapi) => {
    */
   const mergeHeaders = (incoming: HeaderInput[], stored: WebhookRow['headers']) => {
     const errors: FieldError[] = [];
-    const previous = new Map((stored ?? []).filter((h) => h.secret).map((h) => [h.name.toLowerCase(), h.value]));
+    const previous = new Map(
+      (stored ?? []).filter((h) => h.secret).map((h) => [h.name.toLowerCase(), h.value])
+    );
     const headers = incoming.map((h, i) => {
       // Malformed entries pass through untouched: validation reports them, nothing is stored.
-      if (!h || typeof h !== 'object' || Array.isArray(h)) return h as unknown as { name: string; value: string; secret: boolean };
+      if (!h || typeof h !== 'object' || Array.isArray(h))
+        return h as unknown as { name: string; value: string; secret: boolean };
       if (!h.secret) return { name: h.name, value: h.value as string, secret: false };
       if (h.value === null || h.value === undefined) {
         const kept = typeof h.name === 'string' ? previous.get(h.name.toLowerCase()) : undefined;
-        if (!kept) errors.push({ path: ['headers', i, 'value'], message: 'value is required for a new secret header' });
+        if (!kept)
+          errors.push({
+            path: ['headers', i, 'value'],
+            message: 'value is required for a new secret header',
+          });
         return { name: h.name, value: kept ?? '', secret: true };
       }
-      if (typeof h.value !== 'string') return { name: h.name, value: h.value as string, secret: true };
+      if (typeof h.value !== 'string')
+        return { name: h.name, value: h.value as string, secret: true };
       return { name: h.name, value: secrets().encrypt(h.value), secret: true };
     });
     return { headers, errors };
@@ -150,7 +203,8 @@ export const webhookFields = (strapi: Core.Strapi) => {
   };
 
   /** A complete definition: the defaults, then the given fields. */
-  const withDefaults = (fields: Record<string, unknown>) => ({ ...DEFAULTS(getPluginConfig(strapi).defaultTimeoutMs), ...pick(fields) }) as WebhookInput;
+  const withDefaults = (fields: Record<string, unknown>) =>
+    ({ ...DEFAULTS(getPluginConfig(strapi).defaultTimeoutMs), ...pick(fields) }) as WebhookInput;
 
   return { secrets, validationContext, mergeHeaders, validateOrThrow, withDefaults };
 };

@@ -7,7 +7,9 @@ export function createWebhookIndex(strapi: Core.Strapi) {
   let index = new Map<string, Map<string, number[]>>();
   return {
     async refresh() {
-      const rows = await strapi.db.query(WEBHOOK_UID as any).findMany({ where: { enabled: true }, select: ['id', 'contentType', 'events'] });
+      const rows = await strapi.db
+        .query(WEBHOOK_UID as any)
+        .findMany({ where: { enabled: true }, select: ['id', 'contentType', 'events'] });
       const next = new Map<string, Map<string, number[]>>();
       for (const r of rows as any[]) {
         const byEvent = next.get(r.contentType) ?? new Map<string, number[]>();

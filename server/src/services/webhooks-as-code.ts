@@ -5,8 +5,22 @@ import { nestingErrors, unknownFieldErrors, validateWebhook } from '../definitio
 import { SecretDecryptError } from '../secrets/crypto';
 import { getPluginConfig, WEBHOOK_UID } from '../plugin';
 import { WebhookValidationError } from '../errors';
-import { configErrorMessage, planReconcile, repeatedNameErrors, type Definition, type StoredWebhook } from '../definitions/reconcile';
-import { EXPORT_VERSION, exportDefinition, MAX_IMPORT, ON_CONFLICT, planImport, SECRET_REQUIRED, type OnConflict } from '../definitions/transfer';
+import {
+  configErrorMessage,
+  planReconcile,
+  repeatedNameErrors,
+  type Definition,
+  type StoredWebhook,
+} from '../definitions/reconcile';
+import {
+  EXPORT_VERSION,
+  exportDefinition,
+  MAX_IMPORT,
+  ON_CONFLICT,
+  planImport,
+  SECRET_REQUIRED,
+  type OnConflict,
+} from '../definitions/transfer';
 import { toPublic, toRow, type WebhookFields } from './webhook-fields';
 
 export interface ImportResult {
@@ -20,7 +34,11 @@ export interface ImportResult {
  * `definitions/reconcile.ts` and `definitions/transfer.ts`, part of the `webhooks` service.
  * `changed` tells the engine that definitions changed.
  */
-export const webhooksAsCode = (strapi: Core.Strapi, shared: WebhookFields, changed: () => Promise<void>) => {
+export const webhooksAsCode = (
+  strapi: Core.Strapi,
+  shared: WebhookFields,
+  changed: () => Promise<void>
+) => {
   const query = () => strapi.db.query(WEBHOOK_UID);
   const { secrets, validationContext, mergeHeaders, withDefaults } = shared;
 
@@ -28,13 +46,21 @@ export const webhooksAsCode = (strapi: Core.Strapi, shared: WebhookFields, chang
    * One definition of the config or of an import, checked as a POST body is: the complete
    * definition (defaults applied) and its problems, with paths relative to the entry.
    */
-  const checkEntry = async (raw: unknown, mode: 'config' | 'import'): Promise<{ input: WebhookInput; needsSecret: boolean; errors: FieldError[] }> => {
+  const checkEntry = async (
+    raw: unknown,
+    mode: 'config' | 'import'
+  ): Promise<{ input: WebhookInput; needsSecret: boolean; errors: FieldError[] }> => {
     if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
-      return { input: null as unknown as WebhookInput, needsSecret: false, errors: [{ path: [], message: 'must be an object with the webhook fields' }] };
+      return {
+        input: null as unknown as WebhookInput,
+        needsSecret: false,
+        errors: [{ path: [], message: 'must be an object with the webhook fields' }],
+      };
     }
     const entry = raw as Record<string, unknown>;
     const deep = nestingErrors(entry);
-    if (deep.length) return { input: null as unknown as WebhookInput, needsSecret: false, errors: deep };
+    if (deep.length)
+      return { input: null as unknown as WebhookInput, needsSecret: false, errors: deep };
     // `needsSecret` is what an export says about a webhook that signs; only imports carry it.
     const { needsSecret, ...fields } = entry;
     const errors = unknownFieldErrors(mode === 'import' ? fields : entry);
@@ -45,12 +71,25 @@ export const webhooksAsCode = (strapi: Core.Strapi, shared: WebhookFields, chang
     if (mode === 'config') {
       // An env() variable that is not set reads as undefined: refused rather than taken as "does not sign".
       if ('secret' in entry && entry.secret === undefined) {
-        errors.push({ path: ['secret'], message: 'secret is undefined (an env() variable that is not set?): use null for a webhook that does not sign' });
+        errors.push({
+          path: ['secret'],
+          message:
+            'secret is undefined (an env() variable that is not set?): use null for a webhook that does not sign',
+        });
       }
       if (Array.isArray(input.headers)) {
         input.headers.forEach((h, i) => {
-          if (h && typeof h === 'object' && h.secret && (h.value === null || h.value === undefined)) {
-            errors.push({ path: ['headers', i, 'value'], message: 'value is required for a secret header in the config (an env() variable that is not set?)' });
+          if (
+            h &&
+            typeof h === 'object' &&
+            h.secret &&
+            (h.value === null || h.value === undefined)
+          ) {
+            errors.push({
+              path: ['headers', i, 'value'],
+              message:
+                'value is required for a secret header in the config (an env() variable that is not set?)',
+            });
           }
         });
       }
@@ -65,13 +104,18 @@ export const webhooksAsCode = (strapi: Core.Strapi, shared: WebhookFields, chang
     return { input, needsSecret: needsSecret === true, errors: unique };
   };
 
-  const decryptedHeaders = (row: WebhookRow) => (row.headers ?? []).map((h) => (h.secret ? { ...h, value: secrets().decrypt(h.value) } : h));
+  const decryptedHeaders = (row: WebhookRow) =>
+    (row.headers ?? []).map((h) => (h.secret ? { ...h, value: secrets().decrypt(h.value) } : h));
 
   /** A stored row as a definition with its secrets decrypted, or null when one does not decrypt. */
   const storedDefinition = (row: WebhookRow): Definition | null => {
     try {
       const { headers: _masked, ...pub } = toPublic(row);
-      return { ...pub, secret: row.secret ? secrets().decrypt(row.secret) : null, headers: decryptedHeaders(row) };
+      return {
+        ...pub,
+        secret: row.secret ? secrets().decrypt(row.secret) : null,
+        headers: decryptedHeaders(row),
+      };
     } catch (err) {
       if (err instanceof SecretDecryptError) return null;
       throw err;
@@ -79,10 +123,16 @@ export const webhooksAsCode = (strapi: Core.Strapi, shared: WebhookFields, chang
   };
 
   /** Row columns for a managed webhook from its config definition (`current`: the row it replaces). */
-  const managedData = (d: Definition, current: { row: WebhookRow; secret: string | null | undefined } | null) => {
+  const managedData = (
+    d: Definition,
+    current: { row: WebhookRow; secret: string | null | undefined } | null
+  ) => {
     const input = { ...d } as unknown as WebhookInput;
     const data: Record<string, unknown> = {
-      ...toRow(input, d.headers.map((h) => (h.secret ? { ...h, value: secrets().encrypt(h.value) } : h))),
+      ...toRow(
+        input,
+        d.headers.map((h) => (h.secret ? { ...h, value: secrets().encrypt(h.value) } : h))
+      ),
       managed: true,
     };
     // `undefined`: the stored secret did not decrypt, so it is replaced.
@@ -94,13 +144,17 @@ export const webhooksAsCode = (strapi: Core.Strapi, shared: WebhookFields, chang
       data.previousSecret = keep ? current!.row.secret : null;
       data.previousSecretExpiresAt = keep ? new Date(Date.now() + graceMs).toISOString() : null;
     }
-    if (current && d.enabled && !current.row.enabled) Object.assign(data, { disabledReason: null, failingSince: null });
+    if (current && d.enabled && !current.row.enabled)
+      Object.assign(data, { disabledReason: null, failingSince: null });
     return data;
   };
 
   /** Another instance wrote the same managed webhook first: the unique index (name, managed) refused ours. */
   const isUniqueViolation = (err: any) =>
-    err?.code === '23505' || err?.code === 'ER_DUP_ENTRY' || err?.code === 'SQLITE_CONSTRAINT_UNIQUE' || /unique constraint|duplicate entry/i.test(String(err?.message));
+    err?.code === '23505' ||
+    err?.code === 'ER_DUP_ENTRY' ||
+    err?.code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    /unique constraint|duplicate entry/i.test(String(err?.message));
 
   return {
     /**
@@ -120,26 +174,41 @@ export const webhooksAsCode = (strapi: Core.Strapi, shared: WebhookFields, chang
           desired.push({
             ...input,
             secret: input.secret ?? null,
-            headers: input.headers.map((h) => ({ name: h.name, value: h.value as string, secret: Boolean(h.secret) })),
+            headers: input.headers.map((h) => ({
+              name: h.name,
+              value: h.value as string,
+              secret: Boolean(h.secret),
+            })),
           });
         }
       }
       problems.push(...repeatedNameErrors(entries as { name?: unknown }[]));
-      if (problems.length) throw new Error(configErrorMessage(problems.sort((a, b) => a.index - b.index)));
+      if (problems.length)
+        throw new Error(configErrorMessage(problems.sort((a, b) => a.index - b.index)));
 
       // What this instance wrote, over every attempt.
       const done = { created: [] as string[], updated: [] as string[], removed: [] as string[] };
       for (let attempt = 1; ; attempt += 1) {
         const rows = (await query().findMany({ orderBy: { id: 'asc' } })) as WebhookRow[];
         const decrypted = new Map(rows.map((r) => [r.id, storedDefinition(r)]));
-        const stored: StoredWebhook[] = rows.map((r) => ({ id: r.id, name: r.name, managed: r.managed === true, definition: decrypted.get(r.id) ?? null }));
+        const stored: StoredWebhook[] = rows.map((r) => ({
+          id: r.id,
+          name: r.name,
+          managed: r.managed === true,
+          definition: decrypted.get(r.id) ?? null,
+        }));
         const plan = planReconcile(desired, stored);
         if (plan.ambiguous.length) {
           throw new Error(
             configErrorMessage(
               plan.ambiguous.map((a) => ({
                 index: a.index,
-                errors: [{ path: ['name'], message: `name "${a.name}" is shared by the webhooks ${a.ids.join(', ')} created in the admin: rename or delete all but one, which the config then takes over` }],
+                errors: [
+                  {
+                    path: ['name'],
+                    message: `name "${a.name}" is shared by the webhooks ${a.ids.join(', ')} created in the admin: rename or delete all but one, which the config then takes over`,
+                  },
+                ],
               }))
             )
           );
@@ -147,13 +216,21 @@ export const webhooksAsCode = (strapi: Core.Strapi, shared: WebhookFields, chang
         const byId = new Map(rows.map((r) => [r.id, r]));
         try {
           for (const d of plan.create) {
-            await query().create({ data: { ...managedData(d, null), documentId: randomBytes(12).toString('hex') } });
+            await query().create({
+              data: { ...managedData(d, null), documentId: randomBytes(12).toString('hex') },
+            });
             done.created.push(d.name);
           }
           for (const u of plan.update) {
             const row = byId.get(u.id)!;
             const definition = decrypted.get(u.id);
-            await query().update({ where: { id: u.id }, data: managedData(u.definition, { row, secret: definition ? definition.secret : undefined }) });
+            await query().update({
+              where: { id: u.id },
+              data: managedData(u.definition, {
+                row,
+                secret: definition ? definition.secret : undefined,
+              }),
+            });
             done.updated.push(u.definition.name);
           }
           for (const r of plan.remove) {
@@ -172,9 +249,17 @@ export const webhooksAsCode = (strapi: Core.Strapi, shared: WebhookFields, chang
     },
 
     /** Every webhook's definition, without secrets (docs/api.md, "Export and import"). */
-    async exportAll(): Promise<{ version: number; exportedAt: string; webhooks: Record<string, unknown>[] }> {
+    async exportAll(): Promise<{
+      version: number;
+      exportedAt: string;
+      webhooks: Record<string, unknown>[];
+    }> {
       const rows = (await query().findMany({ orderBy: { id: 'asc' } })) as WebhookRow[];
-      return { version: EXPORT_VERSION, exportedAt: new Date().toISOString(), webhooks: rows.map((r) => exportDefinition(toPublic(r) as any)) };
+      return {
+        version: EXPORT_VERSION,
+        exportedAt: new Date().toISOString(),
+        webhooks: rows.map((r) => exportDefinition(toPublic(r) as any)),
+      };
     },
 
     /**
@@ -183,37 +268,71 @@ export const webhooksAsCode = (strapi: Core.Strapi, shared: WebhookFields, chang
      */
     async importMany(body: unknown): Promise<ImportResult> {
       if (!body || typeof body !== 'object' || Array.isArray(body)) {
-        throw new WebhookValidationError([{ path: [], message: 'request body must be a JSON object: { webhooks: [...], onConflict?: "skip" | "overwrite" }' }]);
+        throw new WebhookValidationError([
+          {
+            path: [],
+            message:
+              'request body must be a JSON object: { webhooks: [...], onConflict?: "skip" | "overwrite" }',
+          },
+        ]);
       }
       const raw = body as Record<string, unknown>;
       const errors: FieldError[] = [];
       // The export file itself (version, exportedAt) may be posted as it is.
       for (const key of Object.keys(raw)) {
-        if (!['webhooks', 'onConflict', 'version', 'exportedAt'].includes(key)) errors.push({ path: [key], message: `${key} is not a known field` });
+        if (!['webhooks', 'onConflict', 'version', 'exportedAt'].includes(key))
+          errors.push({ path: [key], message: `${key} is not a known field` });
       }
-      if (raw.version !== undefined && raw.version !== EXPORT_VERSION) errors.push({ path: ['version'], message: `version must be ${EXPORT_VERSION} (the export format this plugin reads)` });
+      if (raw.version !== undefined && raw.version !== EXPORT_VERSION)
+        errors.push({
+          path: ['version'],
+          message: `version must be ${EXPORT_VERSION} (the export format this plugin reads)`,
+        });
       const onConflict = (raw.onConflict ?? 'skip') as OnConflict;
-      if (!ON_CONFLICT.includes(onConflict)) errors.push({ path: ['onConflict'], message: `onConflict must be one of: ${ON_CONFLICT.join(', ')}` });
+      if (!ON_CONFLICT.includes(onConflict))
+        errors.push({
+          path: ['onConflict'],
+          message: `onConflict must be one of: ${ON_CONFLICT.join(', ')}`,
+        });
       const list = raw.webhooks;
-      if (!Array.isArray(list)) errors.push({ path: ['webhooks'], message: 'webhooks must be a list of webhook definitions' });
-      else if (list.length > MAX_IMPORT) errors.push({ path: ['webhooks'], message: `webhooks must not list more than ${MAX_IMPORT} definitions` });
+      if (!Array.isArray(list))
+        errors.push({
+          path: ['webhooks'],
+          message: 'webhooks must be a list of webhook definitions',
+        });
+      else if (list.length > MAX_IMPORT)
+        errors.push({
+          path: ['webhooks'],
+          message: `webhooks must not list more than ${MAX_IMPORT} definitions`,
+        });
       if (errors.length) throw new WebhookValidationError(errors);
 
       const entries = list as unknown[];
-      const checked: { input: WebhookInput; needsSecret: boolean; raw: Record<string, unknown> }[] = [];
+      const checked: { input: WebhookInput; needsSecret: boolean; raw: Record<string, unknown> }[] =
+        [];
       for (const [index, entry] of entries.entries()) {
         const result = await checkEntry(entry, 'import');
         errors.push(...result.errors.map((e) => ({ ...e, path: ['webhooks', index, ...e.path] })));
-        checked.push({ input: result.input, needsSecret: result.needsSecret, raw: entry as Record<string, unknown> });
+        checked.push({
+          input: result.input,
+          needsSecret: result.needsSecret,
+          raw: entry as Record<string, unknown>,
+        });
       }
-      for (const { index, errors: repeated } of repeatedNameErrors(entries as { name?: unknown }[])) {
+      for (const { index, errors: repeated } of repeatedNameErrors(
+        entries as { name?: unknown }[]
+      )) {
         errors.push(...repeated.map((e) => ({ ...e, path: ['webhooks', index, ...e.path] })));
       }
       if (errors.length) throw new WebhookValidationError(errors);
 
       const result = await strapi.db.transaction(async () => {
         const rows = (await query().findMany({ orderBy: { id: 'asc' } })) as WebhookRow[];
-        const plan = planImport(checked.map((c) => c.input.name), rows.map((r) => ({ id: r.id, name: r.name, managed: r.managed === true })), onConflict);
+        const plan = planImport(
+          checked.map((c) => c.input.name),
+          rows.map((r) => ({ id: r.id, name: r.name, managed: r.managed === true })),
+          onConflict
+        );
         if (plan.errors.length) throw new WebhookValidationError(plan.errors);
         const byId = new Map(rows.map((r) => [r.id, r]));
         const write = async (index: number, row: WebhookRow | null) => {
@@ -228,15 +347,25 @@ export const webhooksAsCode = (strapi: Core.Strapi, shared: WebhookFields, chang
             data.secret = input.secret ? secrets().encrypt(input.secret) : null;
             if (row) Object.assign(data, { previousSecret: null, previousSecretExpiresAt: null });
           }
-          if (secretMissing) Object.assign(data, { enabled: false, disabledReason: SECRET_REQUIRED });
-          else if (row && input.enabled && !row.enabled) Object.assign(data, { disabledReason: null, failingSince: null });
+          if (secretMissing)
+            Object.assign(data, { enabled: false, disabledReason: SECRET_REQUIRED });
+          else if (row && input.enabled && !row.enabled)
+            Object.assign(data, { disabledReason: null, failingSince: null });
           if (row) await query().update({ where: { id: row.id }, data });
-          else await query().create({ data: { ...data, documentId: randomBytes(12).toString('hex') } });
+          else
+            await query().create({
+              data: { ...data, documentId: randomBytes(12).toString('hex') },
+            });
         };
         for (const index of plan.create) await write(index, null);
         for (const { index, id } of plan.update) await write(index, byId.get(id)!);
-        const names = (indexes: number[]) => indexes.sort((a, b) => a - b).map((i) => checked[i].input.name);
-        return { created: names(plan.create), updated: names(plan.update.map((u) => u.index)), skipped: names(plan.skip) };
+        const names = (indexes: number[]) =>
+          indexes.sort((a, b) => a - b).map((i) => checked[i].input.name);
+        return {
+          created: names(plan.create),
+          updated: names(plan.update.map((u) => u.index)),
+          skipped: names(plan.skip),
+        };
       });
       if (result.created.length || result.updated.length) await changed();
       return result;

@@ -11,7 +11,14 @@ import { getService } from '../utils/get-service';
 import { ConflictError, NotFoundError } from '../errors';
 import { toId } from '../ids';
 import type { ContentTypeInfo } from '../contracts/webhooks';
-import { assertObject, pick, toPublic, toRow, webhookFields, type PublicWebhook } from './webhook-fields';
+import {
+  assertObject,
+  pick,
+  toPublic,
+  toRow,
+  webhookFields,
+  type PublicWebhook,
+} from './webhook-fields';
 import { webhooksAsCode } from './webhooks-as-code';
 
 export type { PublicWebhook } from './webhook-fields';
@@ -62,7 +69,9 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
       const raw = assertObject(body);
       const input = withDefaults(raw);
       const extra = unknownFieldErrors(raw);
-      const { headers, errors } = Array.isArray(input.headers) ? mergeHeaders(input.headers, null) : { headers: [], errors: [] };
+      const { headers, errors } = Array.isArray(input.headers)
+        ? mergeHeaders(input.headers, null)
+        : { headers: [], errors: [] };
       await validateOrThrow(input, [...extra, ...errors]);
       const row = await query().create({
         data: {
@@ -83,7 +92,9 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
       const current = toPublic(row);
       const input = { ...current, ...pick(raw) } as unknown as WebhookInput;
       const extra = unknownFieldErrors(raw);
-      const { headers, errors } = Array.isArray(input.headers) ? mergeHeaders(input.headers, row.headers) : { headers: [], errors: [] };
+      const { headers, errors } = Array.isArray(input.headers)
+        ? mergeHeaders(input.headers, row.headers)
+        : { headers: [], errors: [] };
       await validateOrThrow(input, [...extra, ...errors]);
       const data: Record<string, unknown> = toRow(input, headers);
       if ('secret' in raw) {
@@ -93,7 +104,8 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
         data.previousSecretExpiresAt = null;
       }
       // Re-enabling clears the reason it was disabled for.
-      if (input.enabled && !row.enabled) Object.assign(data, { disabledReason: null, failingSince: null });
+      if (input.enabled && !row.enabled)
+        Object.assign(data, { disabledReason: null, failingSince: null });
       const updated = await query().update({ where: { id: row.id }, data });
       await changed();
       return toPublic(updated as WebhookRow);
@@ -108,12 +120,15 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     },
 
     /** New whsec_ secret; the old one keeps signing for the configured grace period. */
-    async rotateSecret(id: unknown): Promise<{ secret: string; previousSecretExpiresAt: string | null }> {
+    async rotateSecret(
+      id: unknown
+    ): Promise<{ secret: string; previousSecretExpiresAt: string | null }> {
       const row = await findRow(id);
       assertNotManaged(row);
       const secret = generateSecret();
       const graceMs = getPluginConfig(strapi).secretRotationGraceHours * 3600_000;
-      const previousSecretExpiresAt = row.secret && graceMs > 0 ? new Date(Date.now() + graceMs).toISOString() : null;
+      const previousSecretExpiresAt =
+        row.secret && graceMs > 0 ? new Date(Date.now() + graceMs).toISOString() : null;
       await query().update({
         where: { id: row.id },
         data: {
@@ -135,7 +150,9 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     async reencryptSecrets(): Promise<{ updated: number; unreadable: number[] }> {
       let updated = 0;
       const unreadable: number[] = [];
-      const ids = ((await query().findMany({ select: ['id'] })) as { id: number }[]).map((r) => r.id);
+      const ids = ((await query().findMany({ select: ['id'] })) as { id: number }[]).map(
+        (r) => r.id
+      );
       for (const id of ids) {
         try {
           const wrote = await strapi.db.transaction(async () => {

@@ -47,7 +47,7 @@ export function standardSignature(
   secret: string,
   msgId: string,
   timestampSeconds: number,
-  body: string,
+  body: string
 ): string {
   assertSignable(msgId, timestampSeconds);
   const mac = createHmac('sha256', secretKeyBytes(secret))
@@ -125,7 +125,9 @@ function randomByte(): number {
 function assertSignable(msgId: string, timestampSeconds: number): void {
   // eslint-disable-next-line no-control-regex -- control characters are what it refuses
   if (typeof msgId !== 'string' || msgId.length === 0 || /[.\s\x00-\x1f\x7f]/.test(msgId)) {
-    throw new TypeError('webhook message id must be non-empty and contain no ".", whitespace or control characters');
+    throw new TypeError(
+      'webhook message id must be non-empty and contain no ".", whitespace or control characters'
+    );
   }
   if (!Number.isSafeInteger(timestampSeconds) || timestampSeconds < 0) {
     throw new TypeError('webhook timestamp must be a non-negative integer number of seconds');

@@ -15,7 +15,8 @@ const SHAPES: Record<StatsRange, { size: number; count: number }> = {
   '30d': { size: DAY, count: 30 },
 };
 
-export const isRange = (value: unknown): value is StatsRange => (STATS_RANGES as readonly unknown[]).includes(value);
+export const isRange = (value: unknown): value is StatsRange =>
+  (STATS_RANGES as readonly unknown[]).includes(value);
 
 /**
  * The bucket starts of `range` at `now` (ms), oldest first, the last one the bucket `now`
@@ -47,7 +48,11 @@ export const LATENCY_BINS: readonly number[] = (() => {
  * log2(bins) comparisons instead of one per bin. `literal(v)` returns the SQL for a bound and
  * may push bindings (they are returned in the order their `?` appear).
  */
-export function binCase(expr: string, bounds: readonly unknown[], literal: (v: unknown, bindings: unknown[]) => string = inline): { sql: string; bindings: unknown[] } {
+export function binCase(
+  expr: string,
+  bounds: readonly unknown[],
+  literal: (v: unknown, bindings: unknown[]) => string = inline
+): { sql: string; bindings: unknown[] } {
   const bindings: unknown[] = [];
   const node = (lo: number, hi: number): string => {
     if (hi - lo === 1) return String(lo);
@@ -59,7 +64,8 @@ export function binCase(expr: string, bounds: readonly unknown[], literal: (v: u
 }
 
 const inline = (v: unknown) => {
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw new Error(`inline SQL bounds must be integers, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v))
+    throw new Error(`inline SQL bounds must be integers, got ${String(v)}`);
   return String(v);
 };
 
@@ -80,7 +86,11 @@ export function binOf(value: number, bounds: readonly number[]): number {
  * over `bounds`), interpolated linearly inside its bin and rounded to a ms; null when empty.
  * The last bin is open: values there read as its lower bound.
  */
-export function percentileOf(counts: ReadonlyMap<number, number>, q: number, bounds: readonly number[] = LATENCY_BINS): number | null {
+export function percentileOf(
+  counts: ReadonlyMap<number, number>,
+  q: number,
+  bounds: readonly number[] = LATENCY_BINS
+): number | null {
   let total = 0;
   for (const n of counts.values()) total += n;
   if (total === 0) return null;
@@ -110,7 +120,10 @@ export interface StatsRow {
 
 /** The buckets of a range from the query's rows: every bucket present, empty ones zero/null. */
 export function toBuckets(starts: number[], rows: StatsRow[]): StatsBucket[] {
-  const out = starts.map(() => ({ counts: { delivered: 0, failed: 0, exhausted: 0 } as Record<string, number>, latency: new Map<number, number>() }));
+  const out = starts.map(() => ({
+    counts: { delivered: 0, failed: 0, exhausted: 0 } as Record<string, number>,
+    latency: new Map<number, number>(),
+  }));
   for (const r of rows) {
     const b = out[r.bucket];
     if (!b) continue;

@@ -12,8 +12,17 @@ export const BurstsSection = ({ values, set, errors, readOnly }: SectionProps) =
   const on = values.coalesceBy !== 'off';
   return (
     <Section title={t('form.section.bursts')} subtitle={t('form.section.bursts.subtitle')}>
-      <FormField name="coalesce.by" label={t('form.coalesce.by')} error={errors['coalesce.by'] ?? errors.coalesce}>
-        <Radio.Group aria-label={t('form.coalesce.by')} value={values.coalesceBy} disabled={readOnly} onValueChange={(v: string) => set('coalesceBy', v as Values['coalesceBy'])}>
+      <FormField
+        name="coalesce.by"
+        label={t('form.coalesce.by')}
+        error={errors['coalesce.by'] ?? errors.coalesce}
+      >
+        <Radio.Group
+          aria-label={t('form.coalesce.by')}
+          value={values.coalesceBy}
+          disabled={readOnly}
+          onValueChange={(v: string) => set('coalesceBy', v as Values['coalesceBy'])}
+        >
           {MODES.map((m) => (
             <Radio.Item key={m} value={m}>
               <Typography fontWeight="semiBold">{t(`form.coalesce.${m}`)}</Typography>{' '}
@@ -25,8 +34,17 @@ export const BurstsSection = ({ values, set, errors, readOnly }: SectionProps) =
       {on && (
         <Grid.Root gap={4}>
           <Grid.Item col={6} s={12} direction="column" alignItems="stretch">
-            <FormField name="coalesce.windowSeconds" label={t('form.coalesce.window')} error={errors['coalesce.windowSeconds']} hint={t('form.coalesce.window.hint')}>
-              <NumberInput value={values.windowSeconds} disabled={readOnly} onValueChange={(v) => set('windowSeconds', v ?? 0)} />
+            <FormField
+              name="coalesce.windowSeconds"
+              label={t('form.coalesce.window')}
+              error={errors['coalesce.windowSeconds']}
+              hint={t('form.coalesce.window.hint')}
+            >
+              <NumberInput
+                value={values.windowSeconds}
+                disabled={readOnly}
+                onValueChange={(v) => set('windowSeconds', v ?? 0)}
+              />
             </FormField>
           </Grid.Item>
           <Grid.Item col={6} s={12} direction="column" alignItems="stretch">
@@ -34,7 +52,9 @@ export const BurstsSection = ({ values, set, errors, readOnly }: SectionProps) =
               name="coalesce.maxWaitSeconds"
               label={t('form.coalesce.maxWait')}
               error={errors['coalesce.maxWaitSeconds']}
-              hint={t('form.coalesce.maxWait.hint', { seconds: defaultMaxWait(values.windowSeconds) })}
+              hint={t('form.coalesce.maxWait.hint', {
+                seconds: defaultMaxWait(values.windowSeconds),
+              })}
             >
               <NumberInput
                 value={values.maxWaitSeconds ?? undefined}

@@ -29,14 +29,28 @@ const ConditionHelp = ({ contentType }: { contentType?: ContentType }) => {
             <Typography variant="pi">{t('condition.help.intro')}</Typography>
             {EXAMPLES.map(([code, key]) => (
               <Box key={key}>
-                <Typography tag="code" variant="pi" fontWeight="semiBold" style={{ fontFamily: 'ui-monospace, monospace' }}>{code}</Typography>
-                <Typography variant="pi" textColor="neutral600" tag="div">{t(key)}</Typography>
+                <Typography
+                  tag="code"
+                  variant="pi"
+                  fontWeight="semiBold"
+                  style={{ fontFamily: 'ui-monospace, monospace' }}
+                >
+                  {code}
+                </Typography>
+                <Typography variant="pi" textColor="neutral600" tag="div">
+                  {t(key)}
+                </Typography>
               </Box>
             ))}
-            <Typography variant="pi" textColor="neutral600">{t('condition.help.variables')}</Typography>
+            <Typography variant="pi" textColor="neutral600">
+              {t('condition.help.variables')}
+            </Typography>
             {contentType && (
               <Typography variant="pi" textColor="neutral600">
-                {t('condition.help.fields', { name: contentType.displayName, fields: ['documentId', ...contentType.attributes.map((a) => a.name)].join(', ') })}
+                {t('condition.help.fields', {
+                  name: contentType.displayName,
+                  fields: ['documentId', ...contentType.attributes.map((a) => a.name)].join(', '),
+                })}
               </Typography>
             )}
           </Flex>
@@ -47,13 +61,35 @@ const ConditionHelp = ({ contentType }: { contentType?: ContentType }) => {
 };
 
 /** 2. The Jexl condition, with examples and the content type's fields. */
-export const ConditionSection = ({ values, set, errors, readOnly, contentType }: SectionProps & { contentType?: ContentType }) => {
+export const ConditionSection = ({
+  values,
+  set,
+  errors,
+  readOnly,
+  contentType,
+}: SectionProps & { contentType?: ContentType }) => {
   const { t } = useT();
   const error = errors.condition;
   return (
     <Section title={t('form.section.condition')} subtitle={t('form.section.condition.subtitle')}>
-      <FormField name="condition" label={t('form.condition')} labelAction={<ConditionHelp contentType={contentType} />} error={error} hint={t('form.condition.hint')}>
-        <CodeEditor id="condition" name="condition" rows={3} describedBy={error ? 'condition-error' : 'condition-hint'} value={values.condition} hasError={Boolean(error)} placeholder='doc.state == "Ordered" && previous.state != "Ordered"' disabled={readOnly} onChange={(v) => set('condition', v)} />
+      <FormField
+        name="condition"
+        label={t('form.condition')}
+        labelAction={<ConditionHelp contentType={contentType} />}
+        error={error}
+        hint={t('form.condition.hint')}
+      >
+        <CodeEditor
+          id="condition"
+          name="condition"
+          rows={3}
+          describedBy={error ? 'condition-error' : 'condition-hint'}
+          value={values.condition}
+          hasError={Boolean(error)}
+          placeholder='doc.state == "Ordered" && previous.state != "Ordered"'
+          disabled={readOnly}
+          onChange={(v) => set('condition', v)}
+        />
       </FormField>
     </Section>
   );

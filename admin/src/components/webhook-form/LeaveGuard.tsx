@@ -17,7 +17,10 @@ export function useLeaveGuard(dirty: boolean, page: unknown) {
   }, [page]);
 
   // react-router takes the new function after each render, so `dirty` is never stale.
-  const blocker = useBlocker(({ currentLocation, nextLocation }) => !skip.current && dirty && currentLocation.pathname !== nextLocation.pathname);
+  const blocker = useBlocker(
+    ({ currentLocation, nextLocation }) =>
+      !skip.current && dirty && currentLocation.pathname !== nextLocation.pathname
+  );
   React.useEffect(() => {
     if (!dirty) return;
     const onBeforeUnload = (e: BeforeUnloadEvent) => {
@@ -38,8 +41,20 @@ export const LeaveDialog = ({ blocker }: { blocker: Blocker }) => {
   const { t } = useT();
   const blocked = blocker.state === 'blocked';
   return (
-    <Dialog.Root open={blocked} onOpenChange={(open) => !open && blocker.state === 'blocked' && blocker.reset()}>
-      <ConfirmDialog variant="danger" title={t('form.leave.title')} onConfirm={() => { if (blocker.state === 'blocked') blocker.proceed(); }} onCancel={() => { if (blocker.state === 'blocked') blocker.reset(); }}>
+    <Dialog.Root
+      open={blocked}
+      onOpenChange={(open) => !open && blocker.state === 'blocked' && blocker.reset()}
+    >
+      <ConfirmDialog
+        variant="danger"
+        title={t('form.leave.title')}
+        onConfirm={() => {
+          if (blocker.state === 'blocked') blocker.proceed();
+        }}
+        onCancel={() => {
+          if (blocker.state === 'blocked') blocker.reset();
+        }}
+      >
         {t('form.leave.body')}
       </ConfirmDialog>
     </Dialog.Root>

@@ -12,12 +12,36 @@ export interface SectionProps {
 }
 
 /** A titled card of the form; its title names the region (the browser test finds sections by it). */
-export const Section = ({ title, subtitle, children }: { title: string; subtitle?: string; children: React.ReactNode }) => (
-  <Box background="neutral0" hasRadius shadow="filterShadow" paddingTop={6} paddingBottom={6} paddingLeft={7} paddingRight={7} tag="section" aria-label={title}>
+export const Section = ({
+  title,
+  subtitle,
+  children,
+}: {
+  title: string;
+  subtitle?: string;
+  children: React.ReactNode;
+}) => (
+  <Box
+    background="neutral0"
+    hasRadius
+    shadow="filterShadow"
+    paddingTop={6}
+    paddingBottom={6}
+    paddingLeft={7}
+    paddingRight={7}
+    tag="section"
+    aria-label={title}
+  >
     <Flex direction="column" alignItems="stretch" gap={4}>
       <Flex direction="column" alignItems="stretch" gap={1}>
-        <Typography variant="delta" tag="h2">{title}</Typography>
-        {subtitle && <Typography variant="pi" textColor="neutral600">{subtitle}</Typography>}
+        <Typography variant="delta" tag="h2">
+          {title}
+        </Typography>
+        {subtitle && (
+          <Typography variant="pi" textColor="neutral600">
+            {subtitle}
+          </Typography>
+        )}
       </Flex>
       {children}
     </Flex>
@@ -36,7 +60,15 @@ interface FormFieldProps {
 }
 
 /** Label, control, hint and error of one field, wired for screen readers by Field.Root. */
-export const FormField = ({ name, label, labelAction, hint, error, required, children }: FormFieldProps) => (
+export const FormField = ({
+  name,
+  label,
+  labelAction,
+  hint,
+  error,
+  required,
+  children,
+}: FormFieldProps) => (
   <Field.Root name={name} id={name} error={error} hint={hint} required={required}>
     <Field.Label action={labelAction}>{label}</Field.Label>
     {children}

@@ -10,7 +10,10 @@ import { queueDb, tableFor } from '../../outbox/rows';
  * them when the webhook changed since, or when the first render failed (docs/architecture.md,
  * "Recovery").
  */
-export async function loadContext(strapi: Core.Strapi, contextKey: string): Promise<Record<string, any> | null> {
+export async function loadContext(
+  strapi: Core.Strapi,
+  contextKey: string
+): Promise<Record<string, any> | null> {
   const t = tableFor(strapi, CONTEXT_UID);
   const db = queueDb(strapi);
   const rows = await db.run(db(t.name).select('*').where(t.col('contextKey'), contextKey).limit(1));
@@ -25,7 +28,8 @@ export function createRerender(
   return async (row: WebhookRow, contextKey: string): Promise<RenderedRequest> => {
     const c = await loadContext(strapi, contextKey);
     if (!c) throw new Error('the captured change is no longer kept');
-    const occurredAt = c.occurredAt instanceof Date ? c.occurredAt.toISOString() : String(c.occurredAt);
+    const occurredAt =
+      c.occurredAt instanceof Date ? c.occurredAt.toISOString() : String(c.occurredAt);
     const context = buildContext({
       event: c.event,
       uid: c.contentType,

@@ -48,8 +48,13 @@ export interface DeliveryRow {
  * version of the webhook. A row without a captured context or window state (rows from before
  * contexts were kept) is sent as stored.
  */
-export const needsRender = (log: Pick<DeliveryRow, 'contextKey' | 'webhookVersion' | 'requestBody' | 'coalesce'>, currentVersion: string): boolean =>
-  log.coalesce ? log.requestBody == null || log.webhookVersion !== currentVersion : Boolean(log.contextKey) && log.webhookVersion !== currentVersion;
+export const needsRender = (
+  log: Pick<DeliveryRow, 'contextKey' | 'webhookVersion' | 'requestBody' | 'coalesce'>,
+  currentVersion: string
+): boolean =>
+  log.coalesce
+    ? log.requestBody == null || log.webhookVersion !== currentVersion
+    : Boolean(log.contextKey) && log.webhookVersion !== currentVersion;
 
 /**
  * The attempt history before this attempt. When the stored request is replaced by a new
@@ -60,7 +65,10 @@ function historyBefore(log: DeliveryRow, replacing: boolean): AttemptEntry[] {
   const history = log.attemptLog ?? [];
   if (!replacing || !history.length || log.requestBody === null) return history;
   const last = history[history.length - 1];
-  return [...history.slice(0, -1), { ...last, requestHeaders: log.requestHeaders ?? {}, requestBody: log.requestBody }];
+  return [
+    ...history.slice(0, -1),
+    { ...last, requestHeaders: log.requestHeaders ?? {}, requestBody: log.requestBody },
+  ];
 }
 
 /** A delivery outcome waiting for its group commit. */
@@ -104,8 +112,15 @@ export function createDeliverer(strapi: Core.Strapi, deps: DelivererDeps) {
       const t = tableFor(strapi, LOG_UID);
       const now = new Date();
       const { warnings, disabled } = await queueTransaction(strapi, async (db) => {
-        for (const o of batch) await t.updateWhereIdAnd(db, o.log.id, 'leaseOwner', o.log.leaseOwner, { ...o.data, updatedAt: now });
-        return deps.health.recordAttempts(db, batch.flatMap((o) => (o.health ? [o.health] : [])));
+        for (const o of batch)
+          await t.updateWhereIdAnd(db, o.log.id, 'leaseOwner', o.log.leaseOwner, {
+            ...o.data,
+            updatedAt: now,
+          });
+        return deps.health.recordAttempts(
+          db,
+          batch.flatMap((o) => (o.health ? [o.health] : []))
+        );
       });
       for (const w of warnings) strapi.log.warn(w);
       if (disabled) await deps.definitionsChanged();
@@ -113,14 +128,27 @@ export function createDeliverer(strapi: Core.Strapi, deps: DelivererDeps) {
   });
 
   /** One attempt: send, then hand the outcome to `finish` (the group commit). */
-  const attempt = async (log: DeliveryRow, finish: (data: Record<string, unknown>, health?: PendingOutcome['health']) => Promise<void>): Promise<void> => {
+  const attempt = async (
+    log: DeliveryRow,
+    finish: (data: Record<string, unknown>, health?: PendingOutcome['health']) => Promise<void>
+  ): Promise<void> => {
     const row = log.webhook;
-    if (!row) return finish({ status: 'exhausted', error: 'The webhook was deleted', nextAttemptAt: null });
+    if (!row)
+      return finish({ status: 'exhausted', error: 'The webhook was deleted', nextAttemptAt: null });
     if (!row.enabled) {
-      return finish({ status: 'exhausted', error: `The webhook is disabled${row.disabledReason ? `: ${row.disabledReason}` : ''}`, nextAttemptAt: null });
+      return finish({
+        status: 'exhausted',
+        error: `The webhook is disabled${row.disabledReason ? `: ${row.disabledReason}` : ''}`,
+        nextAttemptAt: null,
+      });
     }
     const attempts = (log.attempts ?? 0) + 1;
-    const stored = { method: log.requestMethod, url: log.requestUrl, headers: log.requestHeaders ?? {}, body: log.requestBody ?? '' };
+    const stored = {
+      method: log.requestMethod,
+      url: log.requestUrl,
+      headers: log.requestHeaders ?? {},
+      body: log.requestBody ?? '',
+    };
     // Recovery (docs/architecture.md): the webhook changed since this was rendered, or its
     // render failed → render again (a window from its changes, a delivery from its captured
     // change) with the current definition; otherwise the stored request goes out as it is.
@@ -128,13 +156,19 @@ export function createDeliverer(strapi: Core.Strapi, deps: DelivererDeps) {
     let req: RenderedRequest = stored;
     let rendered: Record<string, unknown> = {};
     const windowState = log.coalesce ?? null;
-    if (windowState && log.requestBody == null && (await deps.windowStillJoining(row.id, windowState))) {
+    if (
+      windowState &&
+      log.requestBody == null &&
+      (await deps.windowStillJoining(row.id, windowState))
+    ) {
       return finish({ nextAttemptAt: new Date(Date.now() + WINDOW_RECHECK_MS) });
     }
     // A window is rendered from its state as leased (no change joins a leased window).
     if (needsRender(log, version)) {
       try {
-        req = windowState ? await deps.renderWindow(row, windowState) : await deps.rerender(row, log.contextKey as string);
+        req = windowState
+          ? await deps.renderWindow(row, windowState)
+          : await deps.rerender(row, log.contextKey as string);
         deps.health.rendered(row);
       } catch (err) {
         // The database away while reading the captured change: the lease keeps the delivery.
@@ -152,18 +186,33 @@ export function createDeliverer(strapi: Core.Strapi, deps: DelivererDeps) {
           error,
         });
       }
-      rendered = { requestUrl: req.url, requestMethod: req.method, requestBody: req.body, webhookVersion: version };
+      rendered = {
+        requestUrl: req.url,
+        requestMethod: req.method,
+        requestBody: req.body,
+        webhookVersion: version,
+      };
     }
     const { result: pending, loggedHeaders, note } = deps.sender.send(row, req, log.messageId);
     const result = await pending;
-    const outcome = classifyOutcome(result, { attemptsMade: attempts, maxAttempts: row.maxAttempts ?? 8, schedule: cfg().retrySchedule });
+    const outcome = classifyOutcome(result, {
+      attemptsMade: attempts,
+      maxAttempts: row.maxAttempts ?? 8,
+      schedule: cfg().retrySchedule,
+    });
     const error = outcome.kind === 'delivered' ? null : outcome.reason;
-    if (error) strapi.log.debug(`[document-webhooks] delivery ${log.id} to webhook ${row.id} failed: ${error}`);
+    if (error)
+      strapi.log.debug(
+        `[document-webhooks] delivery ${log.id} to webhook ${row.id} failed: ${error}`
+      );
     return finish(
       {
         status: outcome.kind,
         attempts,
-        attemptLog: [...historyBefore(log, 'requestUrl' in rendered), attemptEntry(result, error, note, req)],
+        attemptLog: [
+          ...historyBefore(log, 'requestUrl' in rendered),
+          attemptEntry(result, error, note, req),
+        ],
         nextAttemptAt: outcome.kind === 'failed' ? outcome.nextAttemptAt : null,
         ...rendered,
         ...attemptColumns(result, loggedHeaders, error),
@@ -187,11 +236,18 @@ export function createDeliverer(strapi: Core.Strapi, deps: DelivererDeps) {
         queued = true;
         outcomes.sending -= 1;
         sent();
-        return outcomes.record({ log, data: { ...data, leaseOwner: null, leaseUntil: null }, health });
+        return outcomes.record({
+          log,
+          data: { ...data, leaseOwner: null, leaseUntil: null },
+          health,
+        });
       };
       // Enough lease left for the request? (Half the lease at most: with a lease shorter than
       // the timeout, which the docs advise against, the request may outlive it anyway.)
-      const needMs = Math.min((log.webhook?.timeoutMs ?? cfg().defaultTimeoutMs) + LEASE_MARGIN_MS, cfg().leaseMs / 2);
+      const needMs = Math.min(
+        (log.webhook?.timeoutMs ?? cfg().defaultTimeoutMs) + LEASE_MARGIN_MS,
+        cfg().leaseMs / 2
+      );
       if (log.leaseUntil && Date.parse(log.leaseUntil) - Date.now() < needMs) {
         // Waited too long in the local queue: give it back untouched rather than risk a takeover mid-request.
         return finish({});

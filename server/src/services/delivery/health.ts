@@ -12,7 +12,10 @@ import { getPluginConfig, WEBHOOK_UID } from '../../plugin';
  * (webhook-cache.ts) and are never mutated: what this instance learnt since a row was read is
  * kept here, by row object.
  */
-export function createHealth(strapi: Core.Strapi, deps: { definitionsChanged: () => Promise<void> }) {
+export function createHealth(
+  strapi: Core.Strapi,
+  deps: { definitionsChanged: () => Promise<void> }
+) {
   const cfg = () => getPluginConfig(strapi);
   const table = () => tableFor(strapi, WEBHOOK_UID);
   /** The streak start as last written here for a row object (null: ended); else the row's own. */
@@ -22,7 +25,8 @@ export function createHealth(strapi: Core.Strapi, deps: { definitionsChanged: ()
   /** Webhook rows (as read) that were paused: their queued plans are not run. */
   const pausedRows = new WeakMap<WebhookRow, string>();
 
-  const streakOf = (row: WebhookRow) => (failingSince.has(row) ? failingSince.get(row) : row.failingSince);
+  const streakOf = (row: WebhookRow) =>
+    failingSince.has(row) ? failingSince.get(row) : row.failingSince;
 
   /**
    * Track continuous failure; disable on 410 Gone or after `autoDisableAfterHours`. `row` was
@@ -36,7 +40,10 @@ export function createHealth(strapi: Core.Strapi, deps: { definitionsChanged: ()
     const w = table();
     const since = w.col('failingSince');
     if (isSuccess(r)) {
-      await trx(w.name).where('id', row.id).whereNotNull(since).update({ [since]: null });
+      await trx(w.name)
+        .where('id', row.id)
+        .whereNotNull(since)
+        .update({ [since]: null });
       failingSince.set(row, null);
       return undefined;
     }
@@ -45,19 +52,31 @@ export function createHealth(strapi: Core.Strapi, deps: { definitionsChanged: ()
       disabledReason = `Disabled on ${now.toISOString()}: the receiver answered 410 Gone`;
     } else {
       // Start a streak unless one is running.
-      await trx(w.name).where('id', row.id).whereNull(since).update(w.toRow({ failingSince: now }));
+      await trx(w.name)
+        .where('id', row.id)
+        .whereNull(since)
+        .update(w.toRow({ failingSince: now }));
       // Deliveries claimed with this row object see the streak (a later success must end it).
       failingSince.set(row, streakOf(row) ?? now.toISOString());
       const fresh = await trx(w.name).where('id', row.id).first(since);
       const t = fresh?.[since] != null ? new Date(w.fromRow(fresh).failingSince).getTime() : NaN;
-      if (cfg().autoDisableAfterHours > 0 && Number.isFinite(t) && now.getTime() - t >= cfg().autoDisableAfterHours * 3600_000) {
+      if (
+        cfg().autoDisableAfterHours > 0 &&
+        Number.isFinite(t) &&
+        now.getTime() - t >= cfg().autoDisableAfterHours * 3600_000
+      ) {
         disabledReason = `Disabled on ${now.toISOString()}: deliveries failed continuously since ${new Date(t).toISOString()}`;
       }
     }
     if (disabledReason) {
       // Only the first of concurrent failures disables (and warns).
-      const res = await trx(w.name).where('id', row.id).where(w.col('enabled'), true).update(w.toRow({ enabled: false, disabledReason, updatedAt: now }));
-      return affected(res) > 0 ? `[document-webhooks] webhook ${row.id} "${row.name}": ${disabledReason}` : '';
+      const res = await trx(w.name)
+        .where('id', row.id)
+        .where(w.col('enabled'), true)
+        .update(w.toRow({ enabled: false, disabledReason, updatedAt: now }));
+      return affected(res) > 0
+        ? `[document-webhooks] webhook ${row.id} "${row.name}": ${disabledReason}`
+        : '';
     }
     return undefined;
   };
@@ -70,7 +89,10 @@ export function createHealth(strapi: Core.Strapi, deps: { definitionsChanged: ()
      * auto-disable for all): a hanging receiver's timeouts end together. Resolves to the
      * warnings to log once committed and whether a webhook was disabled.
      */
-    async recordAttempts(trx: Db, attempts: { row: WebhookRow; result: SendResult }[]): Promise<{ warnings: string[]; disabled: boolean }> {
+    async recordAttempts(
+      trx: Db,
+      attempts: { row: WebhookRow; result: SendResult }[]
+    ): Promise<{ warnings: string[]; disabled: boolean }> {
       const warnings: string[] = [];
       let disabled = false;
       const last = new Map<number, 'success' | 'failure'>();
@@ -114,8 +136,13 @@ export function createHealth(strapi: Core.Strapi, deps: { definitionsChanged: ()
       pausedRows.set(row, disabledReason);
       limitHits.delete(row.id);
       const w = table();
-      const res = await (strapi.db as any).connection(w.name).where('id', row.id).where(w.col('enabled'), true).update(w.toRow({ enabled: false, disabledReason, updatedAt: now }));
-      if (affected(res) > 0) strapi.log.warn(`[document-webhooks] webhook ${row.id} "${row.name}": ${disabledReason}`);
+      const res = await (strapi.db as any)
+        .connection(w.name)
+        .where('id', row.id)
+        .where(w.col('enabled'), true)
+        .update(w.toRow({ enabled: false, disabledReason, updatedAt: now }));
+      if (affected(res) > 0)
+        strapi.log.warn(`[document-webhooks] webhook ${row.id} "${row.name}": ${disabledReason}`);
       await deps.definitionsChanged();
     },
   };

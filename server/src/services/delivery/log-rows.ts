@@ -59,7 +59,12 @@ export interface AttemptEntry {
 }
 
 /** One entry of `attemptLog`; `note` names the definition's headers left out (reserved names). */
-export const attemptEntry = (result: SendResult, error: string | null, note: string | null, req: { method: string; url: string } | null): AttemptEntry => ({
+export const attemptEntry = (
+  result: SendResult,
+  error: string | null,
+  note: string | null,
+  req: { method: string; url: string } | null
+): AttemptEntry => ({
   at: new Date().toISOString(),
   status: result.status,
   durationMs: result.durationMs,
@@ -70,7 +75,11 @@ export const attemptEntry = (result: SendResult, error: string | null, note: str
 });
 
 /** The columns one attempt fills in: the request as sent (signatures masked) and the response. */
-export const attemptColumns = (result: SendResult, loggedHeaders: Record<string, string>, error: string | null) => ({
+export const attemptColumns = (
+  result: SendResult,
+  loggedHeaders: Record<string, string>,
+  error: string | null
+) => ({
   requestHeaders: loggedHeaders,
   responseStatus: result.status,
   responseHeaders: result.headers,

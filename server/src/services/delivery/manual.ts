@@ -40,7 +40,9 @@ export interface ManualDeps {
 const limitError = (err: unknown, field: string): WebhookValidationError | null => {
   const e = err as { limit?: string; field?: string; message?: string } | null;
   if (!e?.limit) return null;
-  return new WebhookValidationError([{ path: [e.field ?? field], message: `${e.field ?? field} hit a sandbox limit: ${e.message}` }]);
+  return new WebhookValidationError([
+    { path: [e.field ?? field], message: `${e.field ?? field} hit a sandbox limit: ${e.message}` },
+  ]);
 };
 
 /** Preview and test: one webhook on a real or sample document, on an admin's request (docs/api.md). */
@@ -50,7 +52,12 @@ export function createManual(strapi: Core.Strapi, deps: ManualDeps) {
   const modelName = (uid: string) => (strapi.getModel(uid as any) as any)?.modelName ?? uid;
 
   /** The version a preview/test uses (the draft first), once the admin may read it. */
-  const loadDocument = async (uid: string, documentId: string, locale: string | undefined, access: ContentAccess) => {
+  const loadDocument = async (
+    uid: string,
+    documentId: string,
+    locale: string | undefined,
+    access: ContentAccess
+  ) => {
     // Before anything is read, so the answer does not tell whether the document exists.
     await access.assertCanRead(uid);
     const versions = await loadVersions(strapi, uid, documentId);
@@ -61,23 +68,47 @@ export function createManual(strapi: Core.Strapi, deps: ManualDeps) {
     return sanitizeSnapshot(strapi, uid, doc);
   };
   /** The context for preview/test: a real document (if `access` allows), or a sample one when none is given. */
-  const manualContext = async (row: WebhookRow, body: unknown, user: any, requireDocument: boolean, access: ContentAccess) => {
+  const manualContext = async (
+    row: WebhookRow,
+    body: unknown,
+    user: any,
+    requireDocument: boolean,
+    access: ContentAccess
+  ) => {
     if (!body || typeof body !== 'object' || Array.isArray(body)) {
-      throw new WebhookValidationError([{ path: [], message: 'request body must be a JSON object: {documentId?, locale?}' }]);
+      throw new WebhookValidationError([
+        { path: [], message: 'request body must be a JSON object: {documentId?, locale?}' },
+      ]);
     }
     const unknown = Object.keys(body).filter((k) => k !== 'documentId' && k !== 'locale');
-    if (unknown.length) throw new WebhookValidationError(unknown.map((k) => ({ path: [k], message: `${k} is not a known field (documentId, locale)` })));
+    if (unknown.length)
+      throw new WebhookValidationError(
+        unknown.map((k) => ({
+          path: [k],
+          message: `${k} is not a known field (documentId, locale)`,
+        }))
+      );
     const { documentId, locale } = body as { documentId?: unknown; locale?: unknown };
-    if (locale != null && typeof locale !== 'string') throw new WebhookValidationError([{ path: ['locale'], message: 'locale must be a string' }]);
+    if (locale != null && typeof locale !== 'string')
+      throw new WebhookValidationError([{ path: ['locale'], message: 'locale must be a string' }]);
     const uid = row.contentType;
     let doc: Record<string, unknown> | null;
     if (documentId === undefined || documentId === null || documentId === '') {
-      if (requireDocument) throw new WebhookValidationError([{ path: ['documentId'], message: 'documentId is required' }]);
+      if (requireDocument)
+        throw new WebhookValidationError([
+          { path: ['documentId'], message: 'documentId is required' },
+        ]);
       doc = sampleDocument((strapi.getModel(uid as any) as any)?.attributes ?? {});
     } else {
-      if (typeof documentId !== 'string') throw new WebhookValidationError([{ path: ['documentId'], message: 'documentId must be a string' }]);
+      if (typeof documentId !== 'string')
+        throw new WebhookValidationError([
+          { path: ['documentId'], message: 'documentId must be a string' },
+        ]);
       doc = await loadDocument(uid, documentId, (locale as string | null) ?? undefined, access);
-      if (!doc) throw new WebhookValidationError([{ path: ['documentId'], message: `document ${documentId} of ${uid} not found` }]);
+      if (!doc)
+        throw new WebhookValidationError([
+          { path: ['documentId'], message: `document ${documentId} of ${uid} not found` },
+        ]);
     }
     return buildContext({
       event: row.events?.[0] ?? 'entry.update',
@@ -98,7 +129,9 @@ export function createManual(strapi: Core.Strapi, deps: ManualDeps) {
       let matches = false;
       let conditionError: string | null = null;
       try {
-        matches = evaluateCondition(row.condition, context as any, { timeoutMs: cfg().renderTimeoutMs });
+        matches = evaluateCondition(row.condition, context as any, {
+          timeoutMs: cfg().renderTimeoutMs,
+        });
       } catch (err) {
         const limited = limitError(err, 'condition');
         if (limited) throw limited;
@@ -110,13 +143,33 @@ export function createManual(strapi: Core.Strapi, deps: ManualDeps) {
         const req = coalesce
           ? await deps.windows.render(
               row,
-              openWindow(coalesce, [{ ...context, uid: row.contentType, documentId: context.documentId, occurredAt: createdAt, user: context.user }])
+              openWindow(coalesce, [
+                {
+                  ...context,
+                  uid: row.contentType,
+                  documentId: context.documentId,
+                  occurredAt: createdAt,
+                  user: context.user,
+                },
+              ])
             )
           : await deps.render(row, context, createdAt);
         const { headers } = deps.sender.signedHeaders(row, req.headers, 'msg_preview', req.body);
         // Secret header values stay masked in a preview.
-        const shown = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, req.headers[k] === REDACTED ? REDACTED : v]));
-        return { matches, conditionError, request: { method: req.method, url: req.url, headers: maskHeaders(shown), body: req.body }, error: null };
+        const shown = Object.fromEntries(
+          Object.entries(headers).map(([k, v]) => [k, req.headers[k] === REDACTED ? REDACTED : v])
+        );
+        return {
+          matches,
+          conditionError,
+          request: {
+            method: req.method,
+            url: req.url,
+            headers: maskHeaders(shown),
+            body: req.body,
+          },
+          error: null,
+        };
       } catch (err) {
         const limited = limitError(err, 'jsonTemplate');
         if (limited) throw limited;
@@ -125,11 +178,26 @@ export function createManual(strapi: Core.Strapi, deps: ManualDeps) {
     },
 
     /** Send now (condition ignored), log it, and report the outcome. */
-    async test(id: unknown, body: unknown, user: any, access: ContentAccess): Promise<TestResponse> {
+    async test(
+      id: unknown,
+      body: unknown,
+      user: any,
+      access: ContentAccess
+    ): Promise<TestResponse> {
       const row = await deps.findRow(id);
       const context = await manualContext(row, body, user, false, access);
       const messageId = newMessageId();
-      const base = newLogRow(row, { event: 'test', contentType: row.contentType, targetDocumentId: context.documentId, targetLocale: context.locale, user: context.user }, messageId);
+      const base = newLogRow(
+        row,
+        {
+          event: 'test',
+          contentType: row.contentType,
+          targetDocumentId: context.documentId,
+          targetLocale: context.locale,
+          user: context.user,
+        },
+        messageId
+      );
       let req: RenderedRequest;
       try {
         req = await deps.render(row, context, new Date().toISOString());
@@ -154,7 +222,13 @@ export function createManual(strapi: Core.Strapi, deps: ManualDeps) {
           ...attemptColumns(result, loggedHeaders, error),
         },
       });
-      return { status: result.status, durationMs: result.durationMs, responseBody: result.body, error, logId: log.id };
+      return {
+        status: result.status,
+        durationMs: result.durationMs,
+        responseBody: result.body,
+        error,
+        logId: log.id,
+      };
     },
   };
 }

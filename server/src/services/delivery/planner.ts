@@ -91,32 +91,78 @@ export function createPlanner(strapi: Core.Strapi, deps: PlannerDeps) {
   const titles = createTitles(strapi);
 
   /** Condition and render of one (record, webhook) part: the log row to insert, or null. */
-  const planPart = async (ev: ClaimedEvent, row: WebhookRow, version: string, context: EventContext): Promise<Record<string, unknown> | null> => {
+  const planPart = async (
+    ev: ClaimedEvent,
+    row: WebhookRow,
+    version: string,
+    context: EventContext
+  ): Promise<Record<string, unknown> | null> => {
     const documentTitle = await titles.of(ev.uid, context.doc);
     // `webhookVersion` null: not rendered, so any attempt renders it from the captured context
     // (docs/architecture.md, "Recovery").
-    const base = newLogRow(row, { event: ev.event, contentType: ev.uid, targetDocumentId: ev.documentId, targetLocale: ev.locale, documentTitle, user: ev.user });
+    const base = newLogRow(row, {
+      event: ev.event,
+      contentType: ev.uid,
+      targetDocumentId: ev.documentId,
+      targetLocale: ev.locale,
+      documentTitle,
+      user: ev.user,
+    });
     const paused = deps.health.paused(row);
-    if (paused) return { ...base, status: 'exhausted', error: `Not rendered: the webhook was paused. ${paused}` };
+    if (paused)
+      return {
+        ...base,
+        status: 'exhausted',
+        error: `Not rendered: the webhook was paused. ${paused}`,
+      };
     let matches: boolean;
     try {
-      matches = evaluateCondition(row.condition, context as any, { timeoutMs: cfg().renderTimeoutMs });
+      matches = evaluateCondition(row.condition, context as any, {
+        timeoutMs: cfg().renderTimeoutMs,
+      });
     } catch (err) {
       await deps.health.failed(row, err);
       // No captured context: a retry cannot decide whether the condition would hold.
-      return { ...base, status: 'exhausted', error: `Condition failed: ${(err as Error).message}`, contextKey: null };
+      return {
+        ...base,
+        status: 'exhausted',
+        error: `Condition failed: ${(err as Error).message}`,
+        contextKey: null,
+      };
     }
     if (!matches) return null;
     const coalesce = normalizeCoalesce(row.coalesce);
     if (coalesce) {
       // Joins a window instead (windows.ts): rendered when the window closes, not now.
-      const change = { event: ev.event, uid: ev.uid, documentId: ev.documentId, locale: ev.locale, occurredAt: ev.occurredAt, user: ev.user, doc: ev.doc, previous: ev.previous };
-      return { ...base, status: 'pending', window: { settings: coalesce, key: windowKey(coalesce.by, change), change } };
+      const change = {
+        event: ev.event,
+        uid: ev.uid,
+        documentId: ev.documentId,
+        locale: ev.locale,
+        occurredAt: ev.occurredAt,
+        user: ev.user,
+        doc: ev.doc,
+        previous: ev.previous,
+      };
+      return {
+        ...base,
+        status: 'pending',
+        window: { settings: coalesce, key: windowKey(coalesce.by, change), change },
+      };
     }
     try {
       const req = await deps.render(row, context, ev.occurredAt);
       deps.health.rendered(row);
-      return { ...base, status: 'pending', nextAttemptAt: new Date(), requestUrl: req.url, requestMethod: req.method, requestHeaders: req.headers, requestBody: req.body, webhookVersion: version };
+      return {
+        ...base,
+        status: 'pending',
+        nextAttemptAt: new Date(),
+        requestUrl: req.url,
+        requestMethod: req.method,
+        requestHeaders: req.headers,
+        requestBody: req.body,
+        webhookVersion: version,
+      };
     } catch (err) {
       // Rendering is deterministic: retrying cannot help, so it is exhausted at once.
       await deps.health.failed(row, err);
@@ -124,9 +170,24 @@ export function createPlanner(strapi: Core.Strapi, deps: PlannerDeps) {
     }
   };
 
-  const startPart = (key: string, version: string, ev: ClaimedEvent, row: WebhookRow, context: EventContext): PlanTask => {
+  const startPart = (
+    key: string,
+    version: string,
+    ev: ClaimedEvent,
+    row: WebhookRow,
+    context: EventContext
+  ): PlanTask => {
     const after = chains.get(row.id) ?? null;
-    const task: PlanTask = { key, version, done: false, create: null, promise: Promise.resolve(), at: Date.now(), wakes: false, after };
+    const task: PlanTask = {
+      key,
+      version,
+      done: false,
+      create: null,
+      promise: Promise.resolve(),
+      at: Date.now(),
+      wakes: false,
+      after,
+    };
     task.promise = (after ? after.promise : Promise.resolve())
       .then(() => planPart(ev, row, version, context))
       .then(
@@ -135,7 +196,9 @@ export function createPlanner(strapi: Core.Strapi, deps: PlannerDeps) {
         },
         (err) => {
           task.create = null;
-          strapi.log.error(`[document-webhooks] planning outbox record ${ev.id} for webhook ${row.id} failed: ${(err as Error)?.message ?? err}`);
+          strapi.log.error(
+            `[document-webhooks] planning outbox record ${ev.id} for webhook ${row.id} failed: ${(err as Error)?.message ?? err}`
+          );
         }
       )
       .finally(() => {
@@ -156,7 +219,9 @@ export function createPlanner(strapi: Core.Strapi, deps: PlannerDeps) {
      * throw here concerns this record only.
      */
     async fanOut(ev: ClaimedEvent, webhooksById: Map<number, WebhookRow>): Promise<FanOutPlan> {
-      const rows = (ev.webhookIds ?? []).map((id) => webhooksById.get(id)).filter((r): r is WebhookRow => Boolean(r));
+      const rows = (ev.webhookIds ?? [])
+        .map((id) => webhooksById.get(id))
+        .filter((r): r is WebhookRow => Boolean(r));
       let context: EventContext | null = null;
       const tasks = new Map<number, PlanTask>();
       const fresh: PlanTask[] = [];
@@ -168,7 +233,8 @@ export function createPlanner(strapi: Core.Strapi, deps: PlannerDeps) {
         // except for a part already planned (e.g. the render that got the webhook paused: its
         // log row says why).
         // A backfill (docs/events.md, entry.backfill) is sent whatever events the webhook listens to.
-        const listens = (ev.event as string) === BACKFILL_EVENT || (row.events ?? []).includes(ev.event);
+        const listens =
+          (ev.event as string) === BACKFILL_EVENT || (row.events ?? []).includes(ev.event);
         if (!row.enabled || !listens || row.contentType !== ev.uid) {
           if (task?.done) tasks.set(row.id, task);
           continue;
@@ -201,11 +267,15 @@ export function createPlanner(strapi: Core.Strapi, deps: PlannerDeps) {
     async awaitFanOuts(plans: FanOutPlan[]): Promise<void> {
       const waited = new Set<PlanTask>();
       for (const plan of plans) {
-        for (const task of plan.fresh) if (!task.after || task.after.done || waited.has(task.after)) waited.add(task);
+        for (const task of plan.fresh)
+          if (!task.after || task.after.done || waited.has(task.after)) waited.add(task);
       }
       if (!waited.size) return;
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.all([...waited].map((t) => t.promise)), new Promise<void>((r) => (timer = setTimeout(r, FAN_OUT_WAIT_MS)))]);
+      await Promise.race([
+        Promise.all([...waited].map((t) => t.promise)),
+        new Promise<void>((r) => (timer = setTimeout(r, FAN_OUT_WAIT_MS))),
+      ]);
       clearTimeout(timer);
     },
 
@@ -240,8 +310,13 @@ export function createPlanner(strapi: Core.Strapi, deps: PlannerDeps) {
       if (!plans.length) return [];
       const t = tableFor(strapi, LOG_UID);
       const split = splitReady(
-        plans.map((p) => ({ id: p.ev.id, document: `${p.ev.uid}\u0000${p.ev.documentId}`, webhookIds: [...p.tasks.keys()] })),
-        (recordId, webhookId) => Boolean(plans.find((p) => p.ev.id === recordId)?.tasks.get(webhookId)?.done)
+        plans.map((p) => ({
+          id: p.ev.id,
+          document: `${p.ev.uid}\u0000${p.ev.documentId}`,
+          webhookIds: [...p.tasks.keys()],
+        })),
+        (recordId, webhookId) =>
+          Boolean(plans.find((p) => p.ev.id === recordId)?.tasks.get(webhookId)?.done)
       );
       for (const plan of plans) {
         for (const id of split.get(plan.ev.id)?.remaining ?? []) {
@@ -249,15 +324,21 @@ export function createPlanner(strapi: Core.Strapi, deps: PlannerDeps) {
           if (!task.done) task.wakes = true;
         }
       }
-      const readyOf = (plan: FanOutPlan) => (split.get(plan.ev.id)?.ready ?? []).map((id) => plan.tasks.get(id) as PlanTask);
+      const readyOf = (plan: FanOutPlan) =>
+        (split.get(plan.ev.id)?.ready ?? []).map((id) => plan.tasks.get(id) as PlanTask);
       const write = async (batch: FanOutPlan[]) =>
         queueTransaction(strapi, async (db) => {
           const now = new Date();
-          const whole = batch.filter((p) => !split.get(p.ev.id)?.remaining.length).map((p) => p.ev.id);
-          const done: Set<number> = whole.length ? await deps.outbox().complete(whole, token, db) : new Set();
+          const whole = batch
+            .filter((p) => !split.get(p.ev.id)?.remaining.length)
+            .map((p) => p.ev.id);
+          const done: Set<number> = whole.length
+            ? await deps.outbox().complete(whole, token, db)
+            : new Set();
           for (const plan of batch) {
             const remaining = split.get(plan.ev.id)?.remaining ?? [];
-            if (remaining.length && (await deps.outbox().keep(plan.ev.id, remaining, token, db))) done.add(plan.ev.id);
+            if (remaining.length && (await deps.outbox().keep(plan.ev.id, remaining, token, db)))
+              done.add(plan.ev.id);
           }
           const rows: Record<string, unknown>[] = [];
           const joins: WindowJoinRow[] = [];
@@ -277,7 +358,12 @@ export function createPlanner(strapi: Core.Strapi, deps: PlannerDeps) {
                 contextKey = randomUUID();
                 contexts.push(contextRow(plan.ev, contextKey, now));
               }
-              rows.push({ ...task.create, contextKey: task.create.contextKey === null ? null : contextKey, createdAt: now, updatedAt: now });
+              rows.push({
+                ...task.create,
+                contextKey: task.create.contextKey === null ? null : contextKey,
+                createdAt: now,
+                updatedAt: now,
+              });
             }
           }
           await tableFor(strapi, CONTEXT_UID).insert(db, contexts);
@@ -287,7 +373,10 @@ export function createPlanner(strapi: Core.Strapi, deps: PlannerDeps) {
       const written = (batch: FanOutPlan[]) => {
         for (const plan of batch) for (const task of readyOf(plan)) planned.delete(task.key);
       };
-      const moved = (batch: FanOutPlan[]) => batch.filter((p) => readyOf(p).length > 0 || !split.get(p.ev.id)?.remaining.length).map((p) => p.ev.id);
+      const moved = (batch: FanOutPlan[]) =>
+        batch
+          .filter((p) => readyOf(p).length > 0 || !split.get(p.ev.id)?.remaining.length)
+          .map((p) => p.ev.id);
       try {
         await write(plans);
         written(plans);
@@ -295,7 +384,9 @@ export function createPlanner(strapi: Core.Strapi, deps: PlannerDeps) {
       } catch (err) {
         // One by one cannot help when the database is away: the records keep their leases.
         if (plans.length === 1 || isConnectionError(err)) throw err;
-        strapi.log.warn(`[document-webhooks] fan-out of ${plans.length} outbox records in one transaction failed (${(err as Error)?.message ?? err}); writing them one by one`);
+        strapi.log.warn(
+          `[document-webhooks] fan-out of ${plans.length} outbox records in one transaction failed (${(err as Error)?.message ?? err}); writing them one by one`
+        );
       }
       const done: number[] = [];
       for (const plan of plans) {
@@ -305,12 +396,13 @@ export function createPlanner(strapi: Core.Strapi, deps: PlannerDeps) {
           done.push(...moved([plan]));
         } catch (err) {
           const ev = plan.ev;
-          strapi.log.error(`[document-webhooks] fan-out of outbox record ${ev.id} (${ev.event} ${ev.uid} ${ev.documentId}) failed: ${(err as Error)?.message ?? err}`);
+          strapi.log.error(
+            `[document-webhooks] fan-out of outbox record ${ev.id} (${ev.event} ${ev.uid} ${ev.documentId}) failed: ${(err as Error)?.message ?? err}`
+          );
         }
       }
       return done;
     },
-
   };
 }
 

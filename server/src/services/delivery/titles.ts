@@ -34,7 +34,9 @@ export function createTitles(strapi: Core.Strapi) {
       return typeof config?.settings?.mainField === 'string' ? config.settings.mainField : null;
     })().catch((err) => {
       // The log row goes without a title rather than the delivery failing.
-      strapi.log.warn(`[document-webhooks] reading the Content Manager's main field of ${uid} failed: ${(err as Error)?.message ?? err}`);
+      strapi.log.warn(
+        `[document-webhooks] reading the Content Manager's main field of ${uid} failed: ${(err as Error)?.message ?? err}`
+      );
       cache.delete(uid);
       return null;
     });

@@ -28,7 +28,9 @@ export function createWebhookCache(strapi: Core.Strapi) {
         } else missing.push(id);
       }
       if (missing.length) {
-        const read = (await strapi.db.query(WEBHOOK_UID as any).findMany({ where: { id: { $in: missing } } })) as WebhookRow[];
+        const read = (await strapi.db
+          .query(WEBHOOK_UID as any)
+          .findMany({ where: { id: { $in: missing } } })) as WebhookRow[];
         const found = new Map(read.map((r) => [r.id, r]));
         // A deleted webhook is remembered as such too (row null).
         for (const id of missing) rows.set(id, { row: found.get(id) ?? null, at: now });

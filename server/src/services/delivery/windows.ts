@@ -1,5 +1,13 @@
 import type { Core } from '@strapi/strapi';
-import { absorb, openWindow, closesAt, windowDelivery, type CoalesceSettings, type Joining, type WindowState } from '../../coalesce/window';
+import {
+  absorb,
+  openWindow,
+  closesAt,
+  windowDelivery,
+  type CoalesceSettings,
+  type Joining,
+  type WindowState,
+} from '../../coalesce/window';
 import { buildContext, type EventContext } from '../../render/context';
 import type { RenderedRequest } from '../../render/request';
 import type { WebhookRow } from '../../definitions/types';
@@ -26,7 +34,12 @@ const JOIN_TRIES = 5;
  * conditional UPDATE that fails once a claim has leased the row, and the request is rendered
  * from the row as leased.
  */
-export function createWindows(strapi: Core.Strapi, deps: { render: (row: WebhookRow, context: EventContext, createdAt: string) => Promise<RenderedRequest> }) {
+export function createWindows(
+  strapi: Core.Strapi,
+  deps: {
+    render: (row: WebhookRow, context: EventContext, createdAt: string) => Promise<RenderedRequest>;
+  }
+) {
   const t = () => tableFor(strapi, LOG_UID);
   const modelName = (uid: string) => (strapi.getModel(uid as any) as any)?.modelName ?? uid;
 
@@ -46,7 +59,13 @@ export function createWindows(strapi: Core.Strapi, deps: { render: (row: Webhook
         .limit(1)
     );
     const row = rows?.[0] ? c.fromRow(rows[0]) : null;
-    return row?.coalesce ? { id: Number(row.id), changeCount: Number(row.changeCount), state: row.coalesce as WindowState } : null;
+    return row?.coalesce
+      ? {
+          id: Number(row.id),
+          changeCount: Number(row.changeCount),
+          state: row.coalesce as WindowState,
+        }
+      : null;
   };
 
   /** What a window's row says about it besides its state. */
@@ -138,7 +157,10 @@ export function createWindows(strapi: Core.Strapi, deps: { render: (row: Webhook
         .limit(500);
       // A window per document waits for that document's changes only.
       const first = state.changes[0];
-      if (state.by === 'document' && first) q = q.where(o.col('contentType'), first.uid).where(o.col('targetDocumentId'), first.documentId);
+      if (state.by === 'document' && first)
+        q = q
+          .where(o.col('contentType'), first.uid)
+          .where(o.col('targetDocumentId'), first.documentId);
       const rows = await q;
       return rows.some((r: Record<string, unknown>) => {
         const ids = o.fromRow(r).webhookIds;
