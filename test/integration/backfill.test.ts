@@ -7,12 +7,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bootStrapi, type TestApp } from '../helpers/strapi';
 import { disableWebhooks } from '../helpers/cleanup';
-import {
-  eventually,
-  startReceiver,
-  type Receiver,
-  type ReceivedRequest,
-} from '../helpers/receiver';
+import { eventually, startReceiver, type Receiver } from '../helpers/receiver';
+import { postWebhook, at } from '../helpers/api';
 
 const Q = 'api::quotation.quotation';
 const P = '/document-webhooks';
@@ -22,17 +18,8 @@ let rx: Receiver;
 /** documentId → { state, published } of the documents made before the webhooks. */
 const docs = new Map<string, { state: string; published: boolean }>();
 
-const createWebhook = async (def: Record<string, unknown>) => {
-  const res = await app.api('POST', `${P}/webhooks`, {
-    name: `backfill ${Math.random().toString(36).slice(2, 8)}`,
-    contentType: Q,
-    events: ['entry.delete'],
-    ...def,
-  });
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return res.body.data as { id: number; [k: string]: any };
-};
-const at = (path: string) => (reqs: ReceivedRequest[]) => reqs.filter((r) => r.url === path);
+const createWebhook = (def: Record<string, unknown>) =>
+  postWebhook(app, { contentType: Q, events: ['entry.delete'], ...def });
 const finished = (id: number) =>
   eventually(async () => {
     const res = await app.api('GET', `${P}/webhooks/${id}/backfill`);

@@ -12,6 +12,7 @@ import {
   type Receiver,
   type ReceivedRequest,
 } from '../helpers/receiver';
+import { postWebhook, logsOf as logsOfWebhook, at } from '../helpers/api';
 
 const Q = 'api::quotation.quotation';
 
@@ -28,22 +29,9 @@ const failFirstThenOk = (r: ReceivedRequest) => {
     : { status: 200, body: 'ok' };
 };
 
-const createWebhook = async (def: Record<string, unknown>) => {
-  const res = await app.api('POST', '/document-webhooks/webhooks', {
-    name: `burst ${Math.random().toString(36).slice(2, 8)}`,
-    contentType: Q,
-    events: ['entry.update'],
-    ...def,
-  });
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return res.body.data as { id: number; [k: string]: any };
-};
-const logsOf = async (webhookId: number) => {
-  const res = await app.api('GET', `/document-webhooks/logs?webhook=${webhookId}&pageSize=100`);
-  expect(res.status).toBe(200);
-  return res.body.data as any[];
-};
-const at = (path: string) => (reqs: ReceivedRequest[]) => reqs.filter((r) => r.url === path);
+const createWebhook = (def: Record<string, unknown>) =>
+  postWebhook(app, { contentType: Q, events: ['entry.update'], ...def });
+const logsOf = (webhookId: number) => logsOfWebhook(app, webhookId);
 const docs = () => app.strapi.documents(Q);
 const create = async (customer: string, title = 'v0') =>
   (await docs().create({ data: { customer, title } })).documentId as string;

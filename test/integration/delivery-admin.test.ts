@@ -7,12 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bootStrapi, type TestApp } from '../helpers/strapi';
 import { disableWebhooks } from '../helpers/cleanup';
-import {
-  eventually,
-  startReceiver,
-  type Receiver,
-  type ReceivedRequest,
-} from '../helpers/receiver';
+import { eventually, startReceiver, type Receiver } from '../helpers/receiver';
+import { postWebhook, at } from '../helpers/api';
 
 const Q = 'api::quotation.quotation';
 const A = 'api::article.article';
@@ -23,16 +19,8 @@ let rx: Receiver;
 /** Per-path status override; 200 otherwise. */
 const failing = new Map<string, { status: number; delayMs?: number }>();
 
-const createWebhook = async (def: Record<string, unknown>) => {
-  const res = await app.api('POST', '/document-webhooks/webhooks', {
-    name: `hook ${Math.random().toString(36).slice(2, 8)}`,
-    contentType: Q,
-    events: ['entry.create'],
-    ...def,
-  });
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return res.body.data as { id: number; [k: string]: any };
-};
+const createWebhook = (def: Record<string, unknown>) =>
+  postWebhook(app, { contentType: Q, events: ['entry.create'], ...def });
 const logs = async (query: string) => {
   const res = await app.api('GET', `/document-webhooks/logs?${query}`);
   expect(res.status, JSON.stringify(res.body)).toBe(200);
@@ -41,7 +29,6 @@ const logs = async (query: string) => {
     meta: { pagination: { page: number; pageSize: number; pageCount: number; total: number } };
   };
 };
-const at = (path: string) => (reqs: ReceivedRequest[]) => reqs.filter((r) => r.url === path);
 const create = async (customer: string, data: Record<string, unknown> = {}) =>
   (await app.strapi.documents(Q).create({ data: { customer, ...data } })).documentId as string;
 

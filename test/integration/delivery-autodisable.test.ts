@@ -11,6 +11,7 @@ import {
   type Receiver,
   type ReceivedRequest,
 } from '../helpers/receiver';
+import { postWebhook } from '../helpers/api';
 
 const Q = 'api::quotation.quotation';
 // 0.0001 h = 360 ms of continuous failure.
@@ -20,17 +21,8 @@ let app: TestApp;
 let rx: Receiver;
 const attemptsFor = new Map<string, number>();
 
-const createWebhook = async (def: Record<string, unknown>) => {
-  const res = await app.api('POST', '/document-webhooks/webhooks', {
-    name: `hook ${Math.random().toString(36).slice(2, 8)}`,
-    contentType: Q,
-    events: ['entry.create'],
-    maxAttempts: 20,
-    ...def,
-  });
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return res.body.data as { id: number; [k: string]: any };
-};
+const createWebhook = (def: Record<string, unknown>) =>
+  postWebhook(app, { contentType: Q, events: ['entry.create'], maxAttempts: 20, ...def });
 const getWebhook = async (id: number) =>
   (await app.api('GET', `/document-webhooks/webhooks/${id}`)).body.data;
 const logOf = async (webhookId: number, documentId: string) =>

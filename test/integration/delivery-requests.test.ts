@@ -8,34 +8,18 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bootStrapi, type TestApp } from '../helpers/strapi';
 import { disableWebhooks } from '../helpers/cleanup';
-import {
-  eventually,
-  startReceiver,
-  type Receiver,
-  type ReceivedRequest,
-} from '../helpers/receiver';
+import { eventually, startReceiver, type Receiver } from '../helpers/receiver';
 import { verifyFrappe, verifyStandard } from '../helpers/signatures';
+import { postWebhook, logsOf as logsOfWebhook, at } from '../helpers/api';
 
 const Q = 'api::quotation.quotation';
 
 let app: TestApp;
 let rx: Receiver;
 
-const createWebhook = async (def: Record<string, unknown>) => {
-  const res = await app.api('POST', '/document-webhooks/webhooks', {
-    name: `hook ${Math.random().toString(36).slice(2, 8)}`,
-    contentType: Q,
-    ...def,
-  });
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return res.body.data as { id: number; [k: string]: any };
-};
-const logsOf = async (webhookId: number) => {
-  const res = await app.api('GET', `/document-webhooks/logs?webhook=${webhookId}&pageSize=100`);
-  expect(res.status).toBe(200);
-  return res.body.data as any[];
-};
-const at = (path: string) => (reqs: ReceivedRequest[]) => reqs.filter((r) => r.url === path);
+const createWebhook = (def: Record<string, unknown>) =>
+  postWebhook(app, { contentType: Q, ...def });
+const logsOf = (webhookId: number) => logsOfWebhook(app, webhookId);
 const create = (data: Record<string, unknown>) => app.strapi.documents(Q).create({ data });
 
 beforeAll(async () => {

@@ -6,12 +6,8 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { bootStrapi, type TestApp } from '../helpers/strapi';
-import {
-  eventually,
-  startReceiver,
-  type Receiver,
-  type ReceivedRequest,
-} from '../helpers/receiver';
+import { eventually, startReceiver, type Receiver } from '../helpers/receiver';
+import { at } from '../helpers/api';
 
 const Q = 'api::quotation.quotation';
 const OUTBOX = 'plugin::document-webhooks.outbox-event';
@@ -24,8 +20,6 @@ afterAll(async () => {
   await app?.stop();
   await rx?.close();
 });
-
-const at = (path: string) => (reqs: ReceivedRequest[]) => reqs.filter((r) => r.url === path);
 
 describe('restart', () => {
   it('delivers outbox records and pending deliveries left by a previous run', async () => {

@@ -14,6 +14,7 @@ import {
   type Receiver,
   type ReceivedRequest,
 } from '../helpers/receiver';
+import { postWebhook, logsOf as logsOfWebhook, at } from '../helpers/api';
 
 const Q = 'api::quotation.quotation';
 
@@ -29,24 +30,11 @@ const answers = new Map<
 >();
 const counts = new Map<string, number>();
 
-const createWebhook = async (def: Record<string, unknown>) => {
-  const res = await app.api('POST', '/document-webhooks/webhooks', {
-    name: `hook ${Math.random().toString(36).slice(2, 8)}`,
-    contentType: Q,
-    events: ['entry.create'],
-    ...def,
-  });
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return res.body.data as { id: number; [k: string]: any };
-};
-const logsOf = async (webhookId: number) => {
-  const res = await app.api('GET', `/document-webhooks/logs?webhook=${webhookId}&pageSize=100`);
-  expect(res.status).toBe(200);
-  return res.body.data as any[];
-};
+const createWebhook = (def: Record<string, unknown>) =>
+  postWebhook(app, { contentType: Q, events: ['entry.create'], ...def });
+const logsOf = (webhookId: number) => logsOfWebhook(app, webhookId);
 const logOf = async (webhookId: number, documentId: string) =>
   (await logsOf(webhookId)).find((l) => l.documentId === documentId);
-const at = (path: string) => (reqs: ReceivedRequest[]) => reqs.filter((r) => r.url === path);
 const ofDoc = (path: string, documentId: string) => (reqs: ReceivedRequest[]) =>
   at(path)(reqs).filter((r) => JSON.parse(r.body).documentId === documentId);
 const create = async (customer: string) =>

@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bootStrapi, testDb, type TestApp } from '../helpers/strapi';
 import { disableWebhooks } from '../helpers/cleanup';
 import { eventually, startReceiver, type Receiver } from '../helpers/receiver';
+import { postWebhook } from '../helpers/api';
 
 const Q = 'api::quotation.quotation';
 const P = '/document-webhooks';
@@ -16,16 +17,8 @@ const H = 3_600_000;
 let app: TestApp;
 let rx: Receiver;
 
-const createWebhook = async (def: Record<string, unknown>) => {
-  const res = await app.api('POST', `${P}/webhooks`, {
-    name: `insight ${Math.random().toString(36).slice(2, 8)}`,
-    contentType: Q,
-    events: ['entry.create'],
-    ...def,
-  });
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return res.body.data as { id: number };
-};
+const createWebhook = (def: Record<string, unknown>) =>
+  postWebhook(app, { contentType: Q, events: ['entry.create'], ...def });
 const stats = async (id: number, query = '') => {
   const res = await app.api('GET', `${P}/webhooks/${id}/stats${query}`);
   expect(res.status, JSON.stringify(res.body)).toBe(200);

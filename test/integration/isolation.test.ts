@@ -14,6 +14,7 @@ import {
   type Receiver,
   type ReceivedRequest,
 } from '../helpers/receiver';
+import { postWebhook, logsOf as logsOfWebhook } from '../helpers/api';
 
 const Q = 'api::quotation.quotation';
 const WRITES = 30;
@@ -28,20 +29,9 @@ let fast: Receiver;
 let slow: Receiver;
 let hanging: Receiver;
 
-const createWebhook = async (def: Record<string, unknown>) => {
-  const res = await app.api('POST', '/document-webhooks/webhooks', {
-    contentType: Q,
-    events: ['entry.create', 'entry.update'],
-    ...def,
-  });
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return res.body.data as { id: number };
-};
-const logsOf = async (webhookId: number) => {
-  const res = await app.api('GET', `/document-webhooks/logs?webhook=${webhookId}&pageSize=100`);
-  expect(res.status).toBe(200);
-  return res.body.data as any[];
-};
+const createWebhook = (def: Record<string, unknown>) =>
+  postWebhook(app, { contentType: Q, events: ['entry.create', 'entry.update'], ...def });
+const logsOf = (webhookId: number) => logsOfWebhook(app, webhookId);
 const body = (r: ReceivedRequest) =>
   JSON.parse(r.body) as { documentId: string; entry: { customer: string } };
 const percentile = (xs: number[], p: number) => {

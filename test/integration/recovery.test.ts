@@ -8,12 +8,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bootStrapi, type TestApp } from '../helpers/strapi';
 import { disableWebhooks } from '../helpers/cleanup';
-import {
-  eventually,
-  startReceiver,
-  type Receiver,
-  type ReceivedRequest,
-} from '../helpers/receiver';
+import { eventually, startReceiver, type Receiver } from '../helpers/receiver';
+import { postWebhook, at } from '../helpers/api';
 
 const Q = 'api::quotation.quotation';
 /** Seconds before an automatic retry (±20 % jitter): time enough to fix the webhook in between. */
@@ -22,16 +18,8 @@ const RETRY_AFTER_S = 4;
 let app: TestApp;
 let rx: Receiver;
 
-const createWebhook = async (def: Record<string, unknown>) => {
-  const res = await app.api('POST', '/document-webhooks/webhooks', {
-    name: `hook ${Math.random().toString(36).slice(2, 8)}`,
-    contentType: Q,
-    events: ['entry.create'],
-    ...def,
-  });
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return res.body.data as { id: number; [k: string]: any };
-};
+const createWebhook = (def: Record<string, unknown>) =>
+  postWebhook(app, { contentType: Q, events: ['entry.create'], ...def });
 const update = async (id: number, def: Record<string, unknown>) => {
   const res = await app.api('PUT', `/document-webhooks/webhooks/${id}`, def);
   expect(res.status, JSON.stringify(res.body)).toBe(200);
@@ -51,7 +39,6 @@ const retry = async (logId: number) => {
   expect(res.status, JSON.stringify(res.body)).toBe(200);
   return res.body.data;
 };
-const at = (path: string) => (reqs: ReceivedRequest[]) => reqs.filter((r) => r.url === path);
 const create = async (customer: string, title = 'A title') =>
   (await app.strapi.documents(Q).create({ data: { customer, title } })).documentId as string;
 

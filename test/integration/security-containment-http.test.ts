@@ -17,6 +17,7 @@ import {
   type ReceivedRequest,
 } from '../helpers/receiver';
 import { verifyStandard } from '../helpers/signatures';
+import { postWebhook, logsOf as logsOfWebhook, at } from '../helpers/api';
 
 const P = '/document-webhooks';
 const Q = 'api::quotation.quotation';
@@ -33,22 +34,9 @@ const answers = new Map<
   (r: ReceivedRequest) => { status?: number; headers?: Record<string, string>; body?: string }
 >();
 
-const createWebhook = async (def: Record<string, unknown>) => {
-  const res = await app.api('POST', `${P}/webhooks`, {
-    name: `h2 ${randomBytes(3).toString('hex')}`,
-    contentType: Q,
-    events: ['entry.create'],
-    ...def,
-  });
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return res.body.data as { id: number; [k: string]: any };
-};
-const at = (path: string) => (reqs: ReceivedRequest[]) => reqs.filter((r) => r.url === path);
-const logsOf = async (webhookId: number) => {
-  const res = await app.api('GET', `${P}/logs?webhook=${webhookId}&pageSize=100`);
-  expect(res.status, JSON.stringify(res.body)).toBe(200);
-  return res.body.data as any[];
-};
+const createWebhook = (def: Record<string, unknown>) =>
+  postWebhook(app, { contentType: Q, events: ['entry.create'], ...def });
+const logsOf = (webhookId: number) => logsOfWebhook(app, webhookId);
 const expect400 = (res: { status: number; body: any }, path: (string | number)[]) => {
   expect(res.status, JSON.stringify(res.body).slice(0, 400)).toBe(400);
   expect(res.body.error.name).toBe('ValidationError');

@@ -21,6 +21,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bootStrapi, type TestApp } from '../helpers/strapi';
 import { disableWebhooks } from '../helpers/cleanup';
 import { eventually, startReceiver, type Receiver } from '../helpers/receiver';
+import { logsOf as logsOfWebhook } from '../helpers/api';
 
 const Q = 'api::quotation.quotation';
 const BASE = '/document-webhooks/webhooks';
@@ -57,11 +58,7 @@ const createWebhook = (body: Record<string, unknown>) =>
     ...body,
   });
 
-const logsOf = async (webhookId: number) => {
-  const res = await app.api('GET', `/document-webhooks/logs?webhook=${webhookId}&pageSize=100`);
-  expect(res.status).toBe(200);
-  return res.body.data as any[];
-};
+const logsOf = (webhookId: number) => logsOfWebhook(app, webhookId);
 
 const finalLog = (webhookId: number, documentId: string) =>
   eventually(async () => {

@@ -15,6 +15,7 @@ import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootStrapi, type TestApp } from '../helpers/strapi';
 import { eventually, startReceiver, type Receiver } from '../helpers/receiver';
+import { logsOf as logsOfWebhook } from '../helpers/api';
 
 const Q = 'api::quotation.quotation';
 const BASE = '/document-webhooks/webhooks';
@@ -94,11 +95,7 @@ const createWebhook = async (name: string, url: string, over: Record<string, unk
   return res.body.data.id as number;
 };
 
-const logsOf = async (webhookId: number) => {
-  const res = await app.api('GET', `/document-webhooks/logs?webhook=${webhookId}&pageSize=100`);
-  expect(res.status).toBe(200);
-  return res.body.data as any[];
-};
+const logsOf = (webhookId: number) => logsOfWebhook(app, webhookId);
 
 const SSRF_ERROR = /SSRF guard: .*(blocked|resolves to)/;
 
