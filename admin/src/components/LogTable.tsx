@@ -1,17 +1,11 @@
 import * as React from 'react';
 import {
-  Box,
   Button,
-  DatePicker,
   Dialog,
   EmptyStateLayout,
-  Field,
   Flex,
   IconButton,
   Link,
-  Searchbar,
-  SingleSelect,
-  SingleSelectOption,
   Table,
   Tbody,
   Td,
@@ -27,7 +21,6 @@ import { ConfirmDialog, useFetchClient, useNotification } from '@strapi/strapi/a
 import { NavLink } from 'react-router-dom';
 import {
   API,
-  LOG_STATUSES,
   errorMessage,
   type ContentType,
   type Log,
@@ -38,16 +31,7 @@ import { useT } from '../utils/useT';
 import { StatusBadge } from './StatusBadge';
 import { LogDetail, canRetryLog, retryLabel } from './LogDetail';
 import { entryPath } from '../utils/entry-link';
-
-interface Filters {
-  webhook: string;
-  status: string;
-  contentType: string;
-  /** Search by document: its documentId, or part of its title (`GET /logs?document=`). */
-  document: string;
-  since?: Date;
-  until?: Date;
-}
+import { LogFilters, type Filters } from './LogFilters';
 
 interface LogTableProps {
   /** Show one webhook's deliveries only (its "Deliveries" tab). */
@@ -64,7 +48,7 @@ const endOfDay = (d: Date) => new Date(d.getFullYear(), d.getMonth(), d.getDate(
 
 /** The request log: filters, table, pagination, detail, Retry and "Retry all failed". */
 export const LogTable = ({ webhookId, canRetry, initialLogId }: LogTableProps) => {
-  const { t, shortDateTime, locale } = useT();
+  const { t, shortDateTime } = useT();
   const { get, post } = useFetchClient();
   const { toggleNotification } = useNotification();
   const [filters, setFilters] = React.useState<Filters>({
@@ -172,107 +156,15 @@ export const LogTable = ({ webhookId, canRetry, initialLogId }: LogTableProps) =
 
   return (
     <Flex direction="column" alignItems="stretch" gap={4}>
-      <Flex gap={3} wrap="wrap" alignItems="flex-end">
-        <Box width="240px">
-          <Searchbar
-            name="documentSearch"
-            size="S"
-            value={documentSearch}
-            onChange={(e) => setDocumentSearch(e.target.value)}
-            onClear={() => setDocumentSearch('')}
-            clearLabel={t('common.clear')}
-            placeholder={t('logs.filter.document.placeholder')}
-          >
-            {t('logs.filter.document')}
-          </Searchbar>
-        </Box>
-        {!webhookId && (
-          <Box minWidth="200px">
-            <Field.Root name="filterWebhook" id="filterWebhook">
-              <Field.Label>{t('logs.filter.webhook')}</Field.Label>
-              <SingleSelect
-                size="S"
-                value={filters.webhook}
-                onChange={(v) => setFilter({ webhook: String(v) })}
-                placeholder={t('logs.filter.all')}
-                onClear={() => setFilter({ webhook: '' })}
-                clearLabel={t('common.clear')}
-              >
-                {webhooks.map((w) => (
-                  <SingleSelectOption key={w.id} value={String(w.id)}>
-                    {w.name}
-                  </SingleSelectOption>
-                ))}
-              </SingleSelect>
-            </Field.Root>
-          </Box>
-        )}
-        <Box minWidth="160px">
-          <Field.Root name="filterStatus" id="filterStatus">
-            <Field.Label>{t('logs.filter.status')}</Field.Label>
-            <SingleSelect
-              size="S"
-              value={filters.status}
-              onChange={(v) => setFilter({ status: String(v) })}
-              placeholder={t('logs.filter.all')}
-              onClear={() => setFilter({ status: '' })}
-              clearLabel={t('common.clear')}
-            >
-              {LOG_STATUSES.map((s) => (
-                <SingleSelectOption key={s} value={s}>
-                  {t(`status.${s}`)}
-                </SingleSelectOption>
-              ))}
-            </SingleSelect>
-          </Field.Root>
-        </Box>
-        {!webhookId && (
-          <Box minWidth="180px">
-            <Field.Root name="filterContentType" id="filterContentType">
-              <Field.Label>{t('logs.filter.contentType')}</Field.Label>
-              <SingleSelect
-                size="S"
-                value={filters.contentType}
-                onChange={(v) => setFilter({ contentType: String(v) })}
-                placeholder={t('logs.filter.all')}
-                onClear={() => setFilter({ contentType: '' })}
-                clearLabel={t('common.clear')}
-              >
-                {contentTypes.map((c) => (
-                  <SingleSelectOption key={c.uid} value={c.uid}>
-                    {c.displayName}
-                  </SingleSelectOption>
-                ))}
-              </SingleSelect>
-            </Field.Root>
-          </Box>
-        )}
-        <Box width="170px">
-          <Field.Root name="filterSince" id="filterSince">
-            <Field.Label>{t('logs.filter.since')}</Field.Label>
-            <DatePicker
-              size="S"
-              locale={locale}
-              value={filters.since}
-              onChange={(d) => setFilter({ since: d })}
-              onClear={() => setFilter({ since: undefined })}
-              clearLabel={t('common.clear')}
-            />
-          </Field.Root>
-        </Box>
-        <Box width="170px">
-          <Field.Root name="filterUntil" id="filterUntil">
-            <Field.Label>{t('logs.filter.until')}</Field.Label>
-            <DatePicker
-              size="S"
-              locale={locale}
-              value={filters.until}
-              onChange={(d) => setFilter({ until: d })}
-              onClear={() => setFilter({ until: undefined })}
-              clearLabel={t('common.clear')}
-            />
-          </Field.Root>
-        </Box>
+      <LogFilters
+        webhookId={webhookId}
+        filters={filters}
+        setFilter={setFilter}
+        documentSearch={documentSearch}
+        setDocumentSearch={setDocumentSearch}
+        webhooks={webhooks}
+        contentTypes={contentTypes}
+      >
         <Flex gap={2} marginLeft="auto">
           <Button
             variant="tertiary"
@@ -294,7 +186,7 @@ export const LogTable = ({ webhookId, canRetry, initialLogId }: LogTableProps) =
             </Button>
           )}
         </Flex>
-      </Flex>
+      </LogFilters>
 
       {logs && logs.length === 0 ? (
         <EmptyStateLayout icon={<EmptyDocuments width="160px" />} content={t('logs.empty')} />
