@@ -3,12 +3,21 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import knexFactory from 'knex';
-import { queueDb, queueTransaction, tableFor } from '../../server/src/outbox/rows';
+import {
+  dbOf,
+  listOf,
+  listValues,
+  queueDb,
+  queueTransaction,
+  tableFor,
+} from '../../server/src/outbox/rows';
+import { missingInternals } from '../../server/src/outbox/sqlite-prepared';
 
 /**
  * The plain-knex table layer of the hot path (server/src/outbox/rows.ts) on a real
- * better-sqlite3 database, with a pool of one connection (Strapi's SQLite setup) and a bigger
- * one: both must write and read the same values. Strapi's metadata is given as data (the table's attributes and columns); the
+ * better-sqlite3 database: with a pool of one connection it runs prepared statements and its
+ * own BEGIN … COMMIT; with a bigger pool it goes through knex. Both must write and read the
+ * same values. Strapi's metadata is given as data (the table's attributes and columns); the
  * plugin on a booted Strapi is covered by the integration suite.
  */
 const UID = 'plugin::test.row';
@@ -70,9 +79,11 @@ const sample = [
 ];
 
 describe('rows: the hot path table layer on SQLite', () => {
-  it('writes and reads the same values on a pool of one and a bigger pool', async () => {
+  it('writes and reads the same values prepared (pool of one) and through knex (bigger pool)', async () => {
     const prepared = await setup(1);
     const plain = await setup(2);
+    expect(queueDb(prepared.strapi).holdsConnection).toBe(true);
+    expect(queueDb(plain.strapi).holdsConnection).toBe(false);
     const results = [];
     for (const { knex, strapi, table } of [prepared, plain]) {
       await queueTransaction(strapi, (db) => table.insert(db, sample));
@@ -114,6 +125,78 @@ describe('rows: the hot path table layer on SQLite', () => {
     ]);
   });
 
+  it('runs a shaped statement compiled once with new values each time, as knex does', async () => {
+    const prepared = await setup(1);
+    const plain = await setup(2);
+    const results = [];
+    for (const { strapi, table } of [prepared, plain]) {
+      await queueTransaction(strapi, (db) => table.insert(db, [...sample, { name: 'd' }]));
+      const db = queueDb(strapi);
+      let builds = 0;
+      // Names bound twice, a list, a constant binding (the limit): all must land in place.
+      const run = (owner: string, names: string[], since: Date) =>
+        db.runShaped(
+          `rows:test:${names.length}`,
+          { owner, since, ...listValues('name', names) },
+          (v) => {
+            builds += 1;
+            return db('rows')
+              .select('id', 'name')
+              .whereIn('name', listOf(v, 'name', names.length))
+              .where((qb: any) => qb.where('lease_owner', v('owner')).orWhere('name', v('owner')))
+              .where((qb: any) => qb.whereNull('due_at').orWhere('due_at', '>', v('since')))
+              .orderBy('id')
+              .limit(2);
+          }
+        );
+      results.push({
+        rows: [
+          await run('me', ['a', 'b'], new Date('2026-01-01T00:00:00Z')),
+          await run('me', ['a', 'c'], new Date('2026-02-01T00:00:00Z')),
+          await run('you', ['a', 'c'], new Date('2026-01-01T00:00:00Z')),
+          await run('me', ['a', 'b', 'c'], new Date('2026-01-01T00:00:00Z')),
+        ],
+        builds,
+      });
+      // A null value compiles as knex compiles it (`IS NULL`), not `= NULL` with a stand-in.
+      const byOwner = (owner: string | null) =>
+        db.runShaped('rows:test:owner', { owner }, (v) =>
+          db('rows').select('name').where('lease_owner', v('owner')).orderBy('id')
+        );
+      results.push({
+        rows: [await byOwner('me'), await byOwner(null), await byOwner('me')],
+        builds: 0,
+      });
+      await expect(
+        db.runShaped('rows:test:1', { owner: 'me' }, (v) =>
+          db('rows').where('name', v('name')).where('lease_owner', v('owner'))
+        )
+      ).rejects.toThrow('"name"');
+    }
+    expect(results[0].rows).toEqual([
+      [
+        { id: 1, name: 'a' },
+        { id: 2, name: 'b' },
+      ],
+      [{ id: 3, name: 'c' }],
+      [],
+      [
+        { id: 1, name: 'a' },
+        { id: 2, name: 'b' },
+      ],
+    ]);
+    expect(results[1].rows).toEqual([
+      [{ name: 'a' }, { name: 'b' }, { name: 'c' }],
+      [{ name: 'd' }],
+      [{ name: 'a' }, { name: 'b' }, { name: 'c' }],
+    ]);
+    expect(results[2].rows).toEqual(results[0].rows);
+    expect(results[3].rows).toEqual(results[1].rows);
+    // Prepared: built once per shape (two list lengths); knex: every time.
+    expect(results[0].builds).toBe(2);
+    expect(results[2].builds).toBe(4);
+  });
+
   it('rolls a failed transaction back and frees the connection', async () => {
     const { knex, strapi, table } = await setup(1);
     await expect(
@@ -143,5 +226,36 @@ describe('rows: the hot path table layer on SQLite', () => {
       await table.insert(db, sample.slice(1, 2));
     });
     expect(await outside).toEqual([{ n: 2 }]);
+  });
+
+  it('finds the knex and better-sqlite3 internals the SQLite adapter relies on (sqlite-prepared.ts)', async () => {
+    // Fails when an upgrade of knex or better-sqlite3 changes them: the adapter would then be
+    // left out at start-up (one log line) and every statement would go through plain knex.
+    const { knex } = await setup(1);
+    expect(missingInternals(knex)).toBeNull();
+  });
+
+  it('falls back to plain knex, with one log line, when an internal is missing', async () => {
+    const { knex, strapi, table } = await setup(1);
+    const warnings: string[] = [];
+    strapi.log = { warn: (m: string) => warnings.push(m) };
+    // The same database with knex's pool access gone (as after an upgrade that renamed it).
+    const client = Object.create(knex.client, {
+      acquireConnection: { value: undefined },
+      config: { value: { ...knex.client.config } },
+    });
+    const crippled = Object.assign((table: string) => knex(table), knex, { client });
+    expect(missingInternals(crippled)).toMatch(/acquireConnection/);
+    const db = dbOf(crippled, strapi);
+    expect(db.holdsConnection).toBe(false);
+    await table.insert(db, sample.slice(0, 1));
+    expect(await table.selectLeased(dbOf(crippled, strapi), [1], 'me', ['name'])).toEqual([
+      { name: 'a' },
+    ]);
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /SQLite prepared statements off, plain knex instead: knex client.acquireConnection/
+      ),
+    ]);
   });
 });

@@ -4,6 +4,8 @@ import { isConnectionError } from '../db-errors';
 import {
   affected,
   dbClient,
+  listOf,
+  listValues,
   queueDb,
   queueTransaction,
   tableFor,
@@ -79,7 +81,7 @@ export function createClaimer(strapi: Core.Strapi) {
     return mode;
   }
 
-  /** `lease_until IS NULL OR lease_until < now`. */
+  /** `lease_until IS NULL OR lease_until < now` (`now`: the value or its stand-in, see `Db.runShaped`). */
   const leaseFree = (c: Table, now: unknown) => (qb: any) =>
     qb.whereNull(c.col('leaseUntil')).orWhere(c.col('leaseUntil'), '<', now);
 
@@ -102,21 +104,23 @@ export function createClaimer(strapi: Core.Strapi) {
     // by id *and* `leaseOwner` (a conditional update may have lost some to another instance).
     const write = async (db: Db, ids: number[]) => {
       if (!ids.length) return [];
-      const res = await db.run(
-        db(c.name)
-          .whereIn('id', ids)
-          .where(leaseFree(c, now))
-          .where(extra[1])
-          .update({
-            [c.col('leaseOwner')]: token,
-            [c.col('leaseUntil')]: new Date(now.getTime() + leaseMs),
-          })
+      const res = await db.runShaped(
+        `${c.name}:lease:${extra[0]}:${ids.length}`,
+        { ...listValues('id', ids), now, token, until: new Date(now.getTime() + leaseMs) },
+        (v) =>
+          db(c.name)
+            .whereIn('id', listOf(v, 'id', ids.length))
+            .where(leaseFree(c, v('now')))
+            .where(extra[1])
+            .update({ [c.col('leaseOwner')]: v('token'), [c.col('leaseUntil')]: v('until') })
       );
       return affected(res) > 0 ? ids : [];
     };
     const lock = m === 'skip-locked';
     const db = queueDb(strapi);
-    if (!lock) return write(db, await pick(db, await candidates(db, false)));
+    if (!lock && !db.holdsConnection) return write(db, await pick(db, await candidates(db, false)));
+    // SQLite's adapter holds its one connection for each statement anyway: in a transaction
+    // it is acquired once for the claim, not per statement.
     return queueTransaction(strapi, async (trx) =>
       write(trx, await pick(trx, await candidates(trx, lock)))
     );
@@ -169,12 +173,14 @@ export function createClaimer(strapi: Core.Strapi) {
       return lease<Cand>(
         c,
         async (db, lock) => {
-          const q = db(c.name)
-            .select({ id: 'id', type: typeC, doc: docC })
-            .where(leaseFree(c, now))
-            .orderBy('id', 'asc')
-            .limit(limit);
-          const rows = await db.run(lock ? q.forUpdate().skipLocked() : q);
+          const rows = await db.runShaped(`${c.name}:candidates:${limit}:${lock}`, { now }, (v) => {
+            const q = db(c.name)
+              .select({ id: 'id', type: typeC, doc: docC })
+              .where(leaseFree(c, v('now')))
+              .orderBy('id', 'asc')
+              .limit(limit);
+            return lock ? q.forUpdate().skipLocked() : q;
+          });
           return rows.map((r: any) => ({
             id: Number(r.id),
             type: r.type ?? null,
@@ -187,13 +193,16 @@ export function createClaimer(strapi: Core.Strapi) {
           const oldestLeased = new Map<string, number>();
           const key = (t: string | null, d: string | null) => `${t}\u0000${d}`;
           for (const chunk of chunks(docs)) {
-            const leased = await db.run(
-              db(c.name)
-                .select({ type: typeC, doc: docC })
-                .min({ id: 'id' })
-                .whereIn(docC, chunk)
-                .where(leaseC, '>=', now)
-                .groupBy(typeC, docC)
+            const leased = await db.runShaped(
+              `${c.name}:oldest-leased:${chunk.length}`,
+              { ...listValues('doc', chunk), now },
+              (v) =>
+                db(c.name)
+                  .select({ type: typeC, doc: docC })
+                  .min({ id: 'id' })
+                  .whereIn(docC, listOf(v, 'doc', chunk.length))
+                  .where(leaseC, '>=', v('now'))
+                  .groupBy(typeC, docC)
             );
             for (const r of leased)
               oldestLeased.set(key(r.type ?? null, r.doc ?? null), Number(r.id));
@@ -248,18 +257,24 @@ export function createClaimer(strapi: Core.Strapi) {
           // index, merged here: `status IN (…) ORDER BY next_attempt_at` would sort every due row.
           const rows: Cand[] = [];
           for (const status of DUE) {
-            let q = db(c.name)
-              .select({ id: idC, webhookId: webhookC, doc: docC, next: nextC })
-              .where(statusC, status)
-              .where(nextC, '<=', now)
-              .where(leaseFree(c, now))
-              .orderBy([
-                { column: nextC, order: 'asc' },
-                { column: idC, order: 'asc' },
-              ])
-              .limit(window);
-            if (busy.length) q = q.whereNotIn(webhookC, busy);
-            const found = await db.run(lock ? q.forUpdate().skipLocked() : q);
+            const found = await db.runShaped(
+              `${c.name}:candidates:${window}:${busy.length}:${lock}`,
+              { status, now, ...listValues('busy', busy) },
+              (v) => {
+                let q = db(c.name)
+                  .select({ id: idC, webhookId: webhookC, doc: docC, next: nextC })
+                  .where(statusC, v('status'))
+                  .where(nextC, '<=', v('now'))
+                  .where(leaseFree(c, v('now')))
+                  .orderBy([
+                    { column: nextC, order: 'asc' },
+                    { column: idC, order: 'asc' },
+                  ])
+                  .limit(window);
+                if (busy.length) q = q.whereNotIn(webhookC, listOf(v, 'busy', busy.length));
+                return lock ? q.forUpdate().skipLocked() : q;
+              }
+            );
             for (const r of found)
               rows.push({
                 id: Number(r.id),
@@ -282,11 +297,14 @@ export function createClaimer(strapi: Core.Strapi) {
           // the whole backlog instead of looking the documents up (measured: 5 ms per claim
           // with 30,000 queued).
           for (const chunk of chunks(docs)) {
-            const inFlight = await db.run(
-              db(c.name)
-                .select({ webhookId: webhookC, doc: docC })
-                .whereIn(docC, chunk)
-                .where(leaseC, '>=', now)
+            const inFlight = await db.runShaped(
+              `${c.name}:in-flight:${chunk.length}`,
+              { ...listValues('doc', chunk), now },
+              (v) =>
+                db(c.name)
+                  .select({ webhookId: webhookC, doc: docC })
+                  .whereIn(docC, listOf(v, 'doc', chunk.length))
+                  .where(leaseC, '>=', v('now'))
             );
             for (const r of inFlight) taken.add(key(Number(r.webhookId), r.doc));
           }

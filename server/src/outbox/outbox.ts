@@ -36,7 +36,7 @@ export function createOutbox(strapi: Core.Strapi) {
       if (!records.length) return;
       const now = new Date();
       await t().insert(
-        dbOf(trx),
+        dbOf(trx, strapi),
         records.map((r) => ({
           event: r.event,
           contentType: r.uid,
