@@ -66,6 +66,7 @@ export function createRoot(strapi: Core.Strapi) {
     definitionsChanged,
     renderWindow: windows.render,
     windowStillJoining: windows.stillJoining,
+    sealWindow: windows.seal,
   });
   const manual = createManual(strapi, {
     render,

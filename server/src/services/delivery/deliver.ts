@@ -9,7 +9,7 @@ import { getPluginConfig, LOG_UID } from '../../plugin';
 import type { Health } from './health';
 import type { Sender } from './send-signed';
 import { attemptColumns, attemptEntry, definitionVersion, type AttemptEntry } from './log-rows';
-import type { WindowState } from '../../coalesce/window';
+import { closesAt, type WindowState } from '../../coalesce/window';
 import type { RenderedRequest } from '../../render/request';
 
 /**
@@ -88,6 +88,12 @@ export interface DelivererDeps {
   definitionsChanged: () => Promise<void>;
   renderWindow: (row: WebhookRow, state: WindowState) => Promise<RenderedRequest>;
   windowStillJoining: (webhookId: number, state: WindowState) => Promise<boolean>;
+  sealWindow: (
+    log: DeliveryRow,
+    state: WindowState,
+    req: RenderedRequest,
+    version: string
+  ) => Promise<boolean>;
 }
 
 /** A window whose changes are still being fanned out is looked at again this much later. */
@@ -156,14 +162,16 @@ export function createDeliverer(strapi: Core.Strapi, deps: DelivererDeps) {
     let req: RenderedRequest = stored;
     let rendered: Record<string, unknown> = {};
     const windowState = log.coalesce ?? null;
-    if (
-      windowState &&
-      log.requestBody == null &&
-      (await deps.windowStillJoining(row.id, windowState))
-    ) {
-      return finish({ nextAttemptAt: new Date(Date.now() + WINDOW_RECHECK_MS) });
+    // A window not sent yet may still take changes (windows.ts): it goes out only once it is
+    // closed by the changes it has, no change captured before its close waits in the outbox,
+    // and its request is stored (`sealWindow`) with no change joined since it was read.
+    const unsealed = Boolean(windowState) && log.requestBody == null;
+    if (windowState && unsealed) {
+      const close = closesAt(windowState);
+      if (close.getTime() > Date.now()) return finish({ nextAttemptAt: close });
+      if (await deps.windowStillJoining(row.id, windowState))
+        return finish({ nextAttemptAt: new Date(Date.now() + WINDOW_RECHECK_MS) });
     }
-    // A window is rendered from its state as leased (no change joins a leased window).
     if (needsRender(log, version)) {
       try {
         req = windowState
@@ -186,6 +194,9 @@ export function createDeliverer(strapi: Core.Strapi, deps: DelivererDeps) {
           error,
         });
       }
+      // Joined meanwhile: given back, and the next claim reads it again.
+      if (windowState && unsealed && !(await deps.sealWindow(log, windowState, req, version)))
+        return finish({ nextAttemptAt: new Date() });
       rendered = {
         requestUrl: req.url,
         requestMethod: req.method,

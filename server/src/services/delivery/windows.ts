@@ -11,7 +11,7 @@ import {
 import { buildContext, type EventContext } from '../../render/context';
 import type { RenderedRequest } from '../../render/request';
 import type { WebhookRow } from '../../definitions/types';
-import { affected, tableFor, type Db } from '../../outbox/rows';
+import { affected, queueDb, tableFor, type Db } from '../../outbox/rows';
 import { LOG_UID, OUTBOX_UID } from '../../plugin';
 
 /**
@@ -30,9 +30,10 @@ const JOIN_TRIES = 5;
  * Coalescing windows on the request log (docs/events.md, "Bursts: coalescing windows"): an
  * open window is a `pending` log row that has not been tried (`attempts` 0, not leased) with
  * its state in `coalesce` and `nextAttemptAt` = when it closes, so the delivery claim takes it
- * then, like any due delivery. Durable by construction (no timers), and sent once: a join is a
- * conditional UPDATE that fails once a claim has leased the row, and the request is rendered
- * from the row as leased.
+ * then, like any due delivery. Durable by construction (no timers), and sent once: the claim
+ * that sends it renders the request from the state it read and stores it (`seal`) on
+ * condition that no change joined since; a join is a conditional UPDATE that fails once the
+ * request is stored, so a later change opens a new window.
  */
 export function createWindows(
   strapi: Core.Strapi,
@@ -43,7 +44,7 @@ export function createWindows(
   const t = () => tableFor(strapi, LOG_UID);
   const modelName = (uid: string) => (strapi.getModel(uid as any) as any)?.modelName ?? uid;
 
-  /** The newest open window of (webhook, key): pending, never tried, not leased. */
+  /** The newest open window of (webhook, key): pending, never tried, not sealed. */
   const findOpen = async (db: Db, webhookId: number, key: string) => {
     const c = t();
     const rows = await db.run(
@@ -53,7 +54,6 @@ export function createWindows(
         .where(c.col('windowKey'), key)
         .where(c.col('status'), 'pending')
         .where(c.col('attempts'), 0)
-        .whereNull(c.col('leaseOwner'))
         .whereNull(c.col('requestBody'))
         .orderBy('id', 'desc')
         .limit(1)
@@ -91,14 +91,15 @@ export function createWindows(
       if (!open) break;
       const { state, taken } = absorb(open.state, changes);
       if (!taken) break;
-      // Conditional on the row as read: not leased by a claim since (then it is being sent, and
-      // these changes open a new window) and not joined by another instance (then read again).
+      // Conditional on the row as read: not sealed since (then it is being sent, and these
+      // changes open a new window) and not joined by another instance (then read again). A
+      // lease alone does not stop a join: a claim that finds the window still joining gives
+      // it back unsent (see `seal`).
       const res = await db.run(
         db(c.name)
           .where('id', open.id)
           .where(c.col('changeCount'), open.changeCount)
           .where(c.col('attempts'), 0)
-          .whereNull(c.col('leaseOwner'))
           .whereNull(c.col('requestBody'))
           .update(c.toRow({ ...summary(state), updatedAt: now }))
       );
@@ -166,6 +167,39 @@ export function createWindows(
         const ids = o.fromRow(r).webhookIds;
         return Array.isArray(ids) && ids.map(Number).includes(webhookId);
       });
+    },
+
+    /**
+     * Store the request rendered from `state` on the leased window row, on condition that no
+     * change joined since `state` was read (same change count) and the lease is still ours:
+     * from then on no change joins it. False: it changed (or was taken over); the claim gives
+     * it back and the next one reads it again.
+     */
+    async seal(
+      log: { id: number; leaseOwner: string | null },
+      state: WindowState,
+      req: RenderedRequest,
+      version: string
+    ): Promise<boolean> {
+      const c = t();
+      const db = queueDb(strapi);
+      const res = await db.run(
+        db(c.name)
+          .where('id', log.id)
+          .where(c.col('leaseOwner'), log.leaseOwner)
+          .where(c.col('changeCount'), state.changes.length)
+          .whereNull(c.col('requestBody'))
+          .update(
+            c.toRow({
+              requestUrl: req.url,
+              requestMethod: req.method,
+              requestBody: req.body,
+              webhookVersion: version,
+              updatedAt: new Date(),
+            })
+          )
+      );
+      return affected(res) > 0;
     },
 
     /** The request a closed window sends, rendered with the webhook's current definition. */
