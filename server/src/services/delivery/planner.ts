@@ -1,5 +1,4 @@
 import type { Core } from '@strapi/strapi';
-import { evaluateCondition } from '../../condition';
 import { splitReady } from '../../dispatch/fan-out';
 import { buildContext, type EventContext } from '../../render/context';
 import type { RenderedRequest } from '../../render/request';
@@ -8,10 +7,10 @@ import type { WebhookRow } from '../../definitions/types';
 import { queueTransaction, tableFor } from '../../outbox/rows';
 import { isConnectionError } from '../../db-errors';
 import { randomUUID } from 'node:crypto';
-import { CONTEXT_UID, getPluginConfig, LOG_UID } from '../../plugin';
+import { CONTEXT_UID, LOG_UID } from '../../plugin';
 import type { Health } from './health';
-import { definitionVersion, newLogRow } from './log-rows';
-import { normalizeCoalesce, windowKey } from '../../coalesce/window';
+import { definitionVersion } from './log-rows';
+import { createPartPlanner } from './plan-part';
 import type { Windows, WindowJoinRow } from './windows';
 import { createTitles } from './titles';
 import { BACKFILL_EVENT } from '../../contracts/webhooks';
@@ -79,7 +78,6 @@ const contextRow = (ev: ClaimedEvent, contextKey: string, now: Date) => ({
 
 /** Fan-out: captured events → the deliveries to insert (docs/architecture.md, "Life of a change", step 2). */
 export function createPlanner(strapi: Core.Strapi, deps: PlannerDeps) {
-  const cfg = () => getPluginConfig(strapi);
   const modelName = (uid: string) => (strapi.getModel(uid as any) as any)?.modelName ?? uid;
   /**
    * Planned (record, webhook) parts, by `record id:webhook id:document:capture time` (SQLite
@@ -90,92 +88,15 @@ export function createPlanner(strapi: Core.Strapi, deps: PlannerDeps) {
   const chains = new Map<number, PlanTask>();
   const titles = createTitles(strapi);
 
-  /** Condition and render of one (record, webhook) part: the log row to insert, or null. */
-  const planPart = async (
-    ev: ClaimedEvent,
-    row: WebhookRow,
-    version: string,
-    context: EventContext
-  ): Promise<Record<string, unknown> | null> => {
-    const documentTitle = await titles.of(ev.uid, context.doc);
-    // `webhookVersion` null: not rendered, so any attempt renders it from the captured context
-    // (docs/architecture.md, "Recovery").
-    const base = newLogRow(row, {
-      event: ev.event,
-      contentType: ev.uid,
-      targetDocumentId: ev.documentId,
-      targetLocale: ev.locale,
-      documentTitle,
-      user: ev.user,
-    });
-    const paused = deps.health.paused(row);
-    if (paused)
-      return {
-        ...base,
-        status: 'exhausted',
-        error: `Not rendered: the webhook was paused. ${paused}`,
-      };
-    let matches: boolean;
-    try {
-      matches = evaluateCondition(row.condition, context as any, {
-        timeoutMs: cfg().renderTimeoutMs,
-      });
-    } catch (err) {
-      await deps.health.failed(row, err);
-      // No captured context: a retry cannot decide whether the condition would hold.
-      return {
-        ...base,
-        status: 'exhausted',
-        error: `Condition failed: ${(err as Error).message}`,
-        contextKey: null,
-      };
-    }
-    if (!matches) return null;
-    const coalesce = normalizeCoalesce(row.coalesce);
-    if (coalesce) {
-      // Joins a window instead (windows.ts): rendered when the window closes, not now.
-      const change = {
-        event: ev.event,
-        uid: ev.uid,
-        documentId: ev.documentId,
-        locale: ev.locale,
-        occurredAt: ev.occurredAt,
-        user: ev.user,
-        doc: ev.doc,
-        previous: ev.previous,
-      };
-      return {
-        ...base,
-        status: 'pending',
-        window: { settings: coalesce, key: windowKey(coalesce.by, change), change },
-      };
-    }
-    try {
-      const req = await deps.render(row, context, ev.occurredAt);
-      deps.health.rendered(row);
-      return {
-        ...base,
-        status: 'pending',
-        nextAttemptAt: new Date(),
-        requestUrl: req.url,
-        requestMethod: req.method,
-        requestHeaders: req.headers,
-        requestBody: req.body,
-        webhookVersion: version,
-      };
-    } catch (err) {
-      // Rendering is deterministic: retrying cannot help, so it is exhausted at once.
-      await deps.health.failed(row, err);
-      return { ...base, status: 'exhausted', error: (err as Error).message };
-    }
-  };
+  const planPart = createPartPlanner(strapi, deps);
 
   const startPart = (
     key: string,
     version: string,
     ev: ClaimedEvent,
     row: WebhookRow,
-    context: EventContext
+    context: EventContext,
+    title: Promise<string | null>
   ): PlanTask => {
     const after = chains.get(row.id) ?? null;
     const task: PlanTask = {
@@ -189,7 +110,7 @@ export function createPlanner(strapi: Core.Strapi, deps: PlannerDeps) {
       after,
     };
     task.promise = (after ? after.promise : Promise.resolve())
-      .then(() => planPart(ev, row, version, context))
+      .then(async () => planPart(ev, row, version, context, await title))
       .then(
         (create) => {
           task.create = create;
@@ -223,6 +144,8 @@ export function createPlanner(strapi: Core.Strapi, deps: PlannerDeps) {
         .map((id) => webhooksById.get(id))
         .filter((r): r is WebhookRow => Boolean(r));
       let context: EventContext | null = null;
+      // Once per record, for all its webhooks' log rows (never rejects: titles.ts).
+      let title: Promise<string | null> | null = null;
       const tasks = new Map<number, PlanTask>();
       const fresh: PlanTask[] = [];
       for (const row of rows) {
@@ -251,7 +174,8 @@ export function createPlanner(strapi: Core.Strapi, deps: PlannerDeps) {
             locale: ev.locale,
             user: ev.user,
           });
-          task = startPart(key, version, ev, row, context);
+          title ??= titles.of(ev.uid, ev.doc);
+          task = startPart(key, version, ev, row, context, title);
           fresh.push(task);
         }
         tasks.set(row.id, task);

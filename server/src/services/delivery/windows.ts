@@ -116,6 +116,8 @@ export function createWindows(
         windowKey: key,
         targetDocumentId: settings.by === 'webhook' ? null : rest[0].documentId,
         targetLocale: settings.by === 'webhook' ? null : rest[0].locale,
+        // A window over many documents has no one title; one per document keeps its document's.
+        documentTitle: settings.by === 'webhook' ? null : base.documentTitle,
         createdAt: now,
         updatedAt: now,
       });
