@@ -18,6 +18,8 @@
  *  7. stats            `GET /webhooks/:id/stats` (the service) with 1,000,000 log rows
  *                      (--stats-rows N); `--only stats` runs this section alone, on a fresh
  *                      database, and writes only its section of docs/benchmarks.md
+ *  `--only coalescing` runs section 1b alone (after the same warm-up writes) and prints its
+ *  rows without writing docs/benchmarks.md: for comparing two builds in alternating runs.
  *
  * `--db sqlite` (the default) rewrites docs/benchmarks.md above its hand-written findings;
  * `--db postgres|mariadb` start a server of their own (test/helpers/databases.js, stopped by
@@ -233,6 +235,109 @@ async function untilDrained(inst, timeoutMs) {
   }
 }
 
+const UID_W = 'api::article.article';
+const ROUNDS = QUICK ? 3 : 6;
+
+/**
+ * Write overhead: median latency of sequential creates of UID_W with none, then 10, of the
+ * webhooks whose name starts with `names` enabled (on `entry.create`), in alternating rounds so
+ * drift over the run (JIT, table growth, a neighbour's load) hits both sides alike; each
+ * 0-webhook round starts with nothing left to deliver, each 10-webhook round has the worker
+ * delivering its writes meanwhile. Six rounds of 50 writes per side: with three rounds of 50 one
+ * run in four read ×1.41 where the others read ×1.13–1.16 (a few seconds of a slow neighbour
+ * land on one side). Ends with those webhooks disabled and everything delivered.
+ */
+async function alternatingOverhead(inst, names, prefix) {
+  const hooks = async (enabled) => {
+    await setEnabled(inst, { name: { $startsWith: names } }, enabled);
+    if (enabled) await inst.call('waitWebhooks', { uid: UID_W, event: 'entry.create', count: 10 });
+  };
+  const side = async (tag) =>
+    (
+      await inst.call('write', {
+        uid: UID_W,
+        n: Math.ceil(N_WRITES / ROUNDS),
+        concurrency: 1,
+        prefix: tag,
+        timings: true,
+      })
+    ).latencies;
+  const base = [];
+  const with10 = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    await hooks(false);
+    await untilDrained(inst, 300_000);
+    base.push(...(await side(`${prefix}0r${r}`)));
+    await hooks(true);
+    with10.push(...(await side(`${prefix}10r${r}`)));
+  }
+  await hooks(false);
+  await untilDrained(inst, 300_000);
+  const o = {
+    base: median(base),
+    with10: median(with10),
+    baseP90: percentile(base, 90),
+    with10P90: percentile(with10, 90),
+    rounds: ROUNDS,
+  };
+  o.ratio = o.with10 / o.base;
+  return o;
+}
+
+/**
+ * 1b. Coalescing windows (issue 15; docs/events.md, "Bursts: coalescing windows"): the write
+ * overhead again, the 10 webhooks coalescing per document (2 s windows: a write's change joins
+ * its window in the fan-out instead of being rendered); then a burst of updates over 10
+ * documents to one webhook coalescing per document (2 s window, a maximum wait that does not
+ * cut the burst): 10 deliveries expected.
+ */
+async function benchCoalescing(inst, rx, results) {
+  for (let i = 0; i < 10; i++) {
+    await inst.call('createWebhook', {
+      body: WEBHOOK(`coalescing ${i}`, UID_W, rx.url('/coalescing'), {
+        coalesce: { by: 'document', windowSeconds: 2 },
+      }),
+    });
+  }
+  results.coalesce = await alternatingOverhead(inst, 'coalescing ', 'c');
+  log(
+    `write overhead, 10 coalescing webhooks: median ${fmt(results.coalesce.base, 2)} ms → ${fmt(results.coalesce.with10, 2)} ms (×${fmt(results.coalesce.ratio, 2)})`
+  );
+
+  const N_COALESCE = QUICK ? 500 : 1000;
+  await inst.call('createWebhook', {
+    body: WEBHOOK('coalescing burst', 'api::quotation.quotation', rx.url('/window'), {
+      events: ['entry.update'],
+      coalesce: { by: 'document', windowSeconds: 2, maxWaitSeconds: 3600 },
+    }),
+  });
+  await inst.call('waitWebhooks', {
+    uid: 'api::quotation.quotation',
+    event: 'entry.update',
+    count: 1,
+  });
+  const burst = await inst.call('eval', {
+    code: `const docs = strapi.documents('api::quotation.quotation');
+      const ids = [];
+      for (let i = 0; i < 10; i++) ids.push((await docs.create({ data: { customer: 'window ' + i } })).documentId);
+      const t0 = performance.timeOrigin + performance.now();
+      for (let i = 0; i < ${N_COALESCE}; i++) await docs.update({ documentId: ids[i % 10], data: { title: 'u' + i } });
+      return { t0, t1: performance.timeOrigin + performance.now() };`,
+  });
+  await untilDrained(inst, 300_000);
+  const windows = rx.got('/window');
+  results.coalesceBurst = {
+    updates: N_COALESCE,
+    deliveries: windows.length,
+    writeMs: burst.t1 - burst.t0,
+    lastAfterMs: lastArrival(windows) - burst.t1,
+  };
+  log(
+    `coalescing burst: ${N_COALESCE} updates over 10 documents in ${fmt(results.coalesceBurst.writeMs / 1000)} s → ${windows.length} deliveries, the last ${fmt(results.coalesceBurst.lastAfterMs)} ms after the last update`
+  );
+  await setEnabled(inst, {}, false);
+}
+
 async function main() {
   if (!fs.existsSync(path.join(ROOT, 'dist', 'server', 'index.js')))
     throw new Error('dist/ is missing: run `npm run build` first');
@@ -283,153 +388,27 @@ async function main() {
     }
 
     // ---- 1. write overhead --------------------------------------------------------------
-    // Alternating rounds (0 webhooks, then 10) so drift over the run (JIT, table growth, a
-    // neighbour's load) hits both sides alike; each 0-webhook round starts with nothing left
-    // to deliver, each 10-webhook round has the worker delivering its writes meanwhile. Six
-    // rounds of 50 writes per side: with three rounds of 50 one run in four read ×1.41 where
-    // the others read ×1.13–1.16 (a few seconds of a slow neighbour land on one side).
-    const uidW = 'api::article.article';
-    const ROUNDS = QUICK ? 3 : 6;
-    const overheadHooks = async (enabled) => {
-      await setEnabled(inst, { name: { $startsWith: 'overhead ' } }, enabled);
-      if (enabled) await inst.call('waitWebhooks', { uid: uidW, event: 'entry.create', count: 10 });
-    };
+    const uidW = UID_W;
     await inst.call('write', { uid: uidW, n: 30, concurrency: 1, prefix: 'warm' });
+    if (ONLY === 'coalescing') {
+      await benchCoalescing(inst, rx, results);
+      return results;
+    }
     for (let i = 0; i < 10; i++)
       await inst.call('createWebhook', {
         body: WEBHOOK(`overhead ${i}`, uidW, rx.url('/overhead')),
       });
     await inst.call('waitWebhooks', { uid: uidW, event: 'entry.create', count: 10 });
     await inst.call('write', { uid: uidW, n: 30, concurrency: 1, prefix: 'warm10' });
-    const base = { latencies: [] };
-    const with10 = { latencies: [] };
-    for (let r = 0; r < ROUNDS; r++) {
-      await overheadHooks(false);
-      await untilDrained(inst, 300_000);
-      base.latencies.push(
-        ...(
-          await inst.call('write', {
-            uid: uidW,
-            n: Math.ceil(N_WRITES / ROUNDS),
-            concurrency: 1,
-            prefix: `w0r${r}`,
-            timings: true,
-          })
-        ).latencies
-      );
-      await overheadHooks(true);
-      with10.latencies.push(
-        ...(
-          await inst.call('write', {
-            uid: uidW,
-            n: Math.ceil(N_WRITES / ROUNDS),
-            concurrency: 1,
-            prefix: `w10r${r}`,
-            timings: true,
-          })
-        ).latencies
-      );
-    }
-    await untilDrained(inst, 300_000);
-    results.overhead = {
-      base: median(base.latencies),
-      with10: median(with10.latencies),
-      baseP90: percentile(base.latencies, 90),
-      with10P90: percentile(with10.latencies, 90),
-      rounds: ROUNDS,
-    };
-    results.overhead.ratio = results.overhead.with10 / results.overhead.base;
+    results.overhead = await alternatingOverhead(inst, 'overhead ', 'w');
     log(
       `write overhead: median ${fmt(results.overhead.base, 2)} ms → ${fmt(results.overhead.with10, 2)} ms (×${fmt(results.overhead.ratio, 2)})`
     );
     // Those ten webhooks are done with.
     await setEnabled(inst, {}, false);
 
-    // ---- 1b. coalescing windows (issue 15; docs/events.md, "Bursts: coalescing windows") ------
-    // The write overhead again, the 10 webhooks coalescing per document (2 s windows): a write
-    // then joins its window (a read and an UPDATE in the fan-out) instead of rendering a request.
-    for (let i = 0; i < 10; i++) {
-      await inst.call('createWebhook', {
-        body: WEBHOOK(`coalescing ${i}`, uidW, rx.url('/coalescing'), {
-          coalesce: { by: 'document', windowSeconds: 2 },
-        }),
-      });
-    }
-    const coalesceHooks = async (enabled) => {
-      await setEnabled(inst, { name: { $startsWith: 'coalescing ' } }, enabled);
-      if (enabled) await inst.call('waitWebhooks', { uid: uidW, event: 'entry.create', count: 10 });
-    };
-    const cBase = { latencies: [] };
-    const cWith = { latencies: [] };
-    for (let r = 0; r < ROUNDS; r++) {
-      await coalesceHooks(false);
-      await untilDrained(inst, 300_000);
-      cBase.latencies.push(
-        ...(
-          await inst.call('write', {
-            uid: uidW,
-            n: Math.ceil(N_WRITES / ROUNDS),
-            concurrency: 1,
-            prefix: `c0r${r}`,
-            timings: true,
-          })
-        ).latencies
-      );
-      await coalesceHooks(true);
-      cWith.latencies.push(
-        ...(
-          await inst.call('write', {
-            uid: uidW,
-            n: Math.ceil(N_WRITES / ROUNDS),
-            concurrency: 1,
-            prefix: `c10r${r}`,
-            timings: true,
-          })
-        ).latencies
-      );
-    }
-    await coalesceHooks(false);
-    await untilDrained(inst, 300_000);
-    results.coalesce = { base: median(cBase.latencies), with10: median(cWith.latencies) };
-    results.coalesce.ratio = results.coalesce.with10 / results.coalesce.base;
-    log(
-      `write overhead, 10 coalescing webhooks: median ${fmt(results.coalesce.base, 2)} ms → ${fmt(results.coalesce.with10, 2)} ms (×${fmt(results.coalesce.ratio, 2)})`
-    );
-
-    // A burst: 1,000 updates over 10 documents, one webhook coalescing per document (2 s window,
-    // a maximum wait that does not cut the burst): 10 deliveries expected.
-    const N_COALESCE = QUICK ? 500 : 1000;
-    await inst.call('createWebhook', {
-      body: WEBHOOK('coalescing burst', 'api::quotation.quotation', rx.url('/window'), {
-        events: ['entry.update'],
-        coalesce: { by: 'document', windowSeconds: 2, maxWaitSeconds: 3600 },
-      }),
-    });
-    await inst.call('waitWebhooks', {
-      uid: 'api::quotation.quotation',
-      event: 'entry.update',
-      count: 1,
-    });
-    const burst = await inst.call('eval', {
-      code: `const docs = strapi.documents('api::quotation.quotation');
-        const ids = [];
-        for (let i = 0; i < 10; i++) ids.push((await docs.create({ data: { customer: 'window ' + i } })).documentId);
-        const t0 = performance.timeOrigin + performance.now();
-        for (let i = 0; i < ${N_COALESCE}; i++) await docs.update({ documentId: ids[i % 10], data: { title: 'u' + i } });
-        return { t0, t1: performance.timeOrigin + performance.now() };`,
-    });
-    await untilDrained(inst, 300_000);
-    const windows = rx.got('/window');
-    results.coalesceBurst = {
-      updates: N_COALESCE,
-      deliveries: windows.length,
-      writeMs: burst.t1 - burst.t0,
-      lastAfterMs: lastArrival(windows) - burst.t1,
-    };
-    log(
-      `coalescing burst: ${N_COALESCE} updates over 10 documents in ${fmt(results.coalesceBurst.writeMs / 1000)} s → ${windows.length} deliveries, the last ${fmt(results.coalesceBurst.lastAfterMs)} ms after the last update`
-    );
-    await setEnabled(inst, {}, false);
+    // ---- 1b. coalescing windows ----------------------------------------------------------
+    await benchCoalescing(inst, rx, results);
 
     // ---- 3. latency on an idle system (before the bursts fill the tables) -----------------
     const uidQ = 'api::quotation.quotation';
@@ -857,6 +836,29 @@ const statsRows = (st) =>
     '< 100 ms',
   ]);
 
+/** The rows of section 1b. */
+const coalescingRows = (r) => [
+  ...(r.coalesce
+    ? [
+        [
+          'write, median, 10 coalescing webhooks (per document, 2 s)',
+          `${fmt(r.coalesce.with10, 2)} ms (0 webhooks: ${fmt(r.coalesce.base, 2)} ms)`,
+          '',
+        ],
+        ['write overhead ratio, coalescing webhooks', `×${fmt(r.coalesce.ratio, 2)}`, '≤ ×1.15'],
+      ]
+    : []),
+  ...(r.coalesceBurst
+    ? [
+        [
+          `burst: ${r.coalesceBurst.updates} updates over 10 documents (${fmt(r.coalesceBurst.writeMs / 1000)} s), 2 s window: deliveries`,
+          `${r.coalesceBurst.deliveries} (last ${fmt(r.coalesceBurst.lastAfterMs)} ms after the last update)`,
+          '10',
+        ],
+      ]
+    : []),
+];
+
 function report(r) {
   const o = r.overhead;
   const t = r.throughput;
@@ -868,25 +870,7 @@ function report(r) {
     ['write, median, 0 webhooks', `${fmt(o.base, 2)} ms`, ''],
     ['write, median, 10 matching webhooks', `${fmt(o.with10, 2)} ms`, ''],
     ['write overhead ratio', `×${fmt(o.ratio, 2)}`, '≤ ×1.15'],
-    ...(r.coalesce
-      ? [
-          [
-            'write, median, 10 coalescing webhooks (per document, 2 s)',
-            `${fmt(r.coalesce.with10, 2)} ms (0 webhooks: ${fmt(r.coalesce.base, 2)} ms)`,
-            '',
-          ],
-          ['write overhead ratio, coalescing webhooks', `×${fmt(r.coalesce.ratio, 2)}`, '≤ ×1.15'],
-        ]
-      : []),
-    ...(r.coalesceBurst
-      ? [
-          [
-            `burst: ${r.coalesceBurst.updates} updates over 10 documents (${fmt(r.coalesceBurst.writeMs / 1000)} s), 2 s window: deliveries`,
-            `${r.coalesceBurst.deliveries} (last ${fmt(r.coalesceBurst.lastAfterMs)} ms after the last update)`,
-            '10',
-          ],
-        ]
-      : []),
+    ...coalescingRows(r),
     [
       `throughput, drain of ${r.sizes.burst} (request log on), median of ${t.rounds.length} rounds`,
       `${fmt(t.ours)} /s`,
@@ -998,18 +982,22 @@ function report(r) {
       ]
     );
   }
+  return markdownTable(rows);
+}
+
+/** Rows `[measure, result, goal]` as a Markdown table. */
+function markdownTable(rows) {
   const w = [
     Math.max(...rows.map((x) => x[0].length)),
     Math.max(...rows.map((x) => x[1].length)),
     8,
   ];
   const line = (c) => `| ${c[0].padEnd(w[0])} | ${c[1].padEnd(w[1])} | ${c[2].padEnd(w[2])} |`;
-  const table = [
+  return [
     line(['measure', 'result', 'goal']),
     `|${'-'.repeat(w[0] + 2)}|${'-'.repeat(w[1] + 2)}|${'-'.repeat(w[2] + 2)}|`,
     ...rows.map(line),
   ].join('\n');
-  return table;
 }
 
 const SECTION_TITLE = { postgres: 'PostgreSQL', mariadb: 'MariaDB' };
@@ -1100,6 +1088,10 @@ if (require.main === module) {
     .then((r) => {
       if (ONLY === 'stats') {
         writeStatsSection(r, started);
+        process.exit(0);
+      }
+      if (ONLY === 'coalescing') {
+        console.log(`\n${markdownTable(coalescingRows(r))}\n`);
         process.exit(0);
       }
       const table = report(r);
