@@ -255,7 +255,7 @@ describe('by document', () => {
   it('a window held by a claim still takes the changes captured before it closes', async () => {
     // When the fan-out lags behind a stream of writes (the worker yields to them), a window
     // whose changes so far are quiet is due while later changes of its document still wait in
-    // the outbox: the claim takes it, finds them and gives it back (windows.ts, stillJoining).
+    // the outbox: the claim takes it, finds them and gives it back (windows.ts, `seal`).
     // A change fanned out while the window is held that way must join it, not open a second
     // window (measured: a burst of 1,000 updates over 10 documents gave 16–20 deliveries on
     // PostgreSQL and MariaDB instead of 10). Here the claim is held for its whole check.

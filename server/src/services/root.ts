@@ -65,7 +65,6 @@ export function createRoot(strapi: Core.Strapi) {
     waitForWrites: gate.waitForWrites,
     definitionsChanged,
     renderWindow: windows.render,
-    windowStillJoining: windows.stillJoining,
     sealWindow: windows.seal,
   });
   const manual = createManual(strapi, {

@@ -87,16 +87,11 @@ export interface DelivererDeps {
   waitForWrites: () => Promise<void> | null;
   definitionsChanged: () => Promise<void>;
   renderWindow: (row: WebhookRow, state: WindowState) => Promise<RenderedRequest>;
-  windowStillJoining: (webhookId: number, state: WindowState) => Promise<boolean>;
-  sealWindow: (
-    log: DeliveryRow,
-    state: WindowState,
-    req: RenderedRequest,
-    version: string
-  ) => Promise<boolean>;
+  /** Close a due window to joins (windows.ts, `seal`); false: not now. */
+  sealWindow: (log: DeliveryRow, state: WindowState) => Promise<boolean>;
 }
 
-/** A window whose changes are still being fanned out is looked at again this much later. */
+/** A window that could not be sealed (changes still being fanned out) is looked at again this much later. */
 const WINDOW_RECHECK_MS = 250;
 
 /** One leased delivery at a time: prepare → call (send-signed.ts) → handle outcome (dispatch/outcome.ts) → group commit. */
@@ -162,14 +157,13 @@ export function createDeliverer(strapi: Core.Strapi, deps: DelivererDeps) {
     let req: RenderedRequest = stored;
     let rendered: Record<string, unknown> = {};
     const windowState = log.coalesce ?? null;
-    // A window not sent yet may still take changes (windows.ts): it goes out only once it is
-    // closed by the changes it has, no change captured before its close waits in the outbox,
-    // and its request is stored (`sealWindow`) with no change joined since it was read.
-    const unsealed = Boolean(windowState) && log.requestBody == null;
-    if (windowState && unsealed) {
+    // A window not sealed yet may still take changes (windows.ts): it goes out once it is
+    // closed by the changes it has and sealed, which fails while changes captured before its
+    // close wait in the outbox or when one joined since it was read; it is then looked at again.
+    if (windowState && log.requestBody == null) {
       const close = closesAt(windowState);
       if (close.getTime() > Date.now()) return finish({ nextAttemptAt: close });
-      if (await deps.windowStillJoining(row.id, windowState))
+      if (!(await deps.sealWindow(log, windowState)))
         return finish({ nextAttemptAt: new Date(Date.now() + WINDOW_RECHECK_MS) });
     }
     if (needsRender(log, version)) {
@@ -194,9 +188,6 @@ export function createDeliverer(strapi: Core.Strapi, deps: DelivererDeps) {
           error,
         });
       }
-      // Joined meanwhile: given back, and the next claim reads it again.
-      if (windowState && unsealed && !(await deps.sealWindow(log, windowState, req, version)))
-        return finish({ nextAttemptAt: new Date() });
       rendered = {
         requestUrl: req.url,
         requestMethod: req.method,

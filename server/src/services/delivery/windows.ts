@@ -23,6 +23,14 @@ export interface WindowJoinRow extends Record<string, unknown> {
   window: { settings: CoalesceSettings; key: string; change: Joining };
 }
 
+interface OpenWindow {
+  id: number;
+  changeCount: number;
+  state: WindowState;
+}
+
+const groupId = (webhookId: number, key: string) => `${webhookId}\u0000${key}`;
+
 /** How often a join is tried again when another instance joined the same window meanwhile. */
 const JOIN_TRIES = 5;
 
@@ -31,9 +39,9 @@ const JOIN_TRIES = 5;
  * open window is a `pending` log row that has not been tried (`attempts` 0, not leased) with
  * its state in `coalesce` and `nextAttemptAt` = when it closes, so the delivery claim takes it
  * then, like any due delivery. Durable by construction (no timers), and sent once: the claim
- * that sends it renders the request from the state it read and stores it (`seal`) on
- * condition that no change joined since; a join is a conditional UPDATE that fails once the
- * request is stored, so a later change opens a new window.
+ * that sends it seals it (`seal`) on condition that no change joined since it read the state,
+ * then renders the request from that state; a join is a conditional UPDATE that fails once
+ * the window is sealed, so a later change opens a new window.
  */
 export function createWindows(
   strapi: Core.Strapi,
@@ -44,28 +52,44 @@ export function createWindows(
   const t = () => tableFor(strapi, LOG_UID);
   const modelName = (uid: string) => (strapi.getModel(uid as any) as any)?.modelName ?? uid;
 
-  /** The newest open window of (webhook, key): pending, never tried, not sealed. */
-  const findOpen = async (db: Db, webhookId: number, key: string) => {
+  /**
+   * The newest open window (pending, never tried, not sealed) of each (webhook, key) asked for,
+   * by `groupId`: one read for a whole fan-out batch (per 500 keys).
+   */
+  const findOpen = async (db: Db, wanted: { webhookId: number; key: string }[]) => {
     const c = t();
-    const rows = await db.run(
-      db(c.name)
-        .select(['id', c.col('coalesce'), c.col('changeCount')])
-        .where(c.col('webhookId'), webhookId)
-        .where(c.col('windowKey'), key)
-        .where(c.col('status'), 'pending')
-        .where(c.col('attempts'), 0)
-        .whereNull(c.col('requestBody'))
-        .orderBy('id', 'desc')
-        .limit(1)
-    );
-    const row = rows?.[0] ? c.fromRow(rows[0]) : null;
-    return row?.coalesce
-      ? {
+    const open = new Map<string, OpenWindow>();
+    const webhookIds = [...new Set(wanted.map((w) => w.webhookId))];
+    const keys = [...new Set(wanted.map((w) => w.key))];
+    for (let i = 0; i < keys.length; i += 500) {
+      const rows = await db.run(
+        db(c.name)
+          .select([
+            'id',
+            c.col('webhookId'),
+            c.col('windowKey'),
+            c.col('coalesce'),
+            c.col('changeCount'),
+          ])
+          .whereIn(c.col('webhookId'), webhookIds)
+          .whereIn(c.col('windowKey'), keys.slice(i, i + 500))
+          .where(c.col('status'), 'pending')
+          .where(c.col('attempts'), 0)
+          .whereNull(c.col('requestBody'))
+          .orderBy('id', 'desc')
+      );
+      for (const raw of rows ?? []) {
+        const row = c.fromRow(raw);
+        const id = groupId(Number(row.webhookId), String(row.windowKey));
+        if (!row.coalesce || open.has(id)) continue;
+        open.set(id, {
           id: Number(row.id),
           changeCount: Number(row.changeCount),
           state: row.coalesce as WindowState,
-        }
-      : null;
+        });
+      }
+    }
+    return open;
   };
 
   /** What a window's row says about it besides its state. */
@@ -80,14 +104,24 @@ export function createWindows(
     };
   };
 
-  /** Join one window's changes (same webhook and key, capture order) to its open window, or open windows for them. */
-  const joinGroup = async (db: Db, group: WindowJoinRow[], now: Date) => {
+  /**
+   * Join one window's changes (same webhook and key, capture order) to its open window (`open`:
+   * as read for the batch); resolves to the rows of the windows they open instead.
+   */
+  const joinGroup = async (
+    db: Db,
+    group: WindowJoinRow[],
+    now: Date,
+    open: OpenWindow | null
+  ): Promise<Record<string, unknown>[]> => {
     const c = t();
+    const { webhookId } = group[0];
     const { settings, key } = group[0].window;
     const changes = group.map((j) => j.window.change);
     let rest = changes;
     for (let tries = 0; tries < JOIN_TRIES && rest === changes; tries++) {
-      const open = await findOpen(db, group[0].webhookId, key);
+      if (tries > 0)
+        open = (await findOpen(db, [{ webhookId, key }])).get(groupId(webhookId, key)) ?? null;
       if (!open) break;
       const { state, taken } = absorb(open.state, changes);
       if (!taken) break;
@@ -123,7 +157,7 @@ export function createWindows(
       });
       rest = rest.slice(taken + 1);
     }
-    await c.insert(db, rows);
+    return rows;
   };
 
   return {
@@ -134,73 +168,59 @@ export function createWindows(
     async join(db: Db, joins: WindowJoinRow[], now: Date) {
       const groups = new Map<string, WindowJoinRow[]>();
       for (const j of joins) {
-        const id = `${j.webhookId}\u0000${j.window.key}`;
+        const id = groupId(j.webhookId, j.window.key);
         const group = groups.get(id);
         if (group) group.push(j);
         else groups.set(id, [j]);
       }
-      for (const group of groups.values()) await joinGroup(db, group, now);
+      const open = await findOpen(
+        db,
+        [...groups.values()].map((g) => ({ webhookId: g[0].webhookId, key: g[0].window.key }))
+      );
+      const rows: Record<string, unknown>[] = [];
+      for (const [id, group] of groups)
+        rows.push(...(await joinGroup(db, group, now, open.get(id) ?? null)));
+      await t().insert(db, rows);
     },
 
     /**
-     * Changes captured before the window closed may still wait in the outbox (a fan-out
-     * backlog, e.g. during a bulk publish: the worker yields to the writes): the window waits
-     * for them rather than leave them to a window of their own, for its maximum wait past its
-     * close at most (so a record that cannot be fanned out does not hold it back for ever).
-     */
-    async stillJoining(webhookId: number, state: WindowState, now = new Date()): Promise<boolean> {
-      const close = closesAt(state);
-      if (now.getTime() > close.getTime() + state.maxWaitSeconds * 1000) return false;
-      const o = tableFor(strapi, OUTBOX_UID);
-      let q = (strapi.db as any)
-        .connection(o.name)
-        .select({ webhookIds: o.col('webhookIds') })
-        .where(o.col('occurredAt'), '<', close)
-        .orderBy('id', 'asc')
-        .limit(500);
-      // A window per document waits for that document's changes only.
-      const first = state.changes[0];
-      if (state.by === 'document' && first)
-        q = q
-          .where(o.col('contentType'), first.uid)
-          .where(o.col('targetDocumentId'), first.documentId);
-      const rows = await q;
-      return rows.some((r: Record<string, unknown>) => {
-        const ids = o.fromRow(r).webhookIds;
-        return Array.isArray(ids) && ids.map(Number).includes(webhookId);
-      });
-    },
-
-    /**
-     * Store the request rendered from `state` on the leased window row, on condition that no
-     * change joined since `state` was read (same change count) and the lease is still ours:
-     * from then on no change joins it. False: it changed (or was taken over); the claim gives
-     * it back and the next one reads it again.
+     * Seal a due window for the claim that leased it: from then on no change joins it, and its
+     * request is rendered from `state`. One conditional UPDATE (the request body set to '', the
+     * request itself is stored with the attempt's outcome), which fails when a change joined
+     * since `state` was read (same change count), when the lease is no longer ours, or while a
+     * change of the window's document (by webhook: of its content type) captured before the
+     * window closes still waits in the outbox: a fan-out backlog, e.g. during a bulk write the
+     * worker yields to the writes. That wait lasts the window's maximum wait past its close at
+     * most, so a record that cannot be fanned out does not hold it back for ever. False: the
+     * claim gives it back, to be looked at again.
      */
     async seal(
       log: { id: number; leaseOwner: string | null },
       state: WindowState,
-      req: RenderedRequest,
-      version: string
+      now = new Date()
     ): Promise<boolean> {
       const c = t();
+      const o = tableFor(strapi, OUTBOX_UID);
+      const close = closesAt(state);
       const db = queueDb(strapi);
-      const res = await db.run(
-        db(c.name)
-          .where('id', log.id)
-          .where(c.col('leaseOwner'), log.leaseOwner)
-          .where(c.col('changeCount'), state.changes.length)
-          .whereNull(c.col('requestBody'))
-          .update(
-            c.toRow({
-              requestUrl: req.url,
-              requestMethod: req.method,
-              requestBody: req.body,
-              webhookVersion: version,
-              updatedAt: new Date(),
-            })
-          )
-      );
+      let q = db(c.name)
+        .where('id', log.id)
+        .where(c.col('leaseOwner'), log.leaseOwner)
+        .where(c.col('changeCount'), state.changes.length)
+        .whereNull(c.col('requestBody'));
+      const first = state.changes[0];
+      if (first && now.getTime() <= close.getTime() + state.maxWaitSeconds * 1000) {
+        // Any record of the document, whichever webhooks it is for: it is fanned out soon.
+        q = q.whereNotExists((sub: any) => {
+          sub
+            .select(o.col('occurredAt'))
+            .from(o.name)
+            .where(o.col('contentType'), first.uid)
+            .where(o.col('occurredAt'), '<', close);
+          if (state.by === 'document') sub.where(o.col('targetDocumentId'), first.documentId);
+        });
+      }
+      const res = await db.run(q.update(c.toRow({ requestBody: '', updatedAt: now })));
       return affected(res) > 0;
     },
 
