@@ -100,6 +100,8 @@ export function createEngine(strapi: Core.Strapi, deps: EngineDeps) {
     // than one query per delivery.
     const byId = await deps.cache.byId(rows.map((r) => r.webhookId));
     for (const r of rows) r.webhook = byId.get(r.webhookId) ?? null;
+    // Coalescing windows that closed are sealed now, together (one commit per claim).
+    await deliverer.sealWindows(rows);
     return rows;
   }
 

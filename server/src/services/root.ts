@@ -65,7 +65,7 @@ export function createRoot(strapi: Core.Strapi) {
     waitForWrites: gate.waitForWrites,
     definitionsChanged,
     renderWindow: windows.render,
-    sealWindow: windows.seal,
+    sealWindows: windows.seal,
   });
   const manual = createManual(strapi, {
     render,

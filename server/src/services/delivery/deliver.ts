@@ -38,6 +38,8 @@ export interface DeliveryRow {
   leaseUntil: string | null;
   /** A coalescing window's state (windows.ts); its request is rendered at its first attempt. */
   coalesce?: WindowState | null;
+  /** A window sealed by its claim for this attempt (`sealWindows`): no change joins it now. */
+  sealed?: boolean;
   /** The webhook as read with the claim (null: deleted). */
   webhook: WebhookRow | null;
 }
@@ -87,8 +89,10 @@ export interface DelivererDeps {
   waitForWrites: () => Promise<void> | null;
   definitionsChanged: () => Promise<void>;
   renderWindow: (row: WebhookRow, state: WindowState) => Promise<RenderedRequest>;
-  /** Close a due window to joins (windows.ts, `seal`); false: not now. */
-  sealWindow: (log: DeliveryRow, state: WindowState) => Promise<boolean>;
+  /** Close due windows to joins (windows.ts, `seal`): the ids sealed. */
+  sealWindows: (
+    leased: { id: number; leaseOwner: string | null; state: WindowState }[]
+  ) => Promise<Set<number>>;
 }
 
 /** A window that could not be sealed (changes still being fanned out) is looked at again this much later. */
@@ -157,14 +161,15 @@ export function createDeliverer(strapi: Core.Strapi, deps: DelivererDeps) {
     let req: RenderedRequest = stored;
     let rendered: Record<string, unknown> = {};
     const windowState = log.coalesce ?? null;
-    // A window not sealed yet may still take changes (windows.ts): it goes out once it is
-    // closed by the changes it has and sealed, which fails while changes captured before its
-    // close wait in the outbox or when one joined since it was read; it is then looked at again.
-    if (windowState && log.requestBody == null) {
+    // A window its claim did not seal (sealWindows) may still take changes: it is not closed
+    // yet by the changes it has (put back until it closes), or changes captured before its
+    // close still wait in the outbox, or one joined since it was read (looked at again soon).
+    if (windowState && log.requestBody == null && !log.sealed) {
       const close = closesAt(windowState);
-      if (close.getTime() > Date.now()) return finish({ nextAttemptAt: close });
-      if (!(await deps.sealWindow(log, windowState)))
-        return finish({ nextAttemptAt: new Date(Date.now() + WINDOW_RECHECK_MS) });
+      return finish({
+        nextAttemptAt:
+          close.getTime() > Date.now() ? close : new Date(Date.now() + WINDOW_RECHECK_MS),
+      });
     }
     if (needsRender(log, version)) {
       try {
@@ -224,6 +229,22 @@ export function createDeliverer(strapi: Core.Strapi, deps: DelivererDeps) {
   };
 
   return {
+    /**
+     * Seal the closed windows among claimed deliveries (windows.ts, `seal`), all in one
+     * transaction; a window not sealed is given back by its attempt.
+     */
+    async sealWindows(rows: DeliveryRow[]): Promise<void> {
+      const now = Date.now();
+      const due = rows.flatMap((r) =>
+        r.coalesce && r.requestBody == null && closesAt(r.coalesce).getTime() <= now
+          ? [{ id: r.id, leaseOwner: r.leaseOwner, state: r.coalesce }]
+          : []
+      );
+      if (!due.length) return;
+      const sealed = await deps.sealWindows(due);
+      for (const r of rows) r.sealed = sealed.has(r.id);
+    },
+
     /**
      * One attempt of a leased delivery, then its outcome recorded (if we still hold the
      * lease). `sent` is called when the HTTP exchange is over (the worker's slot is free);

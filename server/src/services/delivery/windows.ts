@@ -11,7 +11,7 @@ import {
 import { buildContext, type EventContext } from '../../render/context';
 import type { RenderedRequest } from '../../render/request';
 import type { WebhookRow } from '../../definitions/types';
-import { affected, queueDb, tableFor, type Db } from '../../outbox/rows';
+import { affected, queueTransaction, tableFor, type Db } from '../../outbox/rows';
 import { LOG_UID, OUTBOX_UID } from '../../plugin';
 
 /**
@@ -36,7 +36,7 @@ const JOIN_TRIES = 5;
 
 /**
  * Coalescing windows on the request log (docs/events.md, "Bursts: coalescing windows"): an
- * open window is a `pending` log row that has not been tried (`attempts` 0, not leased) with
+ * open window is a `pending` log row that has not been tried (`attempts` 0, not sealed) with
  * its state in `coalesce` and `nextAttemptAt` = when it closes, so the delivery claim takes it
  * then, like any due delivery. Durable by construction (no timers), and sent once: the claim
  * that sends it seals it (`seal`) on condition that no change joined since it read the state,
@@ -184,44 +184,51 @@ export function createWindows(
     },
 
     /**
-     * Seal a due window for the claim that leased it: from then on no change joins it, and its
-     * request is rendered from `state`. One conditional UPDATE (the request body set to '', the
-     * request itself is stored with the attempt's outcome), which fails when a change joined
-     * since `state` was read (same change count), when the lease is no longer ours, or while a
-     * change of the window's document (by webhook: of its content type) captured before the
-     * window closes still waits in the outbox: a fan-out backlog, e.g. during a bulk write the
-     * worker yields to the writes. That wait lasts the window's maximum wait past its close at
-     * most, so a record that cannot be fanned out does not hold it back for ever. False: the
-     * claim gives it back, to be looked at again.
+     * Seal the due windows a claim leased, in one transaction (one commit for a claim's
+     * windows, as the outcomes' group commit): from then on no change joins them, and each
+     * request is rendered from the state read with the claim. Per window one conditional
+     * UPDATE (the request body set to '', the request itself is stored with the attempt's
+     * outcome), which fails when a change joined since the state was read (same change count),
+     * when the lease is no longer ours, or while a change of the window's document (by
+     * webhook: of its content type) captured before the window closes still waits in the
+     * outbox: a fan-out backlog, e.g. during a bulk write the worker yields to the writes.
+     * That wait lasts the window's maximum wait past its close at most, so a record that
+     * cannot be fanned out does not hold it back for ever. Resolves to the ids sealed; the
+     * others are given back by their claim, to be looked at again.
      */
     async seal(
-      log: { id: number; leaseOwner: string | null },
-      state: WindowState,
+      leased: { id: number; leaseOwner: string | null; state: WindowState }[],
       now = new Date()
-    ): Promise<boolean> {
+    ): Promise<Set<number>> {
+      const sealed = new Set<number>();
+      if (!leased.length) return sealed;
       const c = t();
       const o = tableFor(strapi, OUTBOX_UID);
-      const close = closesAt(state);
-      const db = queueDb(strapi);
-      let q = db(c.name)
-        .where('id', log.id)
-        .where(c.col('leaseOwner'), log.leaseOwner)
-        .where(c.col('changeCount'), state.changes.length)
-        .whereNull(c.col('requestBody'));
-      const first = state.changes[0];
-      if (first && now.getTime() <= close.getTime() + state.maxWaitSeconds * 1000) {
-        // Any record of the document, whichever webhooks it is for: it is fanned out soon.
-        q = q.whereNotExists((sub: any) => {
-          sub
-            .select(o.col('occurredAt'))
-            .from(o.name)
-            .where(o.col('contentType'), first.uid)
-            .where(o.col('occurredAt'), '<', close);
-          if (state.by === 'document') sub.where(o.col('targetDocumentId'), first.documentId);
-        });
-      }
-      const res = await db.run(q.update(c.toRow({ requestBody: '', updatedAt: now })));
-      return affected(res) > 0;
+      await queueTransaction(strapi, async (db) => {
+        for (const { id, leaseOwner, state } of leased) {
+          const close = closesAt(state);
+          let q = db(c.name)
+            .where('id', id)
+            .where(c.col('leaseOwner'), leaseOwner)
+            .where(c.col('changeCount'), state.changes.length)
+            .whereNull(c.col('requestBody'));
+          const first = state.changes[0];
+          if (first && now.getTime() <= close.getTime() + state.maxWaitSeconds * 1000) {
+            // Any record of the document, whichever webhooks it is for: it is fanned out soon.
+            q = q.whereNotExists((sub: any) => {
+              sub
+                .select(o.col('occurredAt'))
+                .from(o.name)
+                .where(o.col('contentType'), first.uid)
+                .where(o.col('occurredAt'), '<', close);
+              if (state.by === 'document') sub.where(o.col('targetDocumentId'), first.documentId);
+            });
+          }
+          const res = await db.run(q.update(c.toRow({ requestBody: '', updatedAt: now })));
+          if (affected(res) > 0) sealed.add(id);
+        }
+      });
+      return sealed;
     },
 
     /** The request a closed window sends, rendered with the webhook's current definition. */
