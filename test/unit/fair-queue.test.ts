@@ -13,8 +13,17 @@ const order = (jobs: string[], running: Record<string, number>, perKey: number) 
   return { taken, left: queue.size };
 };
 
+interface Case {
+  what: string;
+  jobs: string[];
+  running: Record<string, number>;
+  perKey: number;
+  taken: string[];
+  left: number;
+}
+
 describe('FairQueue', () => {
-  it.each([
+  it.each<Case>([
     {
       what: 'keys in turn, each key in its own order',
       jobs: ['A:1', 'A:2', 'A:3', 'B:1', 'B:2', 'C:1'],
