@@ -5,7 +5,7 @@ import {
   WEBHOOK_FIELDS,
   unknownFieldErrors,
 } from '../../server/src/definitions/validate';
-import { toPublic } from '../../server/src/services/webhook-fields';
+import { DEFAULTS, toPublic } from '../../server/src/services/webhook-fields';
 import type { WebhookRow } from '../../server/src/definitions/types';
 
 /** Columns the server sets itself: never part of a definition a client sends. */
@@ -18,26 +18,17 @@ const SERVER_COLUMNS = [
 ];
 
 const row: WebhookRow = {
+  ...DEFAULTS(5000),
   id: 1,
   documentId: 'd1',
   name: 'a',
-  enabled: true,
   contentType: 'api::article.article',
   events: ['entry.create'],
-  condition: null,
   url: 'https://hooks.example.com/a',
-  dynamicUrl: false,
-  method: 'POST',
-  bodyType: 'default',
-  jsonTemplate: null,
-  formFields: [],
   headers: [{ name: 'X-Key', value: 'enc:v1:x', secret: true }],
   secret: null,
   previousSecret: null,
   previousSecretExpiresAt: null,
-  timeoutMs: 5000,
-  maxAttempts: 8,
-  coalesce: null,
   disabledReason: null,
   failingSince: null,
   managed: null,
