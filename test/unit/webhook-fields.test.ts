@@ -25,6 +25,7 @@ const row: WebhookRow = {
   contentType: 'api::article.article',
   events: ['entry.create'],
   url: 'https://hooks.example.com/a',
+  coalesce: null,
   headers: [{ name: 'X-Key', value: 'enc:v1:x', secret: true }],
   secret: null,
   previousSecret: null,
