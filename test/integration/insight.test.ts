@@ -211,13 +211,25 @@ describe(`GET /webhooks/:id/stats on ${testDb()}`, () => {
 describe(`request log: documentTitle and search by document on ${testDb()}`, () => {
   const A = 'api::article.article';
   const cm = () => app.strapi.plugin('content-manager').service('content-types');
-  const setMainField = async (uid: string, mainField: string) => {
+  /** Sets the type's main field; returns the one it had. */
+  const writeMainField = async (uid: string, mainField: string): Promise<string> => {
     const config = await cm().findConfiguration({ uid });
     await cm().updateConfiguration(
       { uid },
       { ...config, settings: { ...config.settings, mainField } }
     );
+    return config.settings.mainField;
   };
+  /** Main fields as they were before a test changed them: put back after it, whatever its outcome. */
+  const mainFields = new Map<string, string>();
+  const setMainField = async (uid: string, mainField: string) => {
+    const was = await writeMainField(uid, mainField);
+    if (!mainFields.has(uid)) mainFields.set(uid, was);
+  };
+  afterEach(async () => {
+    for (const [uid, mainField] of mainFields) await writeMainField(uid, mainField);
+    mainFields.clear();
+  });
 
   it('records the main field set in "Configure the view", from the snapshot, and finds the row by title or documentId', async () => {
     // Before any article is delivered (main fields are cached for a few seconds).
