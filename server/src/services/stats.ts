@@ -2,7 +2,7 @@ import type { Core } from '@strapi/strapi';
 import { LOG_UID, WEBHOOK_UID } from '../plugin';
 import type { WebhookStats } from '../contracts/webhooks';
 import { STATS_RANGES, type WebhookSeries } from '../contracts/stats';
-import { LATENCY_BINS, binCase, bucketStarts, isRange, toBuckets } from '../stats/series';
+import { binCase, bucketStarts, isRange, latencyBinSql, toBuckets } from '../stats/series';
 import { tableFor } from '../outbox/rows';
 import { NotFoundError, WebhookValidationError } from '../errors';
 import { toId } from '../ids';
@@ -88,12 +88,11 @@ export default ({ strapi }: { strapi: Core.Strapi }) => ({
       starts.map((s) => new Date(s)),
       (v, b) => (b.push(v), '?')
     );
-    const bin = binCase(duration, LATENCY_BINS);
     const rows = await knex(t.name)
       .select(
         knex.raw(`${bucket.sql} AS bucket`, bucket.bindings),
         knex.raw('?? AS status', [t.col('status')]),
-        knex.raw(`CASE WHEN ${duration} IS NULL THEN -1 ELSE ${bin.sql} END AS bin`),
+        knex.raw(`${latencyBinSql(duration)} AS bin`),
         knex.raw('COUNT(*) AS n')
       )
       .where(t.col('webhookId'), webhookId)
