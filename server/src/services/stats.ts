@@ -51,9 +51,11 @@ export default ({ strapi }: { strapi: Core.Strapi }) => ({
    * query, grouped by bucket, status and latency bin, so at most buckets × 3 × ~110 rows come
    * back whatever the number of deliveries. The `dw_logs_webhook_stats_idx` index (webhook,
    * createdAt, status, event, durationMs) covers it: SQLite never reads the table, PostgreSQL
-   * can scan the index only (docs/benchmarks.md, "Delivery statistics"). Plain knex: the bucket and bin
-   * `CASE`s are SQL the query engine cannot express; dates are bound as the plugin's other
-   * knex statements bind them (outbox/rows.ts).
+   * scans the index only where VACUUM has marked the pages all-visible. Per row the bin is
+   * arithmetic and the bucket a 5-deep `CASE` over the bucket starts: a ~110-bin `CASE` per row
+   * cost PostgreSQL most of its 30d time (docs/benchmarks.md, "Delivery statistics"). Plain
+   * knex: that is SQL the query engine cannot express; dates are bound as the plugin's other
+   * knex statements bind them (outbox/rows.ts), so the bucket bounds compare as stored.
    */
   async series(
     id: unknown,
