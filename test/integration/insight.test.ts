@@ -9,6 +9,7 @@ import { bootStrapi, testDb, type TestApp } from '../helpers/strapi';
 import { disableWebhooks } from '../helpers/cleanup';
 import { eventually, startReceiver, type Receiver } from '../helpers/receiver';
 import { postWebhook } from '../helpers/api';
+import { latencyBin, latencyBinSql } from '../../server/src/stats/series';
 
 const Q = 'api::quotation.quotation';
 const P = '/document-webhooks';
@@ -187,6 +188,37 @@ describe(`GET /webhooks/:id/stats on ${testDb()}`, () => {
     expect((await stats(hook.id, '?range=30d')).buckets.reduce((n, b) => n + b.delivered, 0)).toBe(
       11
     );
+  });
+
+  it('bins latencies in the database exactly as the percentile math expects', async () => {
+    // Every duration up to past two minutes through the SQL the stats query runs (LN and FLOOR
+    // of this database), against latencyBin: a bin edge read differently would skew p50/p95.
+    const digits = Array.from({ length: 10 }, (_, d) => `SELECT ${d} AS d`).join(' UNION ALL ');
+    const places = [1, 10, 100, 1_000, 10_000]
+      .map((p, i) => `${i ? ' + ' : ''}p${i}.d * ${p}`)
+      .join('');
+    const joins = [0, 1, 2, 3, 4].map((i) => `(${digits}) p${i}`).join(' CROSS JOIN ');
+    const res = await app.strapi.db.connection.raw(
+      `SELECT x, ${latencyBinSql('x')} AS b FROM (SELECT ${places} + t.d * 100000 AS x FROM ${joins}
+       CROSS JOIN (SELECT 0 AS d UNION ALL SELECT 1 AS d) t) n WHERE x <= 130000`
+    );
+    // pg answers { rows }, mysql2 [rows, fields], better-sqlite3 the rows.
+    const rows: { x: number | string; b: number | string }[] =
+      res.rows ?? (Array.isArray(res[0]) ? res[0] : res);
+    expect(rows).toHaveLength(130_001);
+    expect(rows.filter((r) => Number(r.b) !== latencyBin(Number(r.x)))).toEqual([]);
+
+    // And through the API: 21 ms is in [20, 22), 22 ms (on an edge) in [22, 25), each read
+    // as its bin's middle.
+    const hook = await createWebhook({ url: rx.url('/ok'), enabled: false });
+    const hourStart = Math.floor(Date.now() / H) * H;
+    await insertLogs([
+      { webhookId: hook.id, at: hourStart - 2 * H, status: 'delivered', durationMs: 21 },
+      { webhookId: hook.id, at: hourStart - 3 * H, status: 'delivered', durationMs: 22 },
+    ]);
+    const day = await stats(hook.id, '?range=24h');
+    const at = (t: number) => day.buckets.find((b) => b.start === new Date(t).toISOString())!;
+    expect([at(hourStart - 2 * H).p50Ms, at(hourStart - 3 * H).p50Ms]).toEqual([21, 24]);
   });
 
   it('refuses an unknown range or parameter naming it, and answers 404 for an unknown webhook', async () => {
