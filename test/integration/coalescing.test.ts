@@ -48,6 +48,8 @@ beforeAll(async () => {
 });
 
 afterEach(() => disableWebhooks(app));
+// A test that answers otherwise gives the receiver back as set up, also when it fails.
+afterEach(() => rx.respond(failFirstThenOk));
 
 afterAll(async () => {
   await app?.stop();
@@ -329,54 +331,50 @@ describe('by document', () => {
     rx.respond((r) =>
       r.url === '/win-wrong' ? { status: 404, body: 'no such path' } : { status: 200, body: 'ok' }
     );
-    try {
-      await update(id, 'f1');
-      await update(id, 'f2');
-      const [wrong] = await rx.waitFor(
-        (r) => (at('/win-wrong')(r).length ? at('/win-wrong')(r) : null),
-        15_000
-      );
-      const failed = await eventually(async () =>
-        (await logsOf(hook.id)).find((l) => l.status === 'exhausted')
-      );
-      expect(failed).toMatchObject({ changeCount: 2, retryable: true, rerender: false });
+    await update(id, 'f1');
+    await update(id, 'f2');
+    const [wrong] = await rx.waitFor(
+      (r) => (at('/win-wrong')(r).length ? at('/win-wrong')(r) : null),
+      15_000
+    );
+    const failed = await eventually(async () =>
+      (await logsOf(hook.id)).find((l) => l.status === 'exhausted')
+    );
+    expect(failed).toMatchObject({ changeCount: 2, retryable: true, rerender: false });
 
-      const fixed = await app.api('PUT', `/document-webhooks/webhooks/${hook.id}`, {
-        url: rx.url('/win-fixed'),
-        headers: [{ name: 'X-Fixed', value: 'yes' }],
-      });
-      expect(fixed.status, JSON.stringify(fixed.body)).toBe(200);
-      expect(
-        (await app.api('GET', `/document-webhooks/logs/${failed.id}`)).body.data.rerender
-      ).toBe(true);
-      const retried = await app.api('POST', `/document-webhooks/logs/${failed.id}/retry`);
-      expect(retried.status, JSON.stringify(retried.body)).toBe(200);
+    const fixed = await app.api('PUT', `/document-webhooks/webhooks/${hook.id}`, {
+      url: rx.url('/win-fixed'),
+      headers: [{ name: 'X-Fixed', value: 'yes' }],
+    });
+    expect(fixed.status, JSON.stringify(fixed.body)).toBe(200);
+    expect((await app.api('GET', `/document-webhooks/logs/${failed.id}`)).body.data.rerender).toBe(
+      true
+    );
+    const retried = await app.api('POST', `/document-webhooks/logs/${failed.id}/retry`);
+    expect(retried.status, JSON.stringify(retried.body)).toBe(200);
 
-      const [req] = await rx.waitFor(
-        (r) => (at('/win-fixed')(r).length ? at('/win-fixed')(r) : null),
-        15_000
-      );
-      expect(req.headers['webhook-id']).toBe(wrong.headers['webhook-id']);
-      expect(req.headers['x-fixed']).toBe('yes');
-      const body = JSON.parse(req.body);
-      expect(body.entry.title).toBe('f2');
-      expect(body.changes).toHaveLength(2);
-      const log = await eventually(async () =>
-        (await logsOf(hook.id)).find((l) => l.status === 'delivered')
-      );
-      expect(log).toMatchObject({
-        id: failed.id,
-        requestUrl: rx.url('/win-fixed'),
-        rerender: false,
-      });
-      expect(log.attemptLog.map((x: any) => [x.status, x.url])).toEqual([
-        [404, rx.url('/win-wrong')],
-        [200, rx.url('/win-fixed')],
-      ]);
-      expect(at('/win-wrong')(rx.requests)).toHaveLength(1);
-    } finally {
-      rx.respond(failFirstThenOk);
-    }
+    const [req] = await rx.waitFor(
+      (r) => (at('/win-fixed')(r).length ? at('/win-fixed')(r) : null),
+      15_000
+    );
+    expect(req.headers['webhook-id']).toBe(wrong.headers['webhook-id']);
+    expect(req.headers['x-fixed']).toBe('yes');
+    const body = JSON.parse(req.body);
+    expect(body.entry.title).toBe('f2');
+    expect(body.changes).toHaveLength(2);
+    const log = await eventually(async () =>
+      (await logsOf(hook.id)).find((l) => l.status === 'delivered')
+    );
+    expect(log).toMatchObject({
+      id: failed.id,
+      requestUrl: rx.url('/win-fixed'),
+      rerender: false,
+    });
+    expect(log.attemptLog.map((x: any) => [x.status, x.url])).toEqual([
+      [404, rx.url('/win-wrong')],
+      [200, rx.url('/win-fixed')],
+    ]);
+    expect(at('/win-wrong')(rx.requests)).toHaveLength(1);
   });
 });
 

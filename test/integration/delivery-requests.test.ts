@@ -29,6 +29,8 @@ beforeAll(async () => {
 
 // Also when a test fails half-way: its webhooks must not fire into the next test.
 afterEach(() => disableWebhooks(app));
+// A test that answers otherwise gives the receiver back its default, also when it fails.
+afterEach(() => rx.respond(() => ({ status: 200, body: 'ok' })));
 
 afterAll(async () => {
   await app?.stop();
@@ -320,55 +322,49 @@ describe('headers and signatures', () => {
         ? { status: 500, body: 'boom' }
         : { status: 200, body: 'ok' }
     );
-    try {
-      await create({ customer: 'Signed Co', title: 'naïve — “quotes” ✓' });
-      const [first, second] = await rx.waitFor((reqs) =>
-        at('/signed')(reqs).length >= 2 ? at('/signed')(reqs) : undefined
-      );
-      for (const r of [first, second]) {
-        expect(verifyStandard(r, secret)).toBe(true);
-        expect(verifyFrappe(r, secret)).toBe(true);
-        expect(Math.abs(Number(r.headers['webhook-timestamp']) - Date.now() / 1000)).toBeLessThan(
-          10
-        );
-        // A signature over anything else does not verify.
-        expect(verifyStandard({ ...r, body: `${r.body} ` }, secret)).toBe(false);
-        expect(verifyStandard(r, `whsec_${randomBytes(32).toString('base64')}`)).toBe(false);
-      }
-      expect(first.headers['webhook-id']).toMatch(/^msg_[0-9A-Za-z]+$/);
-      expect(second.headers['webhook-id']).toBe(first.headers['webhook-id']);
-      expect(second.body).toBe(first.body);
-      const log = await eventually(async () =>
-        (await logsOf(hook.id)).find((l) => l.status === 'delivered')
-      );
-      expect(log.messageId ?? log.requestHeaders['webhook-id']).toBe(first.headers['webhook-id']);
-      expect(log.attempts).toBe(2);
-
-      const rotated = await app.api('POST', `/document-webhooks/webhooks/${hook.id}/rotate-secret`);
-      expect(rotated.status).toBe(200);
-      const newSecret: string = rotated.body.data.secret;
-      expect(newSecret).toMatch(/^whsec_/);
-      expect(newSecret).not.toBe(secret);
-      await create({ customer: 'Rotated Co' });
-      const r = await rx.waitFor((reqs) =>
-        at('/signed')(reqs).find((x) => x.body.includes('Rotated Co'))
-      );
-      const sigs = String(r.headers['webhook-signature']).split(' ');
-      expect(sigs).toHaveLength(2);
-      expect(verifyStandard(r, newSecret)).toBe(true);
+    await create({ customer: 'Signed Co', title: 'naïve — “quotes” ✓' });
+    const [first, second] = await rx.waitFor((reqs) =>
+      at('/signed')(reqs).length >= 2 ? at('/signed')(reqs) : undefined
+    );
+    for (const r of [first, second]) {
       expect(verifyStandard(r, secret)).toBe(true);
-      // Current secret first; the Frappe header carries the current one.
-      expect(
-        verifyStandard({ ...r, headers: { ...r.headers, 'webhook-signature': sigs[0] } }, newSecret)
-      ).toBe(true);
-      expect(verifyFrappe(r, newSecret)).toBe(true);
-      // Signatures never appear in the log.
-      const logs = await logsOf(hook.id);
-      for (const l of logs)
-        for (const s of [...sigs, String(first.headers['webhook-signature'])])
-          expect(JSON.stringify(l)).not.toContain(s.slice(3));
-    } finally {
-      rx.respond(() => ({ status: 200, body: 'ok' }));
+      expect(verifyFrappe(r, secret)).toBe(true);
+      expect(Math.abs(Number(r.headers['webhook-timestamp']) - Date.now() / 1000)).toBeLessThan(10);
+      // A signature over anything else does not verify.
+      expect(verifyStandard({ ...r, body: `${r.body} ` }, secret)).toBe(false);
+      expect(verifyStandard(r, `whsec_${randomBytes(32).toString('base64')}`)).toBe(false);
     }
+    expect(first.headers['webhook-id']).toMatch(/^msg_[0-9A-Za-z]+$/);
+    expect(second.headers['webhook-id']).toBe(first.headers['webhook-id']);
+    expect(second.body).toBe(first.body);
+    const log = await eventually(async () =>
+      (await logsOf(hook.id)).find((l) => l.status === 'delivered')
+    );
+    expect(log.messageId ?? log.requestHeaders['webhook-id']).toBe(first.headers['webhook-id']);
+    expect(log.attempts).toBe(2);
+
+    const rotated = await app.api('POST', `/document-webhooks/webhooks/${hook.id}/rotate-secret`);
+    expect(rotated.status).toBe(200);
+    const newSecret: string = rotated.body.data.secret;
+    expect(newSecret).toMatch(/^whsec_/);
+    expect(newSecret).not.toBe(secret);
+    await create({ customer: 'Rotated Co' });
+    const r = await rx.waitFor((reqs) =>
+      at('/signed')(reqs).find((x) => x.body.includes('Rotated Co'))
+    );
+    const sigs = String(r.headers['webhook-signature']).split(' ');
+    expect(sigs).toHaveLength(2);
+    expect(verifyStandard(r, newSecret)).toBe(true);
+    expect(verifyStandard(r, secret)).toBe(true);
+    // Current secret first; the Frappe header carries the current one.
+    expect(
+      verifyStandard({ ...r, headers: { ...r.headers, 'webhook-signature': sigs[0] } }, newSecret)
+    ).toBe(true);
+    expect(verifyFrappe(r, newSecret)).toBe(true);
+    // Signatures never appear in the log.
+    const logs = await logsOf(hook.id);
+    for (const l of logs)
+      for (const s of [...sigs, String(first.headers['webhook-signature'])])
+        expect(JSON.stringify(l)).not.toContain(s.slice(3));
   });
 });

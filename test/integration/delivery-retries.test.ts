@@ -296,38 +296,44 @@ describe('concurrency', () => {
 });
 
 describe('fan-out isolation', () => {
+  // The fault injected into the planner comes out again, also when the test fails.
+  let restorePlanner: (() => void) | null = null;
+  afterEach(() => {
+    restorePlanner?.();
+    restorePlanner = null;
+  });
+
   it('an outbox record that cannot be fanned out does not hold back later ones', async () => {
     await createWebhook({ url: rx.url('/isolation') });
     // The planner the worker uses (built once by the plugin's composition root).
     const planner = app.strapi.plugin('document-webhooks').service('delivery').planner;
     const original = planner.fanOut;
+    restorePlanner = () => {
+      planner.fanOut = original;
+    };
     let poisonId = '';
     // Fault injection: fan-out of one record fails (e.g. its log row cannot be written).
     planner.fanOut = async (ev: any, hooks: any) => {
       if (ev.documentId === poisonId) throw new Error('injected fan-out failure');
       return original.call(planner, ev, hooks);
     };
-    try {
-      await app.strapi.db.transaction(async () => {
-        // Same transaction: both records are claimed in one batch, the poisoned one first.
-        poisonId = (await app.strapi.documents(Q).create({ data: { customer: 'Poison' } }))
-          .documentId;
-        await app.strapi.documents(Q).create({ data: { customer: 'Healthy' } });
-      });
-      const healthy = await rx.waitFor((reqs) =>
-        at('/isolation')(reqs).find((r) => JSON.parse(r.body).entry.customer === 'Healthy')
-      );
-      expect(healthy).toBeDefined();
-      // The poisoned record is still in the outbox, to be tried again when its lease runs out.
-      const left = await app.strapi.db
-        .query('plugin::document-webhooks.outbox-event')
-        .findMany({ where: { targetDocumentId: poisonId } });
-      expect(left).toHaveLength(1);
-      expect(
-        at('/isolation')(rx.requests).some((r) => JSON.parse(r.body).documentId === poisonId)
-      ).toBe(false);
-    } finally {
-      planner.fanOut = original;
-    }
+    await app.strapi.db.transaction(async () => {
+      // Same transaction: both records are claimed in one batch, the poisoned one first.
+      poisonId = (await app.strapi.documents(Q).create({ data: { customer: 'Poison' } }))
+        .documentId;
+      await app.strapi.documents(Q).create({ data: { customer: 'Healthy' } });
+    });
+    const healthy = await rx.waitFor((reqs) =>
+      at('/isolation')(reqs).find((r) => JSON.parse(r.body).entry.customer === 'Healthy')
+    );
+    expect(healthy).toBeDefined();
+    // The poisoned record is still in the outbox, to be tried again when its lease runs out.
+    const left = await app.strapi.db
+      .query('plugin::document-webhooks.outbox-event')
+      .findMany({ where: { targetDocumentId: poisonId } });
+    expect(left).toHaveLength(1);
+    expect(
+      at('/isolation')(rx.requests).some((r) => JSON.parse(r.body).documentId === poisonId)
+    ).toBe(false);
   });
 });

@@ -9,6 +9,7 @@ import { bootStrapi, testDb, type TestApp } from '../helpers/strapi';
 import { disableWebhooks } from '../helpers/cleanup';
 import { eventually, startReceiver, type Receiver } from '../helpers/receiver';
 import { postWebhook } from '../helpers/api';
+import { latencyBin, latencyBinSql } from '../../server/src/stats/series';
 
 const Q = 'api::quotation.quotation';
 const P = '/document-webhooks';
@@ -189,6 +190,37 @@ describe(`GET /webhooks/:id/stats on ${testDb()}`, () => {
     );
   });
 
+  it('bins latencies in the database exactly as the percentile math expects', async () => {
+    // Every duration up to past two minutes through the SQL the stats query runs (LN and FLOOR
+    // of this database), against latencyBin: a bin edge read differently would skew p50/p95.
+    const digits = Array.from({ length: 10 }, (_, d) => `SELECT ${d} AS d`).join(' UNION ALL ');
+    const places = [1, 10, 100, 1_000, 10_000]
+      .map((p, i) => `${i ? ' + ' : ''}p${i}.d * ${p}`)
+      .join('');
+    const joins = [0, 1, 2, 3, 4].map((i) => `(${digits}) p${i}`).join(' CROSS JOIN ');
+    const res = await app.strapi.db.connection.raw(
+      `SELECT x, ${latencyBinSql('x')} AS b FROM (SELECT ${places} + t.d * 100000 AS x FROM ${joins}
+       CROSS JOIN (SELECT 0 AS d UNION ALL SELECT 1 AS d) t) n WHERE x <= 130000`
+    );
+    // pg answers { rows }, mysql2 [rows, fields], better-sqlite3 the rows.
+    const rows: { x: number | string; b: number | string }[] =
+      res.rows ?? (Array.isArray(res[0]) ? res[0] : res);
+    expect(rows).toHaveLength(130_001);
+    expect(rows.filter((r) => Number(r.b) !== latencyBin(Number(r.x)))).toEqual([]);
+
+    // And through the API: 21 ms is in [20, 22), 22 ms (on an edge) in [22, 25), each read
+    // as its bin's middle.
+    const hook = await createWebhook({ url: rx.url('/ok'), enabled: false });
+    const hourStart = Math.floor(Date.now() / H) * H;
+    await insertLogs([
+      { webhookId: hook.id, at: hourStart - 2 * H, status: 'delivered', durationMs: 21 },
+      { webhookId: hook.id, at: hourStart - 3 * H, status: 'delivered', durationMs: 22 },
+    ]);
+    const day = await stats(hook.id, '?range=24h');
+    const at = (t: number) => day.buckets.find((b) => b.start === new Date(t).toISOString())!;
+    expect([at(hourStart - 2 * H).p50Ms, at(hourStart - 3 * H).p50Ms]).toEqual([21, 24]);
+  });
+
   it('refuses an unknown range or parameter naming it, and answers 404 for an unknown webhook', async () => {
     const hook = await createWebhook({ url: rx.url('/ok'), enabled: false });
     for (const [query, path] of [
@@ -211,13 +243,25 @@ describe(`GET /webhooks/:id/stats on ${testDb()}`, () => {
 describe(`request log: documentTitle and search by document on ${testDb()}`, () => {
   const A = 'api::article.article';
   const cm = () => app.strapi.plugin('content-manager').service('content-types');
-  const setMainField = async (uid: string, mainField: string) => {
+  /** Sets the type's main field; returns the one it had. */
+  const writeMainField = async (uid: string, mainField: string): Promise<string> => {
     const config = await cm().findConfiguration({ uid });
     await cm().updateConfiguration(
       { uid },
       { ...config, settings: { ...config.settings, mainField } }
     );
+    return config.settings.mainField;
   };
+  /** Main fields as they were before a test changed them: put back after it, whatever its outcome. */
+  const mainFields = new Map<string, string>();
+  const setMainField = async (uid: string, mainField: string) => {
+    const was = await writeMainField(uid, mainField);
+    if (!mainFields.has(uid)) mainFields.set(uid, was);
+  };
+  afterEach(async () => {
+    for (const [uid, mainField] of mainFields) await writeMainField(uid, mainField);
+    mainFields.clear();
+  });
 
   it('records the main field set in "Configure the view", from the snapshot, and finds the row by title or documentId', async () => {
     // Before any article is delivered (main fields are cached for a few seconds).

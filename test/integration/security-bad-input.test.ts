@@ -10,6 +10,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootStrapi, type TestApp } from '../helpers/strapi';
+import { KNOWN_FIELDS } from '../../server/src/definitions/validate';
 
 const Q = 'api::quotation.quotation';
 const BASE = '/document-webhooks/webhooks';
@@ -36,33 +37,6 @@ const valid = () => ({
   timeoutMs: 5000,
   maxAttempts: 3,
 });
-
-const KNOWN = new Set([
-  'name',
-  'enabled',
-  'contentType',
-  'events',
-  'condition',
-  'url',
-  'dynamicUrl',
-  'method',
-  'bodyType',
-  'jsonTemplate',
-  'formFields',
-  'headers',
-  'secret',
-  'timeoutMs',
-  'maxAttempts',
-  'id',
-  'documentId',
-  'hasSecret',
-  'secretRotating',
-  'createdAt',
-  'updatedAt',
-  'disabledReason',
-  'stats',
-  'managed',
-]);
 
 const wrongType = (...except: string[]) =>
   fc
@@ -321,7 +295,7 @@ const badCase: fc.Arbitrary<[string, Record<string, unknown>]> = fc.oneof(
   // unknown fields
   fc
     .string({ minLength: 1, maxLength: 20 })
-    .filter((k) => !KNOWN.has(k) && k !== '__proto__')
+    .filter((k) => !KNOWN_FIELDS.has(k) && k !== '__proto__')
     // JSON drops keys whose value is undefined: such a body really has no unknown field.
     .chain((k) =>
       fc

@@ -31,6 +31,9 @@ let app: TestApp;
 let rx: Receiver;
 
 /** Polls /_health every 100 ms while a test runs: every answer must be 204, none slow. */
+/** What a test set up and must take down, also when it fails: run after each test, last first. */
+const undo: (() => unknown)[] = [];
+
 function watchHealth(baseUrl: () => string) {
   const failures: string[] = [];
   let worst = 0;
@@ -50,13 +53,13 @@ function watchHealth(baseUrl: () => string) {
       await new Promise((r) => setTimeout(r, 100));
     }
   })();
-  return {
-    async stop() {
-      stopped = true;
-      await loop;
-      return { failures, worst, polls };
-    },
+  const stop = async () => {
+    stopped = true;
+    await loop;
+    return { failures, worst, polls };
   };
+  undo.push(stop);
+  return { stop };
 }
 
 beforeAll(async () => {
@@ -66,6 +69,9 @@ beforeAll(async () => {
 
 // Also when a test fails half-way: its webhooks must not fire into the next test.
 afterEach(() => disableWebhooks(app));
+afterEach(async () => {
+  while (undo.length) await undo.pop()!();
+});
 
 afterAll(async () => {
   await app?.stop();
@@ -303,21 +309,20 @@ describe('fairness', () => {
     const pause = app.strapi.config.get('plugin::document-webhooks');
     const before = pause.pauseAfterLimitHits;
     pause.pauseAfterLimitHits = 0;
-    try {
-      const withA = await worstLatencyOfB('/fair-b2', b.body.data.id);
-      // A really was slow: its renders run into the limit. B may be done before A's first
-      // 1 s render is, so wait for A's log rather than read it once.
-      const slowA = await eventually(
-        async () =>
-          (await logsOf(a.body.data.id)).find((l) => /exceeded 1000 ms/.test(l.error ?? '')),
-        30_000
-      );
-      expect(slowA.status).toBe('exhausted');
-      console.log(`fairness: B worst latency alone ${alone} ms, with A ${withA} ms`);
-      expect(withA - alone).toBeLessThan(1000);
-    } finally {
+    undo.push(() => {
       pause.pauseAfterLimitHits = before;
-    }
+    });
+    const withA = await worstLatencyOfB('/fair-b2', b.body.data.id);
+    // A really was slow: its renders run into the limit. B may be done before A's first
+    // 1 s render is, so wait for A's log rather than read it once.
+    const slowA = await eventually(
+      async () =>
+        (await logsOf(a.body.data.id)).find((l) => /exceeded 1000 ms/.test(l.error ?? '')),
+      30_000
+    );
+    expect(slowA.status).toBe('exhausted');
+    console.log(`fairness: B worst latency alone ${alone} ms, with A ${withA} ms`);
+    expect(withA - alone).toBeLessThan(1000);
   }, 180_000);
 });
 
@@ -328,52 +333,47 @@ describe('restart on the same database with the bomb still in the outbox', () =>
     app = null as unknown as TestApp;
     // First life: no worker, so the record stays in the outbox.
     const first = await bootStrapi({ config: { worker: false } });
-    let second: TestApp | null = null;
-    try {
-      for (const w of (await first.api('GET', BASE)).body.data)
-        if (w.enabled) await first.api('PUT', `${BASE}/${w.id}`, { enabled: false });
-      const created = await createWebhook(
-        { bodyType: 'json', jsonTemplate: DOUBLING_ON_DATA, url: rx.url('/restart') },
-        first
-      );
-      expect(created.status).toBe(201);
-      const id = created.body.data.id;
-      const bomb = (
-        await first.strapi
-          .documents(Q)
-          .create({ data: { customer: 'Restart bomb', title: LONG_TITLE } })
-      ).documentId;
-      const after = (
-        await first.strapi
-          .documents(Q)
-          .create({ data: { customer: 'Restart after', title: 'short' } })
-      ).documentId;
-      expect(await first.strapi.db.query('plugin::document-webhooks.outbox-event').count({})).toBe(
-        2
-      );
-      const dbFile = first.dbFile;
-      await first.stop();
+    // The Strapi running now, stopped after the test whatever its outcome.
+    let running: TestApp | null = first;
+    undo.push(() => running?.stop());
+    for (const w of (await first.api('GET', BASE)).body.data)
+      if (w.enabled) await first.api('PUT', `${BASE}/${w.id}`, { enabled: false });
+    const created = await createWebhook(
+      { bodyType: 'json', jsonTemplate: DOUBLING_ON_DATA, url: rx.url('/restart') },
+      first
+    );
+    expect(created.status).toBe(201);
+    const id = created.body.data.id;
+    const bomb = (
+      await first.strapi
+        .documents(Q)
+        .create({ data: { customer: 'Restart bomb', title: LONG_TITLE } })
+    ).documentId;
+    const after = (
+      await first.strapi
+        .documents(Q)
+        .create({ data: { customer: 'Restart after', title: 'short' } })
+    ).documentId;
+    expect(await first.strapi.db.query('plugin::document-webhooks.outbox-event').count({})).toBe(2);
+    const dbFile = first.dbFile;
+    await first.stop();
+    running = null;
 
-      second = await bootStrapi({ dbFile });
-      const app2 = second;
-      const health = watchHealth(() => app2.baseUrl);
-      const logs = await eventually(async () => {
-        const rows = await logsOf(id, app2);
-        return rows.length === 2 && rows.every((l) => l.status !== 'pending') ? rows : undefined;
-      }, 60_000);
-      const byDoc = new Map(logs.map((l) => [l.documentId, l]));
-      expect(byDoc.get(bomb)?.status).toBe('exhausted');
-      expect(byDoc.get(bomb)?.error).toMatch(
-        /Template rendering (exceeded the memory limit|exceeded \d+ ms)/
-      );
-      expect(byDoc.get(after)?.status).toBe('delivered');
-      expect(await app2.strapi.db.query('plugin::document-webhooks.outbox-event').count({})).toBe(
-        0
-      );
-      const h = await health.stop();
-      expect(h.failures).toEqual([]);
-    } finally {
-      await second?.stop();
-    }
+    const app2 = await bootStrapi({ dbFile });
+    running = app2;
+    const health = watchHealth(() => app2.baseUrl);
+    const logs = await eventually(async () => {
+      const rows = await logsOf(id, app2);
+      return rows.length === 2 && rows.every((l) => l.status !== 'pending') ? rows : undefined;
+    }, 60_000);
+    const byDoc = new Map(logs.map((l) => [l.documentId, l]));
+    expect(byDoc.get(bomb)?.status).toBe('exhausted');
+    expect(byDoc.get(bomb)?.error).toMatch(
+      /Template rendering (exceeded the memory limit|exceeded \d+ ms)/
+    );
+    expect(byDoc.get(after)?.status).toBe('delivered');
+    expect(await app2.strapi.db.query('plugin::document-webhooks.outbox-event').count({})).toBe(0);
+    const h = await health.stop();
+    expect(h.failures).toEqual([]);
   }, 180_000);
 });

@@ -1,14 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startReceiver, type Receiver } from '../helpers/receiver';
-import {
-  articleWebhook,
-  drained,
-  scaleDatabase,
-  startInstances,
-  stopAll,
-  until,
-  type Instance,
-} from './harness';
+import { describe, expect, it } from 'vitest';
+import { drained, startInstances, until } from './harness';
+import { crashSuite, startWithWebhook } from './crash-suite';
 
 /**
  * Issue 15: a coalescing window is durable (docs/events.md, "Bursts: coalescing windows").
@@ -16,39 +8,21 @@ import {
  * window is delivered exactly once, with every change it had joined and the webhook-id its
  * log row was given when it opened.
  */
-let db: Awaited<ReturnType<typeof scaleDatabase>>;
-let rx: Receiver;
-const instances: Instance[] = [];
+const suite = crashSuite();
+const { instances } = suite;
 const CONFIG = { leaseMs: 2000, pollIntervalMs: 300 };
 const UPDATES = 10;
 
-beforeAll(async () => {
-  rx = await startReceiver();
-  db = await scaleDatabase();
-});
-
-afterAll(async () => {
-  await stopAll(instances);
-  await rx?.close();
-  await db?.release();
-});
-
 describe('SIGKILL while a window is open', () => {
   it('is delivered exactly once after restart', async () => {
-    const env = await db.fresh();
-    let [inst] = await startInstances(1, env, CONFIG, instances);
+    const { rx } = suite;
     // A window long enough for the kill to land while it is open.
-    const hook = await inst.call('createWebhook', {
-      body: articleWebhook(rx.url('/window'), {
-        events: ['entry.create', 'entry.update'],
-        coalesce: { by: 'document', windowSeconds: 6, maxWaitSeconds: 600 },
-      }),
+    const start = await startWithWebhook(suite, CONFIG, '/window', 'entry.update', {
+      events: ['entry.create', 'entry.update'],
+      coalesce: { by: 'document', windowSeconds: 6, maxWaitSeconds: 600 },
     });
-    await inst.call('waitWebhooks', {
-      uid: 'api::article.article',
-      event: 'entry.update',
-      count: 1,
-    });
+    const { env, hook } = start;
+    let { inst } = start;
     const documentId: string = await inst.call('eval', {
       code: `const docs = strapi.documents('api::article.article');
         const d = await docs.create({ data: { title: 'w0' } });

@@ -1,17 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startReceiver, type Receiver } from '../helpers/receiver';
-import {
-  articleWebhook,
-  documentIdOf,
-  drained,
-  scaleDatabase,
-  startInstances,
-  stopAll,
-  tally,
-  until,
-  webhookIdOf,
-  type Instance,
-} from './harness';
+import { describe, expect, it } from 'vitest';
+import { documentIdOf, drained, startInstances, tally, until, webhookIdOf } from './harness';
+import { crashSuite, startWithWebhook } from './crash-suite';
 
 /**
  * A Strapi instance writing documents is SIGKILLed at several points (during writes, during
@@ -20,33 +9,17 @@ import {
  */
 const WRITES = Number(process.env.CRASH_WRITES ?? 300);
 
-let db: Awaited<ReturnType<typeof scaleDatabase>>;
-let rx: Receiver;
-const instances: Instance[] = [];
+const suite = crashSuite();
+const { instances } = suite;
 // A short lease, so the restarted instance takes over the dead one's claims quickly.
 const CONFIG = { leaseMs: 2000, pollIntervalMs: 300, concurrency: 10, perWebhookConcurrency: 10 };
 
-beforeAll(async () => {
-  rx = await startReceiver();
-  db = await scaleDatabase();
-});
-
-afterAll(async () => {
-  await stopAll(instances);
-  await rx?.close();
-  await db?.release();
-});
-
 describe('SIGKILL mid-burst', () => {
   it('delivers every committed change after restart, and nothing else', async () => {
-    const env = await db.fresh();
-    let [inst] = await startInstances(1, env, CONFIG, instances);
-    await inst.call('createWebhook', { body: articleWebhook(rx.url('/crash')) });
-    await inst.call('waitWebhooks', {
-      uid: 'api::article.article',
-      event: 'entry.create',
-      count: 1,
-    });
+    const { rx, db } = suite;
+    const start = await startWithWebhook(suite, CONFIG, '/crash', 'entry.create');
+    const { env } = start;
+    let { inst } = start;
     // Slow answers keep sends in flight when the kill comes.
     rx.respond(() => ({ status: 200, delayMs: 100 }));
     const kills: string[] = [];

@@ -125,6 +125,48 @@ describe('rows: the hot path table layer on SQLite', () => {
     ]);
   });
 
+  it('updates many rows, each with its own values, only where the condition still holds', async () => {
+    const prepared = await setup(1);
+    const plain = await setup(2);
+    const results = [];
+    for (const { knex, strapi, table } of [prepared, plain]) {
+      await queueTransaction(strapi, (db) =>
+        table.insert(db, [...sample, { name: 'd', leaseOwner: 'someone else' }])
+      );
+      const db = queueDb(strapi);
+      const statements: string[] = [];
+      knex.on('query', (q: any) => statements.push(q.sql));
+      await table.updateEachWhereIdAnd(db, 'leaseOwner', [
+        // Two sets of columns; json, dates, booleans and nulls; row 4 leased to another owner.
+        { id: 1, value: 'me', data: { name: 'a2', payload: { n: 2 }, dueAt: null } },
+        {
+          id: 2,
+          value: 'me',
+          data: { name: 'b2', payload: null, dueAt: '2026-03-04T05:06:07.089Z' },
+        },
+        { id: 3, value: 'me', data: { enabled: false } },
+        { id: 4, value: 'me', data: { name: 'lost', payload: { n: 4 }, dueAt: null } },
+      ]);
+      results.push({ rows: await table.selectLeased(db, [1, 2, 3, 4], 'me'), statements });
+      expect(await knex('rows').where('id', 4).first('name')).toEqual({ name: 'd' });
+    }
+    expect(results[0].rows).toEqual([
+      { id: 1, name: 'a2', payload: { n: 2 }, dueAt: null, enabled: true, leaseOwner: 'me' },
+      {
+        id: 2,
+        name: 'b2',
+        payload: null,
+        dueAt: '2026-03-04T05:06:07.089Z',
+        enabled: false,
+        leaseOwner: 'me',
+      },
+      { id: 3, name: 'c', payload: null, dueAt: null, enabled: false, leaseOwner: 'me' },
+    ]);
+    expect(results[1].rows).toEqual(results[0].rows);
+    // Through knex (a server database's path): one statement per set of columns.
+    expect(results[1].statements.filter((q) => /^update/i.test(q))).toHaveLength(2);
+  });
+
   it('runs a shaped statement compiled once with new values each time, as knex does', async () => {
     const prepared = await setup(1);
     const plain = await setup(2);

@@ -27,16 +27,11 @@
  * Like Jexl, a property access on an array through the dot form applies to its first element
  * (`doc.items.price` is `doc.items[0].price`); use the `length` transform to count items.
  */
-import { PROTOTYPE_NAMES } from '../render/forbidden';
 import { ConditionError } from './errors';
+import { FORBIDDEN_CONDITION_NAMES } from './check';
+import { BINARY_OPS } from './operators';
 import type { JexlNode } from './parse';
-import {
-  CONDITION_TRANSFORMS,
-  STRING_BUILDING_TRANSFORMS,
-  TRANSFORMS,
-  hasOwn,
-  isRecord,
-} from './transforms';
+import { STRING_BUILDING_TRANSFORMS, TRANSFORMS, hasOwn, isRecord } from './transforms';
 
 /** Upper bound of AST node visits for one evaluation. */
 export const MAX_EVALUATION_STEPS = 250_000;
@@ -50,114 +45,6 @@ export const MAX_EVALUATION_WORK = 20_000_000;
 export const MAX_CONDITION_STRING_LENGTH = 4 * 1024 * 1024;
 /** Default wall-clock limit of one evaluation (the work limit normally ends it much sooner). */
 export const DEFAULT_CONDITION_TIMEOUT_MS = 1000;
-
-/**
- * Names that can never be read, whatever the object: they lead to constructors, prototypes
- * or prototype-mutation helpers (the templates' list starts with the same names).
- */
-export const FORBIDDEN_CONDITION_NAMES: ReadonlySet<string> = new Set(PROTOTYPE_NAMES);
-
-// --- binary operators (same semantics as Jexl 2.3's default grammar) ----------------------
-
-// `==` and `!=` are loose on purpose: Jexl's own semantics.
-const BINARY_OPS: Record<string, (l: any, r: any) => unknown> = Object.assign(Object.create(null), {
-  '+': (l: any, r: any) => l + r,
-  '-': (l: any, r: any) => l - r,
-  '*': (l: any, r: any) => l * r,
-  '/': (l: any, r: any) => l / r,
-  '//': (l: any, r: any) => Math.floor(l / r),
-  '%': (l: any, r: any) => l % r,
-  '^': (l: any, r: any) => Math.pow(l, r),
-  '==': (l: any, r: any) => l == r,
-  '!=': (l: any, r: any) => l != r,
-  '>': (l: any, r: any) => l > r,
-  '>=': (l: any, r: any) => l >= r,
-  '<': (l: any, r: any) => l < r,
-  '<=': (l: any, r: any) => l <= r,
-  in: (l: unknown, r: unknown) => {
-    if (typeof r === 'string') return r.indexOf(l as string) !== -1;
-    if (Array.isArray(r)) return r.some((elem) => elem === l);
-    return false;
-  },
-});
-
-// --- static checks ------------------------------------------------------------------------
-
-/** Folds `"constr" + "uctor"` style constant keys so the static check sees through them. */
-function constantKey(node: JexlNode): string | undefined {
-  if (node.type === 'Literal')
-    return typeof node.value === 'boolean' ? undefined : String(node.value);
-  if (node.type === 'BinaryExpression' && node.operator === '+') {
-    const left = constantKey(node.left);
-    const right = constantKey(node.right);
-    return left !== undefined && right !== undefined ? left + right : undefined;
-  }
-  return undefined;
-}
-
-/**
- * What this evaluator refuses to run, found without evaluating (forbidden names, including
- * constant computed keys; operators, functions and transforms it does not have). Returns the
- * first problem, or null.
- */
-export function checkAst(node: JexlNode): string | null {
-  switch (node.type) {
-    case 'Literal':
-      return null;
-    case 'Identifier':
-      if (FORBIDDEN_CONDITION_NAMES.has(node.value)) return `Forbidden name "${node.value}"`;
-      return node.from ? checkAst(node.from) : null;
-    case 'UnaryExpression':
-      return checkAst(node.right);
-    case 'BinaryExpression':
-      if (!(node.operator in BINARY_OPS) && node.operator !== '&&' && node.operator !== '||') {
-        return `Unsupported operator "${node.operator}"`;
-      }
-      return checkAst(node.left) ?? checkAst(node.right);
-    case 'ConditionalExpression':
-      return (
-        checkAst(node.test) ??
-        (node.consequent ? checkAst(node.consequent) : null) ??
-        checkAst(node.alternate)
-      );
-    case 'FilterExpression': {
-      if (!node.relative) {
-        const key = constantKey(node.expr);
-        if (key !== undefined && FORBIDDEN_CONDITION_NAMES.has(key))
-          return `Forbidden name "${key}"`;
-      }
-      return checkAst(node.subject) ?? checkAst(node.expr);
-    }
-    case 'ArrayLiteral':
-      for (const elem of node.value) {
-        const problem = checkAst(elem);
-        if (problem) return problem;
-      }
-      return null;
-    case 'ObjectLiteral':
-      for (const [key, value] of Object.entries(node.value)) {
-        if (FORBIDDEN_CONDITION_NAMES.has(key)) return `Forbidden name "${key}"`;
-        const problem = checkAst(value);
-        if (problem) return problem;
-      }
-      return null;
-    case 'FunctionCall': {
-      if (node.pool !== 'transforms') return `Functions are not supported: "${node.name}(…)"`;
-      if (!hasOwn(TRANSFORMS, node.name)) {
-        return `Unknown transform "${node.name}" (available: ${CONDITION_TRANSFORMS.join(', ')})`;
-      }
-      for (const arg of node.args ?? []) {
-        const problem = checkAst(arg);
-        if (problem) return problem;
-      }
-      return null;
-    }
-    default:
-      return `Unsupported expression node "${(node as { type?: unknown }).type}"`;
-  }
-}
-
-// --- evaluation ---------------------------------------------------------------------------
 
 const INDEX = /^(?:0|[1-9]\d*)$/;
 
@@ -330,7 +217,7 @@ class Evaluation {
 }
 
 /**
- * Value of a checked AST (see {@link checkAst}) against a context prepared by
+ * Value of a checked AST (see `check.ts`) against a context prepared by
  * {@link prepareConditionContext}. Synchronous: throws {@link ConditionError} past a limit.
  */
 export function evaluateAst(

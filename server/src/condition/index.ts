@@ -4,24 +4,21 @@
  * docs/security.md, section 3.
  *
  *  - `parse.ts`: source → Jexl AST (Jexl's grammar and parser), syntax errors with positions.
- *  - `evaluate.ts`: static checks and the plugin's own synchronous, work-bounded evaluator.
- *  - `transforms.ts`: the transform table.
+ *  - `check.ts`: static checks (forbidden names, unknown operators, functions, transforms).
+ *  - `evaluate.ts`: the plugin's own synchronous, work-bounded evaluator.
+ *  - `operators.ts`, `transforms.ts`: the operator and transform tables.
  *
  * Everything is synchronous: parsing and evaluation never wait for anything.
  */
 import { ConditionError } from './errors';
-import {
-  DEFAULT_CONDITION_TIMEOUT_MS,
-  checkAst,
-  evaluateAst,
-  prepareConditionContext,
-} from './evaluate';
+import { checkAst } from './check';
+import { DEFAULT_CONDITION_TIMEOUT_MS, evaluateAst, prepareConditionContext } from './evaluate';
 import { parseCondition } from './parse';
 
 export { ConditionError } from './errors';
+export { FORBIDDEN_CONDITION_NAMES } from './check';
 export {
   DEFAULT_CONDITION_TIMEOUT_MS,
-  FORBIDDEN_CONDITION_NAMES,
   MAX_CONDITION_STRING_LENGTH,
   MAX_EVALUATION_STEPS,
   MAX_EVALUATION_WORK,

@@ -1,6 +1,7 @@
 import * as yup from 'yup';
 import { BODY_TYPES, EVENTS, METHODS } from './events';
 import type { FieldError, WebhookInput } from './types';
+import type { Webhook } from '../contracts/webhooks';
 import { validateCondition } from '../condition';
 import { checkTemplate, MAX_TEMPLATE_LENGTH } from '../render/template-check';
 import { reservedHeaderReason } from './headers';
@@ -18,37 +19,55 @@ const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
  */
 export const MAX_INPUT_DEPTH = 8;
 
-export const WEBHOOK_FIELDS = [
-  'name',
-  'enabled',
-  'contentType',
-  'events',
-  'condition',
-  'url',
-  'dynamicUrl',
-  'method',
-  'bodyType',
-  'jsonTemplate',
-  'formFields',
-  'headers',
-  'secret',
-  'timeoutMs',
-  'maxAttempts',
-  'coalesce',
-] as const;
+/**
+ * The fields of a definition, each once. A record over the contract's `WebhookInput`
+ * (`contracts/webhooks.ts`), so the compiler refuses a field of it missing here and a name
+ * that is not one; `test/unit/webhook-fields.test.ts` holds it against the table's columns.
+ */
+const INPUT_FIELDS: Record<keyof WebhookInput, true> = {
+  name: true,
+  enabled: true,
+  contentType: true,
+  events: true,
+  condition: true,
+  url: true,
+  dynamicUrl: true,
+  method: true,
+  bodyType: true,
+  jsonTemplate: true,
+  formFields: true,
+  headers: true,
+  secret: true,
+  timeoutMs: true,
+  maxAttempts: true,
+  coalesce: true,
+};
+export const WEBHOOK_FIELDS = Object.keys(INPUT_FIELDS) as readonly (keyof WebhookInput)[];
 
-/** Fields the API returns but ignores on input, so a client may send back what it read. */
-const READ_ONLY_FIELDS = [
-  'id',
-  'documentId',
-  'hasSecret',
-  'secretRotating',
-  'createdAt',
-  'updatedAt',
-  'disabledReason',
-  'stats',
-  'managed',
-];
+/**
+ * Fields the API returns but ignores on input, so a client may send back what it read: every
+ * field of the response (`Webhook`) that is not an input field, and two older ones.
+ */
+const READ_ONLY_FIELDS: Record<
+  Exclude<keyof Webhook, keyof WebhookInput> | 'documentId' | 'stats',
+  true
+> = {
+  id: true,
+  documentId: true,
+  hasSecret: true,
+  secretRotating: true,
+  createdAt: true,
+  updatedAt: true,
+  disabledReason: true,
+  stats: true,
+  managed: true,
+};
+
+/** Every top-level field a request body may carry; any other is refused by name. */
+export const KNOWN_FIELDS: ReadonlySet<string> = new Set([
+  ...WEBHOOK_FIELDS,
+  ...Object.keys(READ_ONLY_FIELDS),
+]);
 
 const isHttpUrl = (value: string) => {
   try {
@@ -215,9 +234,8 @@ export function nestingErrors(
 
 /** Unknown top-level keys are refused by name rather than silently dropped. */
 export function unknownFieldErrors(input: Record<string, unknown>): FieldError[] {
-  const known = new Set<string>([...WEBHOOK_FIELDS, ...READ_ONLY_FIELDS]);
   return Object.keys(input)
-    .filter((k) => !known.has(k))
+    .filter((k) => !KNOWN_FIELDS.has(k))
     .map((k) => ({ path: [k], message: `${k} is not a known field` }));
 }
 

@@ -34,6 +34,19 @@ export interface Table {
     value: unknown,
     data: Record<string, unknown>
   ): Promise<unknown>;
+  /**
+   * `updateWhereIdAnd` for many rows, each with its own data: on a server database one
+   * statement per set of columns (`SET c = CASE id WHEN ? THEN ? … ELSE c END … WHERE id IN
+   * (…) AND <attribute> = CASE id …`), since there every statement is a round trip to another
+   * process (docs/benchmarks.md, "PostgreSQL and MariaDB"); on the SQLite adapter, one compiled
+   * statement per row, which costs microseconds. Rows whose `<attribute>` no longer matches are
+   * left as they are, as with `updateWhereIdAnd`.
+   */
+  updateEachWhereIdAnd(
+    db: Db,
+    attribute: string,
+    items: { id: number; value: unknown; data: Record<string, unknown> }[]
+  ): Promise<void>;
   /** The rows `ids` still leased to `owner`, by id, as attributes (`attributes`: only those). */
   selectLeased(
     db: Db,
@@ -88,6 +101,46 @@ export function createTable(strapi: Core.Strapi, uid: string): Table {
         compiled.set(key, sql);
       }
       return db.runSql(sql, [...cols.map((c) => row[c]), id, value]);
+    },
+    async updateEachWhereIdAnd(db, attribute, items) {
+      if (db.holdsConnection || items.length === 1) {
+        for (const it of items)
+          await this.updateWhereIdAnd(db, it.id, attribute, it.value, it.data);
+        return;
+      }
+      // Grouped by the columns they set (outcomes of one kind set the same ones).
+      const groups = new Map<
+        string,
+        ((typeof items)[number] & { row: Record<string, unknown> })[]
+      >();
+      for (const it of items) {
+        const row = this.toRow(it.data);
+        const key = Object.keys(row).join(',');
+        const group = groups.get(key) ?? [];
+        group.push({ ...it, row });
+        groups.set(key, group);
+      }
+      for (const [key, group] of groups) {
+        if (group.length === 1) {
+          const [g] = group;
+          await this.updateWhereIdAnd(db, g.id, attribute, g.value, g.data);
+          continue;
+        }
+        // `ELSE <column>`: PostgreSQL types the CASE from the column, as it would a plain `SET c = ?`.
+        const whens = group.map(() => 'WHEN ? THEN ?').join(' ');
+        const pairs = (pick: (g: (typeof group)[number]) => unknown) =>
+          group.flatMap((g) => [g.id, pick(g)]);
+        const cols = key.split(',');
+        const sets = cols.map(() => `?? = CASE ?? ${whens} ELSE ?? END`);
+        const bindings: unknown[] = [meta.tableName];
+        for (const c of cols) bindings.push(c, 'id', ...pairs((g) => g.row[c]), c);
+        bindings.push('id', ...group.map((g) => g.id), col(attribute), 'id');
+        bindings.push(...pairs((g) => g.value));
+        await db.runSql(
+          `UPDATE ?? SET ${sets.join(', ')} WHERE ?? IN (${group.map(() => '?').join(', ')}) AND ?? = CASE ?? ${whens} END`,
+          bindings
+        );
+      }
     },
     async insert(db, data) {
       await db.insertRows(
@@ -249,6 +302,18 @@ export async function queueTransaction<R>(
     (trx: any) => cb(dbOf(trx)),
     dbClient(strapi) === 'mysql' ? { isolationLevel: 'read committed' } : undefined
   );
+}
+
+/**
+ * Statements of the worker that need not be atomic together (each is by itself, e.g. the
+ * conditional updates of a group commit): on the SQLite adapter in one transaction, which takes
+ * the one connection once and commits once; on a server database each on its own, since BEGIN
+ * and COMMIT would be two more round trips and the statements commit together anyway when they
+ * are one (`updateEachWhereIdAnd`).
+ */
+export async function queueBatch<R>(strapi: Core.Strapi, cb: (db: Db) => Promise<R>): Promise<R> {
+  const db = queueDb(strapi);
+  return db.holdsConnection ? queueTransaction(strapi, cb) : cb(db);
 }
 
 /** Strapi's database client: 'sqlite', 'postgres' or 'mysql' (MySQL and MariaDB). */

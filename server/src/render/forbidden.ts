@@ -6,7 +6,7 @@
  */
 /**
  * Names that lead to constructors, prototypes or prototype-mutation helpers on any object:
- * refused in templates (below) and in conditions (`condition/evaluate.ts`).
+ * refused in templates (below) and in conditions (`condition/check.ts`).
  */
 export const PROTOTYPE_NAMES: readonly string[] = Object.freeze([
   'constructor',

@@ -7,20 +7,20 @@
  * with `--max-old-space-size` dies alone; the job fails with a RenderError and the next job
  * gets a fresh process. A job that runs past its time limit gets its process killed (the only
  * way to stop a synchronous loop). Each process patches its private copy of the nunjucks
- * runtime so templates only see plain data (worker-source.ts).
+ * runtime so templates only see plain data (`process.ts` starts one, `worker-source.ts` runs
+ * in it).
  *
  * Fairness: jobs carry a key (the webhook). A free process takes the next job of the key with
  * the fewest jobs running, keys served in turn, and one key never holds every process (at
  * most `processes - 1` when there are several): however slow one webhook's templates are, a
- * process is free for the other webhooks' renders.
+ * process is free for the other webhooks' renders (`fair-queue.ts` orders the waiting jobs).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { setPriority } from 'node:os';
+import type { ChildProcess } from 'node:child_process';
 import { RenderError, type SandboxLimit } from './errors';
-import { FORBIDDEN_TEMPLATE_NAMES } from './forbidden';
 import { checkTemplate } from './template-check';
-import { RENDER_WORKER_SOURCE } from './worker-source';
 import { processCpuMs, renderTimeLeft } from './cpu-time';
+import { FairQueue } from './fair-queue';
+import { killRenderProcess, resolveNunjucks, startRenderProcess, type Reply } from './process';
 
 export { RenderError } from './errors';
 
@@ -28,8 +28,6 @@ export const DEFAULT_RENDER_TIMEOUT_MS = 1000;
 export const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
 export const DEFAULT_RENDER_PROCESSES = 2;
 export const DEFAULT_RENDER_MEMORY_MB = 64;
-/** Niceness of the render processes (Unix; lower priority than Strapi). */
-const RENDER_NICENESS = 10;
 
 export interface RenderOptions {
   /** Hard wall-clock limit of the render itself (queueing time excluded). Default 1000. */
@@ -68,11 +66,6 @@ interface Job {
   cpuAtStart?: number | null;
 }
 
-type Reply =
-  | { type: 'ready' }
-  | { id: number; ok: true; output: string }
-  | { id: number; ok: false; kind: 'output' | 'render'; message: string };
-
 /** One render process and the job it runs. */
 interface Slot {
   child: ChildProcess | null;
@@ -87,11 +80,6 @@ interface Slot {
   blame: string | null;
 }
 
-function resolveNunjucks(): string {
-  // `require` is missing in an ESM build; the process then resolves "nunjucks" from the cwd.
-  return typeof require === 'function' ? require.resolve('nunjucks') : 'nunjucks';
-}
-
 function positive(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
@@ -102,10 +90,7 @@ function positive(value: number | undefined, fallback: number, name: string): nu
 
 export class TemplateRenderer {
   private readonly slots: Slot[];
-  /** Waiting jobs per key; `turns` is the order keys are served in (least recently first). */
-  private readonly waiting = new Map<string, Job[]>();
-  private turns: string[] = [];
-  private queued = 0;
+  private readonly queue = new FairQueue<Job>();
   private readonly running = new Map<string, number>();
   private nextId = 1;
   private closed = false;
@@ -162,7 +147,7 @@ export class TemplateRenderer {
         DEFAULT_MAX_OUTPUT_BYTES,
         'maxOutputBytes'
       );
-      if (this.queued >= this.maxQueueLength)
+      if (this.queue.size >= this.maxQueueLength)
         throw new RenderError('Template renderer is overloaded, try again later');
       let contextJson: string;
       try {
@@ -182,13 +167,7 @@ export class TemplateRenderer {
         resolve,
         reject,
       };
-      const list = this.waiting.get(key);
-      if (list) list.push(job);
-      else {
-        this.waiting.set(key, [job]);
-        this.turns.push(key);
-      }
-      this.queued += 1;
+      this.queue.push(key, job);
       this.pump();
     });
   }
@@ -198,10 +177,7 @@ export class TemplateRenderer {
     this.closed = true;
     const pending: Job[] = [];
     for (const slot of this.slots) if (slot.job) pending.push(slot.job);
-    for (const list of this.waiting.values()) pending.push(...list);
-    this.waiting.clear();
-    this.turns = [];
-    this.queued = 0;
+    pending.push(...this.queue.drain());
     for (const job of pending) {
       clearTimeout(job.timer);
       job.reject(new RenderError('Template renderer is closed'));
@@ -214,34 +190,18 @@ export class TemplateRenderer {
    * none of a key that already runs on `processes - 1` processes.
    */
   private take(): Job | null {
-    const perKey = Math.max(1, this.slots.length - 1);
-    let best = -1;
-    let bestRunning = Infinity;
-    for (let i = 0; i < this.turns.length; i++) {
-      const key = this.turns[i];
+    const running = (key: string) => {
       let n = this.running.get(key) ?? 0;
       for (const slot of this.slots) if (slot.blame === key) n += 1;
-      if (n < bestRunning && n < perKey) {
-        best = i;
-        bestRunning = n;
-        if (n === 0) break;
-      }
-    }
-    if (best < 0) return null;
-    const key = this.turns[best];
-    const list = this.waiting.get(key) as Job[];
-    const job = list.shift() as Job;
-    this.turns.splice(best, 1);
-    if (list.length) this.turns.push(key);
-    else this.waiting.delete(key);
-    this.queued -= 1;
-    return job;
+      return n;
+    };
+    return this.queue.take(running, Math.max(1, this.slots.length - 1));
   }
 
   private pump(): void {
     if (this.closed) return;
     for (const slot of this.slots) {
-      if (this.queued === 0) return;
+      if (this.queue.size === 0) return;
       if (slot.job) continue;
       if (!slot.child) this.spawn(slot);
       if (!slot.ready || !slot.child) continue;
@@ -271,40 +231,17 @@ export class TemplateRenderer {
   }
 
   private spawn(slot: Slot): void {
-    const settings = JSON.stringify({
+    const child = startRenderProcess({
       nunjucksPath: this.nunjucksPath,
-      forbiddenNames: [...FORBIDDEN_TEMPLATE_NAMES],
       cacheSize: this.cacheSize,
+      maxOldGenerationSizeMb: this.maxOldGenerationSizeMb,
     });
-    const child = spawn(
-      process.execPath,
-      [`--max-old-space-size=${this.maxOldGenerationSizeMb}`, '-e', RENDER_WORKER_SOURCE, settings],
-      {
-        stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-        // The process has no business with the parent's environment variables (secrets), and
-        // NODE_OPTIONS must not change its limits.
-        env: {},
-        serialization: 'json',
-        windowsHide: true,
-      }
-    );
     slot.child = child;
     slot.ready = false;
     slot.stderr = '';
-    // A lower CPU priority: a template spinning until its time limit must not slow Strapi's
-    // own thread (or the database on the same machine) down.
-    try {
-      if (child.pid) setPriority(child.pid, RENDER_NICENESS);
-    } catch {
-      /* not permitted here: renders run at normal priority */
-    }
-    // Idle render processes must not keep Strapi alive; a pending job holds its own timer.
-    child.unref();
-    (child as unknown as { channel?: { unref(): void } }).channel?.unref();
     child.stderr?.on('data', (chunk: Buffer) => {
       slot.stderr = (slot.stderr + chunk.toString('utf8')).slice(-4096);
     });
-    (child.stderr as unknown as { unref?: () => void } | null)?.unref?.();
 
     child.on('message', (reply: Reply) => {
       if (slot.child !== child) return;
@@ -352,11 +289,7 @@ export class TemplateRenderer {
       }
       if (!wasReady && ++this.failedStarts >= 3) {
         // Processes cannot even start: fail waiting jobs instead of respawning forever.
-        for (const list of this.waiting.values())
-          for (const queued of list) queued.reject(new RenderError(message));
-        this.waiting.clear();
-        this.turns = [];
-        this.queued = 0;
+        for (const queued of this.queue.drain()) queued.reject(new RenderError(message));
       }
       this.pump();
     });
@@ -388,9 +321,6 @@ export class TemplateRenderer {
     const child = slot.child;
     slot.child = null;
     slot.ready = false;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGKILL');
-    await exited;
+    await killRenderProcess(child);
   }
 }

@@ -2,7 +2,7 @@ import type { Core } from '@strapi/strapi';
 import { LOG_UID, WEBHOOK_UID } from '../plugin';
 import type { WebhookStats } from '../contracts/webhooks';
 import { STATS_RANGES, type WebhookSeries } from '../contracts/stats';
-import { LATENCY_BINS, binCase, bucketStarts, isRange, toBuckets } from '../stats/series';
+import { binCase, bucketStarts, isRange, latencyBinSql, toBuckets } from '../stats/series';
 import { tableFor } from '../outbox/rows';
 import { NotFoundError, WebhookValidationError } from '../errors';
 import { toId } from '../ids';
@@ -51,9 +51,11 @@ export default ({ strapi }: { strapi: Core.Strapi }) => ({
    * query, grouped by bucket, status and latency bin, so at most buckets × 3 × ~110 rows come
    * back whatever the number of deliveries. The `dw_logs_webhook_stats_idx` index (webhook,
    * createdAt, status, event, durationMs) covers it: SQLite never reads the table, PostgreSQL
-   * can scan the index only (docs/benchmarks.md, "Delivery statistics"). Plain knex: the bucket and bin
-   * `CASE`s are SQL the query engine cannot express; dates are bound as the plugin's other
-   * knex statements bind them (outbox/rows.ts).
+   * scans the index only where VACUUM has marked the pages all-visible. Per row the bin is
+   * arithmetic and the bucket a 5-deep `CASE` over the bucket starts: a ~110-bin `CASE` per row
+   * cost PostgreSQL most of its 30d time (docs/benchmarks.md, "Delivery statistics"). Plain
+   * knex: that is SQL the query engine cannot express; dates are bound as the plugin's other
+   * knex statements bind them (outbox/rows.ts), so the bucket bounds compare as stored.
    */
   async series(
     id: unknown,
@@ -88,12 +90,11 @@ export default ({ strapi }: { strapi: Core.Strapi }) => ({
       starts.map((s) => new Date(s)),
       (v, b) => (b.push(v), '?')
     );
-    const bin = binCase(duration, LATENCY_BINS);
     const rows = await knex(t.name)
       .select(
         knex.raw(`${bucket.sql} AS bucket`, bucket.bindings),
         knex.raw('?? AS status', [t.col('status')]),
-        knex.raw(`CASE WHEN ${duration} IS NULL THEN -1 ELSE ${bin.sql} END AS bin`),
+        knex.raw(`${latencyBinSql(duration)} AS bin`),
         knex.raw('COUNT(*) AS n')
       )
       .where(t.col('webhookId'), webhookId)

@@ -1,4 +1,5 @@
 import type { Core } from '@strapi/strapi';
+import { randomBytes } from 'node:crypto';
 import type { FieldError, HeaderInput, WebhookInput, WebhookRow } from '../definitions/types';
 import { nestingErrors, validateWebhook, WEBHOOK_FIELDS } from '../definitions/validate';
 import { sampleDocument } from '../definitions/sample';
@@ -18,7 +19,8 @@ import {
 
 /**
  * Webhook definitions between the API and the table, shared by the CRUD service
- * (`webhooks.ts`) and webhooks as code, export and import (`webhooks-as-code.ts`): defaults,
+ * (`webhooks.ts`), webhooks as code (`webhooks-as-code.ts`) and export/import
+ * (`webhooks-transfer.ts`): defaults,
  * the public shape, row columns, secret header merging and validation.
  */
 
@@ -78,6 +80,9 @@ export const pick = (body: Record<string, unknown>) =>
   Object.fromEntries(
     WEBHOOK_FIELDS.filter((k) => k in body).map((k) => [k, body[k]])
   ) as Partial<WebhookInput>;
+
+/** The `documentId` of a new webhook row (written through the query layer, which does not make one). */
+export const newDocumentId = () => randomBytes(12).toString('hex');
 
 /** Columns for the DB row from a validated definition. */
 export const toRow = (input: WebhookInput, headers: WebhookRow['headers']) => ({

@@ -1,5 +1,4 @@
 import type { Core } from '@strapi/strapi';
-import { randomBytes } from 'node:crypto';
 import { EVENTS } from '../definitions/events';
 import type { WebhookInput, WebhookRow } from '../definitions/types';
 import { unknownFieldErrors } from '../definitions/validate';
@@ -13,6 +12,7 @@ import { toId } from '../ids';
 import type { ContentTypeInfo } from '../contracts/webhooks';
 import {
   assertObject,
+  newDocumentId,
   pick,
   toPublic,
   toRow,
@@ -20,9 +20,10 @@ import {
   type PublicWebhook,
 } from './webhook-fields';
 import { webhooksAsCode } from './webhooks-as-code';
+import { webhooksTransfer } from './webhooks-transfer';
 
 export type { PublicWebhook } from './webhook-fields';
-export type { ImportResult } from './webhooks-as-code';
+export type { ImportResult } from './webhooks-transfer';
 
 /** The stored row, secrets still encrypted (404 when missing): for the engine, never for responses. */
 export async function findWebhookRow(strapi: Core.Strapi, id: unknown): Promise<WebhookRow> {
@@ -76,7 +77,7 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
       const row = await query().create({
         data: {
           ...toRow(input, headers),
-          documentId: randomBytes(12).toString('hex'),
+          documentId: newDocumentId(),
           secret: input.secret ? secrets().encrypt(input.secret) : null,
         },
       });
@@ -183,6 +184,7 @@ export default ({ strapi }: { strapi: Core.Strapi }) => {
     },
 
     ...webhooksAsCode(strapi, fields, changed),
+    ...webhooksTransfer(strapi, fields, changed),
 
     events: EVENTS,
 

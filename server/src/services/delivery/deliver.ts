@@ -4,7 +4,7 @@ import type { SendResult } from '../../send/send';
 import { classifyOutcome } from '../../dispatch/outcome';
 import { createGroupCommit } from '../../dispatch/group-commit';
 import { isConnectionError } from '../../db-errors';
-import { queueTransaction, tableFor } from '../../outbox/rows';
+import { queueBatch, tableFor } from '../../outbox/rows';
 import { getPluginConfig, LOG_UID } from '../../plugin';
 import type { Health } from './health';
 import type { Sender } from './send-signed';
@@ -103,9 +103,10 @@ export function createDeliverer(strapi: Core.Strapi, deps: DelivererDeps) {
   const cfg = () => getPluginConfig(strapi);
 
   /**
-   * Outcomes that finish together are written in one transaction (dispatch/group-commit.ts):
-   * each `UPDATE … WHERE id AND leaseOwner`, so an outcome whose lease was taken over is
-   * dropped, then the webhooks' health in completion order. A delivery resolves once its
+   * Outcomes that finish together are written together (dispatch/group-commit.ts): each
+   * `UPDATE … WHERE id AND leaseOwner`, so an outcome whose lease was taken over is dropped —
+   * one statement for the group on a server database, one transaction on SQLite (`queueBatch`)
+   * — then the webhooks' health in completion order. A delivery resolves once its
    * outcome is committed, so the worker counts it in flight (and its row stays leased) until then.
    */
   const outcomes = createGroupCommit<PendingOutcome>({
@@ -116,12 +117,16 @@ export function createDeliverer(strapi: Core.Strapi, deps: DelivererDeps) {
     async write(batch) {
       const t = tableFor(strapi, LOG_UID);
       const now = new Date();
-      const { warnings, disabled } = await queueTransaction(strapi, async (db) => {
-        for (const o of batch)
-          await t.updateWhereIdAnd(db, o.log.id, 'leaseOwner', o.log.leaseOwner, {
-            ...o.data,
-            updatedAt: now,
-          });
+      const { warnings, disabled } = await queueBatch(strapi, async (db) => {
+        await t.updateEachWhereIdAnd(
+          db,
+          'leaseOwner',
+          batch.map((o) => ({
+            id: o.log.id,
+            value: o.log.leaseOwner,
+            data: { ...o.data, updatedAt: now },
+          }))
+        );
         return deps.health.recordAttempts(
           db,
           batch.flatMap((o) => (o.health ? [o.health] : []))
