@@ -1,12 +1,13 @@
 /**
- * Group commit: items that finish together are written in one transaction. A commit starts
+ * Group commit: items that finish together are written together (one transaction, or one
+ * statement: it is `write`'s choice). A commit starts
  * when no other item is still in progress (`sending`), when `maxGroup` are pending, or
  * `delayMs` after the first pending one; items that arrive during a commit go in the next one,
  * right after. An item's promise settles once it is written (or cannot be). No database here:
  * `write` is given (services/delivery/deliver.ts writes delivery outcomes with it).
  */
 export interface GroupCommitOptions<T> {
-  /** Write a batch in one transaction; throws if it could not. */
+  /** Write a batch at once; throws if it could not. */
   write(batch: T[]): Promise<void>;
   /** A promise to wait for before each commit (document writes first), or null: no wait. */
   waitForWrites(): Promise<void> | null;
