@@ -1,5 +1,7 @@
 import type { Core } from '@strapi/strapi';
 import { ACTIONS } from './permissions';
+import { verifyProbes } from './capture/snapshot';
+import { isWatchable } from './definitions/content-types';
 import { getPluginConfig } from './plugin';
 import { getService } from './utils/get-service';
 
@@ -11,6 +13,12 @@ export default async ({ strapi }: { strapi: Core.Strapi }) => {
   getService(strapi, 'secrets').init();
   if (getPluginConfig(strapi).previousEncryptionKeys?.length) await reencryptSecrets(strapi);
   await reconcileConfigWebhooks(strapi);
+  await verifyProbes(
+    strapi,
+    Object.keys(strapi.contentTypes).filter((uid) =>
+      isWatchable(strapi.getModel(uid as any) as any)
+    )
+  );
   await getService(strapi, 'engine').start();
   getService(strapi, 'backfill').startRunner();
 

@@ -66,12 +66,14 @@ export function createCaptureMiddleware(strapi: Core.Strapi, deps: CaptureDeps) 
       // For clone, params.documentId is the source: the events are about the new document.
       const isCreate = ctx.action === 'create' || ctx.action === 'clone';
       const documentId: string | undefined = isCreate ? undefined : params.documentId;
-      const before: Version[] = documentId ? await loadVersions(strapi, uid, documentId) : [];
+      const before: Version[] = documentId ? await loadVersions(strapi, uid, documentId, trx) : [];
       const result = await next();
       const resultDocumentId: string | undefined = documentId ?? result?.documentId;
       if (!resultDocumentId) return result;
       const deletes = ctx.action === 'delete';
-      const after: Version[] = deletes ? [] : await loadVersions(strapi, uid, resultDocumentId);
+      const after: Version[] = deletes
+        ? []
+        : await loadVersions(strapi, uid, resultDocumentId, trx);
       const planned = planEvents({
         action: ctx.action,
         draftAndPublish: Boolean(model?.options?.draftAndPublish),

@@ -1,4 +1,6 @@
 import type { Core } from '@strapi/strapi';
+import { dbOf } from '../outbox/rows';
+import { fillProbe, filledOf, probeQuery, type FillProbe } from './filled';
 
 /**
  * Populate spec for a snapshot, like Strapi's own webhook payload (document service
@@ -36,20 +38,117 @@ export function snapshotPopulate(
   return Object.keys(populate).length ? populate : true;
 }
 
-const populateCache = new Map<string, Record<string, unknown> | true>();
+/** What a content type's snapshot reads, per Strapi instance (its schema and database). */
+interface SnapshotPlan {
+  populate: Record<string, unknown> | true;
+  table: string;
+  documentIdColumn: string;
+  /** The populated attributes `filled.ts` can tell empty; used once `verifyProbes` ran them. */
+  probes: FillProbe[];
+  verified: boolean;
+}
 
-/** Rows of one document (all locales, draft and published) with the snapshot's population. */
+const plans = new WeakMap<Core.Strapi, Map<string, SnapshotPlan>>();
+
+function planOf(strapi: Core.Strapi, uid: string): SnapshotPlan {
+  let byUid = plans.get(strapi);
+  if (!byUid) plans.set(strapi, (byUid = new Map()));
+  let plan = byUid.get(uid);
+  if (!plan) {
+    const metadata = (strapi.db as any).metadata;
+    const meta = metadata.get(uid);
+    const populate = snapshotPopulate(strapi, uid);
+    const probes =
+      populate === true
+        ? []
+        : Object.keys(populate)
+            .map((name) =>
+              fillProbe(
+                uid,
+                name,
+                meta.attributes[name],
+                (target, attr) => metadata.get(target)?.attributes?.[attr]
+              )
+            )
+            .filter((p): p is FillProbe => p !== null);
+    plan = {
+      populate,
+      table: meta.tableName,
+      documentIdColumn: meta.attributes.documentId?.columnName ?? 'document_id',
+      probes,
+      verified: false,
+    };
+    byUid.set(uid, plan);
+  }
+  return plan;
+}
+
+const runProbes = (
+  strapi: Core.Strapi,
+  k: any,
+  plan: SnapshotPlan,
+  uid: string,
+  documentId: string
+) =>
+  dbOf(k, strapi).runShaped(`snapshot-probe:${uid}`, { documentId }, (v) =>
+    probeQuery(k, plan.table, plan.documentIdColumn, plan.probes, v)
+  );
+
+/**
+ * Run each watched content type's probes once (start-up, outside any transaction) before the
+ * capture relies on them: a statement that fails here would, inside a write's transaction,
+ * fail the write (PostgreSQL aborts the transaction). A type whose probes fail is populated
+ * in full, with one warning.
+ */
+export async function verifyProbes(strapi: Core.Strapi, uids: string[]) {
+  for (const uid of uids) {
+    const plan = planOf(strapi, uid);
+    if (!plan.probes.length) continue;
+    try {
+      await runProbes(strapi, (strapi.db as any).connection, plan, uid, '');
+      plan.verified = true;
+    } catch (err) {
+      plan.probes = [];
+      strapi.log.warn(
+        `[document-webhooks] ${uid}: snapshots populate every relation, media and component (the statement telling which are empty failed: ${(err as Error).message})`
+      );
+    }
+  }
+}
+
+/**
+ * Rows of one document (all locales, draft and published) with the snapshot's population, on
+ * knex instance or transaction `k` (the capture: the write's transaction). Attributes that
+ * link to nothing get Strapi's empty value without a populate statement (`filled.ts`).
+ */
 export async function loadVersions(
   strapi: Core.Strapi,
   uid: string,
-  documentId: string
+  documentId: string,
+  k: any = (strapi.db as any).connection
 ): Promise<any[]> {
-  if (!populateCache.has(uid)) populateCache.set(uid, snapshotPopulate(strapi, uid));
-  const populate = populateCache.get(uid);
-  return strapi.db.query(uid as any).findMany({
+  const plan = planOf(strapi, uid);
+  let populate = plan.populate;
+  let empty: FillProbe[] = [];
+  if (populate !== true && plan.verified && plan.probes.length) {
+    const filled = filledOf(plan.probes, await runProbes(strapi, k, plan, uid, documentId));
+    empty = plan.probes.filter((p) => !filled.has(p.name));
+    if (empty.length) {
+      const full = populate;
+      populate = Object.fromEntries(
+        Object.keys(full)
+          .filter((name) => !empty.some((p) => p.name === name))
+          .map((name) => [name, full[name]])
+      );
+    }
+  }
+  const rows = await strapi.db.query(uid as any).findMany({
     where: { documentId },
-    ...(populate === true ? {} : { populate }),
+    ...(populate !== true && Object.keys(populate).length ? { populate } : {}),
   });
+  // Last: Strapi's populate adds each attribute as its statement completes (no fixed order).
+  for (const row of rows) for (const p of empty) row[p.name] = p.toMany ? [] : null;
+  return rows;
 }
 
 /** Strapi's output sanitizer: drops private and password attributes (also inside relations). */
@@ -64,8 +163,4 @@ export async function sanitizeSnapshot(
     strapi.getModel(uid as any) as any
   );
   return JSON.parse(JSON.stringify(sanitized));
-}
-
-export function clearSnapshotCache() {
-  populateCache.clear();
 }
