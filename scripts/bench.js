@@ -19,7 +19,8 @@
  *                      (--stats-rows N); `--only stats` runs this section alone, on a fresh
  *                      database, and writes only its section of docs/benchmarks.md
  *  `--only coalescing` runs section 1b alone (after the same warm-up writes) and prints its
- *  rows without writing docs/benchmarks.md: for comparing two builds in alternating runs.
+ *  rows without writing docs/benchmarks.md, `--only writes` sections 1 and 1b: for comparing
+ *  two builds in alternating runs.
  *
  * `--db sqlite` (the default) rewrites docs/benchmarks.md above its hand-written findings;
  * `--db postgres|mariadb` start a server of their own (test/helpers/databases.js, stopped by
@@ -409,6 +410,7 @@ async function main() {
 
     // ---- 1b. coalescing windows ----------------------------------------------------------
     await benchCoalescing(inst, rx, results);
+    if (ONLY === 'writes') return results;
 
     // ---- 3. latency on an idle system (before the bursts fill the tables) -----------------
     const uidQ = 'api::quotation.quotation';
@@ -864,6 +866,16 @@ const statsRows = (st) =>
     ])
   );
 
+/** The rows of section 1. */
+const overheadRows = (r) =>
+  r.overhead
+    ? [
+        ['write, median, 0 webhooks', `${fmt(r.overhead.base, 2)} ms`, ''],
+        ['write, median, 10 matching webhooks', `${fmt(r.overhead.with10, 2)} ms`, ''],
+        ['write overhead ratio', `×${fmt(r.overhead.ratio, 2)}`, '≤ ×1.15'],
+      ]
+    : [];
+
 /** The rows of section 1b. */
 const coalescingRows = (r) => [
   ...(r.coalesce
@@ -888,16 +900,13 @@ const coalescingRows = (r) => [
 ];
 
 function report(r) {
-  const o = r.overhead;
   const t = r.throughput;
   // Sorted per-round ratios: the median, then every round.
   const ratioCell = (xs) => `×${fmt(median(xs), 2)} (${xs.map((x) => fmt(x, 2)).join(', ')})`;
   const l = r.latency;
   const b = r.backlog;
   const rows = [
-    ['write, median, 0 webhooks', `${fmt(o.base, 2)} ms`, ''],
-    ['write, median, 10 matching webhooks', `${fmt(o.with10, 2)} ms`, ''],
-    ['write overhead ratio', `×${fmt(o.ratio, 2)}`, '≤ ×1.15'],
+    ...overheadRows(r),
     ...coalescingRows(r),
     [
       `throughput, drain of ${r.sizes.burst} (request log on), median of ${t.rounds.length} rounds`,
@@ -1118,8 +1127,8 @@ if (require.main === module) {
         writeStatsSection(r, started);
         process.exit(0);
       }
-      if (ONLY === 'coalescing') {
-        console.log(`\n${markdownTable(coalescingRows(r))}\n`);
+      if (ONLY === 'coalescing' || ONLY === 'writes') {
+        console.log(`\n${markdownTable([...overheadRows(r), ...coalescingRows(r)])}\n`);
         process.exit(0);
       }
       const table = report(r);
