@@ -106,7 +106,7 @@ describe('loadVersions with the probes', () => {
     expect(rows.filter((r: any) => r.cover).length).toBe(1);
   });
 
-  it('a repeatable component, empty and filled', async () => {
+  it('a repeatable component, empty and filled (the only one of its type: no probe)', async () => {
     const docs = app.strapi.documents(Q);
     for (const items of [
       [],
@@ -122,7 +122,7 @@ describe('loadVersions with the probes', () => {
     }
   });
 
-  it('the users-permissions User, with and without a role', async () => {
+  it('the users-permissions User, with and without a role (one attribute: no probe)', async () => {
     const docs = app.strapi.documents(U);
     for (const [i, role] of [null, roleId].entries()) {
       const { documentId } = await docs.create({

@@ -58,7 +58,7 @@ function planOf(strapi: Core.Strapi, uid: string): SnapshotPlan {
     const metadata = (strapi.db as any).metadata;
     const meta = metadata.get(uid);
     const populate = snapshotPopulate(strapi, uid);
-    const probes =
+    const candidates =
       populate === true
         ? []
         : Object.keys(populate)
@@ -71,6 +71,8 @@ function planOf(strapi: Core.Strapi, uid: string): SnapshotPlan {
               )
             )
             .filter((p): p is FillProbe => p !== null);
+    // The probe is one statement: it saves statements only where it can stand for two or more.
+    const probes = candidates.length >= 2 ? candidates : [];
     plan = {
       populate,
       table: meta.tableName,
