@@ -26,6 +26,14 @@ const fileRelated = {
     },
   },
 };
+/** The probe expected for attribute `x`. */
+const probe = (table: string, column: string, where: Record<string, string>, toMany: boolean) => ({
+  name: 'x',
+  table,
+  column,
+  where,
+  toMany,
+});
 const targets = (target: string, name: string) =>
   target === 'plugin::upload.file' && name === 'related' ? fileRelated : undefined;
 
@@ -38,7 +46,7 @@ describe('fillProbe', () => {
         relation: 'manyToOne',
         joinTable: joinTable('articles_author_lnk', 'article_id'),
       },
-      { name: 'x', table: 'articles_author_lnk', column: 'article_id', where: {}, toMany: false },
+      probe('articles_author_lnk', 'article_id', {}, false),
     ],
     [
       'relation, inverse side (oneToMany, the owner’s table with the columns swapped)',
@@ -48,12 +56,12 @@ describe('fillProbe', () => {
         mappedBy: 'author',
         joinTable: joinTable('articles_author_lnk', 'author_id'),
       },
-      { name: 'x', table: 'articles_author_lnk', column: 'author_id', where: {}, toMany: true },
+      probe('articles_author_lnk', 'author_id', {}, true),
     ],
     [
       'manyToMany',
       { type: 'relation', relation: 'manyToMany', joinTable: joinTable('a_tags_lnk', 'a_id') },
-      { name: 'x', table: 'a_tags_lnk', column: 'a_id', where: {}, toMany: true },
+      probe('a_tags_lnk', 'a_id', {}, true),
     ],
     [
       'component (oneToOne on the _cmps table, per field)',
@@ -62,13 +70,7 @@ describe('fillProbe', () => {
         relation: 'oneToOne',
         joinTable: joinTable('articles_cmps', 'entity_id', { on: { field: 'seo' } }),
       },
-      {
-        name: 'x',
-        table: 'articles_cmps',
-        column: 'entity_id',
-        where: { field: 'seo' },
-        toMany: false,
-      },
+      probe('articles_cmps', 'entity_id', { field: 'seo' }, false),
     ],
     [
       'repeatable component (oneToMany)',
@@ -77,13 +79,7 @@ describe('fillProbe', () => {
         relation: 'oneToMany',
         joinTable: joinTable('quotations_cmps', 'entity_id', { on: { field: 'items' } }),
       },
-      {
-        name: 'x',
-        table: 'quotations_cmps',
-        column: 'entity_id',
-        where: { field: 'items' },
-        toMany: true,
-      },
+      probe('quotations_cmps', 'entity_id', { field: 'items' }, true),
     ],
     [
       'dynamic zone (morphToMany on the _cmps table)',
@@ -95,24 +91,12 @@ describe('fillProbe', () => {
           morphColumn: {},
         }),
       },
-      {
-        name: 'x',
-        table: 'articles_cmps',
-        column: 'entity_id',
-        where: { field: 'blocks' },
-        toMany: true,
-      },
+      probe('articles_cmps', 'entity_id', { field: 'blocks' }, true),
     ],
     [
       'single media (morphOne by the file’s related)',
       { type: 'relation', relation: 'morphOne', morphBy: 'related', target: 'plugin::upload.file' },
-      {
-        name: 'x',
-        table: 'files_related_mph',
-        column: 'related_id',
-        where: { related_type: UID, field: 'x' },
-        toMany: false,
-      },
+      probe('files_related_mph', 'related_id', { related_type: UID, field: 'x' }, false),
     ],
     [
       'multiple media (morphMany)',
@@ -122,13 +106,7 @@ describe('fillProbe', () => {
         morphBy: 'related',
         target: 'plugin::upload.file',
       },
-      {
-        name: 'x',
-        table: 'files_related_mph',
-        column: 'related_id',
-        where: { related_type: UID, field: 'x' },
-        toMany: true,
-      },
+      probe('files_related_mph', 'related_id', { related_type: UID, field: 'x' }, true),
     ],
     [
       'a join column instead of a table',
