@@ -43,8 +43,9 @@ interface SnapshotPlan {
   populate: Record<string, unknown> | true;
   table: string;
   documentIdColumn: string;
-  /** The populated attributes `filled.ts` can tell empty; used once `verifyProbes` ran them. */
+  /** The populated attributes `filled.ts` can tell empty (none, or two and more). */
   probes: FillProbe[];
+  /** `verifyProbes` ran them: only then does `loadVersions` use them. */
   verified: boolean;
 }
 
@@ -110,7 +111,6 @@ export async function verifyProbes(strapi: Core.Strapi, uids: string[]) {
       await runProbes(strapi, (strapi.db as any).connection, plan, uid, '');
       plan.verified = true;
     } catch (err) {
-      plan.probes = [];
       strapi.log.warn(
         `[document-webhooks] ${uid}: snapshots populate every relation, media and component (the statement telling which are empty failed: ${(err as Error).message})`
       );
@@ -132,17 +132,12 @@ export async function loadVersions(
   const plan = planOf(strapi, uid);
   let populate = plan.populate;
   let empty: FillProbe[] = [];
-  if (populate !== true && plan.verified && plan.probes.length) {
+  if (populate !== true && plan.verified) {
     const filled = filledOf(plan.probes, await runProbes(strapi, k, plan, uid, documentId));
     empty = plan.probes.filter((p) => !filled.has(p.name));
-    if (empty.length) {
-      const full = populate;
-      populate = Object.fromEntries(
-        Object.keys(full)
-          .filter((name) => !empty.some((p) => p.name === name))
-          .map((name) => [name, full[name]])
-      );
-    }
+    populate = Object.fromEntries(
+      Object.entries(populate).filter(([name]) => !empty.some((p) => p.name === name))
+    );
   }
   const rows = await strapi.db.query(uid as any).findMany({
     where: { documentId },
