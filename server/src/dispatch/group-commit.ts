@@ -1,9 +1,8 @@
 /**
  * Group commit: items that finish together are written together (one transaction, or one
- * statement: it is `write`'s choice). A commit starts
- * when no other item is still in progress (`sending`), when `maxGroup` are pending, or
- * `delayMs` after the first pending one; items that arrive during a commit go in the next one,
- * right after. An item's promise settles once it is written (or cannot be). No database here:
+ * statement: it is `write`'s choice). A commit starts when no other item is still in progress
+ * (`sending`), when `maxGroup` are pending, or `delayMs` after the first pending one; items
+ * that arrive during a commit go in the next one, right after. An item's promise settles once it is written (or cannot be). No database here:
  * `write` is given (services/delivery/deliver.ts writes delivery outcomes with it).
  */
 export interface GroupCommitOptions<T> {

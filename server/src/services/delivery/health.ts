@@ -85,10 +85,11 @@ export function createHealth(
     /**
      * The health updates of a group commit's attempts, in completion order, with its outcomes
      * (`queueBatch`: one transaction on SQLite; on a server database each conditional update
-     * stands alone, which they are written to allow). A run of successes of one webhook needs one update only, and so does a run
-     * of failures other than 410 (the first starts the streak, the same clock decides
-     * auto-disable for all): a hanging receiver's timeouts end together. Resolves to the
-     * warnings to log once committed and whether a webhook was disabled.
+     * stands alone, which they are written to allow). A run of successes of one webhook needs
+     * one update only, and so does a run of failures other than 410 (the first starts the
+     * streak, the same clock decides auto-disable for all): a hanging receiver's timeouts end
+     * together. Resolves to the warnings to log once committed and whether a webhook was
+     * disabled.
      */
     async recordAttempts(
       trx: Db,
